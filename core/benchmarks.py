@@ -1,0 +1,176 @@
+"""Human word-pair similarity benchmarks: MEN and any ``word1 word2 score`` file.
+
+MEN (Bruni, Tran & Baroni 2014; CC BY 2.0) comes in lemma form with POS
+suffixes (``cat-n``) and an official dev (2000) / test (1000) split. Online it is
+downloaded once from its official page into ``cache/`` and checked against
+known checksums; offline it is read from a local folder. Other benchmarks
+(SimLex-999, WordSim-353, your own) load from a TSV or space-separated file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import urllib.request
+import zipfile
+
+import pandas as pd
+
+from .words import ConceptError, normalise_concept
+
+MEN_URL = "https://staff.fnwi.uva.nl/e.bruni/resources/MEN/MEN.tar.gz"
+MEN_FILES = {
+    "dev": "MEN_dataset_lemma_form.dev",
+    "test": "MEN_dataset_lemma_form.test",
+    "full": "MEN_dataset_lemma_form_full",
+}
+MEN_SHA256 = {
+    "MEN_dataset_lemma_form.dev": "d7b1b92001d901dc152fa6ab019f061e6494115141f96215ed0bc88dd98f65c1",
+    "MEN_dataset_lemma_form.test": "8ed8355642271c67f6f4be26ada5192faff54093651d486f0620bbd9ccfeeeda",
+    "MEN_dataset_lemma_form_full": "d13c9c666691944c29aa4bdee7128fa69eb5f9734603f8c6048d1bc2ca08465a",
+}
+MEN_HUMAN_CEILING = 0.84  # correlation of two authors' mean ratings with MEN (Bruni et al. 2014)
+
+
+class BenchmarkError(ValueError):
+    """A benchmark file that cannot be read."""
+
+
+def read_pairs(path: str) -> pd.DataFrame:
+    """Word pairs of a benchmark file: columns word1, word2, score, pos1, pos2.
+
+    Lines are ``word1 word2 score`` separated by tabs or spaces; a header line
+    (non-numeric score) is skipped; POS suffixes ``-n/-v/-j`` go to ``pos1/pos2``.
+    """
+    if not os.path.isfile(path):
+        raise BenchmarkError(f"no such benchmark file: {path!r}")
+    with open(path, "rb") as f:
+        raw = f.read()
+    if b"\x00" in raw[:4096]:
+        raise BenchmarkError(f"{path!r} looks binary; a benchmark is a text file of 'word1 word2 score' lines")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise BenchmarkError(f"{path!r} is not UTF-8 text (byte {e.start})") from None
+    return parse_pairs(text, path)
+
+
+def parse_pairs(text: str, name: str = "benchmark") -> pd.DataFrame:
+    rows = []
+    for i, line in enumerate(text.splitlines(), 1):
+        fields = re.split(r"[\t ]+", line.strip())
+        if fields == [""]:
+            continue
+        if len(fields) < 3:
+            raise BenchmarkError(f"{name}:{i}: expected 'word1 word2 score', got {line.strip()[:60]!r}")
+        try:
+            score = float(fields[2])
+        except ValueError:
+            if not rows and i <= 1:  # header
+                continue
+            raise BenchmarkError(f"{name}:{i}: score {fields[2][:20]!r} is not a number") from None
+        if score != score:
+            raise BenchmarkError(f"{name}:{i}: score is NaN")
+        w = []
+        for token in fields[:2]:
+            pos = token[-1] if re.search(r"-[nvja]$", token) else ""
+            try:
+                w += [normalise_concept(token), pos]
+            except ConceptError as e:
+                raise BenchmarkError(f"{name}:{i}: {e}") from None
+        rows.append((w[0], w[2], score, w[1], w[3]))
+    if not rows:
+        raise BenchmarkError(f"{name}: no word pairs found")
+    return pd.DataFrame(rows, columns=["word1", "word2", "score", "pos1", "pos2"])
+
+
+def _sha256(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def men_path(split: str = "test", local_dir: str | None = None, cache_dir: str = "cache") -> str:
+    """Path of a MEN split file: from ``local_dir`` if given, else downloaded once into ``cache_dir``.
+
+    The download is checked against the official files' SHA-256.
+    """
+    if split not in MEN_FILES:
+        raise BenchmarkError(f"MEN split must be one of {sorted(MEN_FILES)}, got {split!r}")
+    fname = MEN_FILES[split]
+    if local_dir:
+        path = os.path.join(local_dir, fname)
+        if not os.path.isfile(path):
+            raise BenchmarkError(f"no {fname} in {local_dir!r}")
+        return path
+    path = os.path.join(cache_dir, "MEN", fname)
+    if not os.path.isfile(path):
+        _download_men(os.path.join(cache_dir, "MEN"))
+    if _sha256(path) != MEN_SHA256[fname]:
+        raise BenchmarkError(f"{path!r} does not match the official MEN checksum; delete it to download again")
+    return path
+
+
+def _download_men(folder: str) -> None:
+    import tarfile
+
+    os.makedirs(folder, exist_ok=True)
+    try:
+        with urllib.request.urlopen(MEN_URL, timeout=60) as r:
+            data = r.read()
+    except OSError as e:
+        raise BenchmarkError(f"cannot download MEN from {MEN_URL} ({e}); pass --men-dir with a local copy") from None
+    opener = tarfile.open(fileobj=io.BytesIO(data)) if not data[:2] == b"PK" else zipfile.ZipFile(io.BytesIO(data))
+    names = opener.getnames() if hasattr(opener, "getnames") else opener.namelist()
+    for fname in MEN_SHA256:
+        member = next((n for n in names if n.endswith(fname)), None)
+        if member is None:
+            continue
+        content = opener.extractfile(member).read() if hasattr(opener, "extractfile") else opener.read(member)
+        with open(os.path.join(folder, fname), "wb") as f:
+            f.write(content)
+
+
+def load_men(split: str = "test", local_dir: str | None = None, cache_dir: str = "cache") -> pd.DataFrame:
+    """MEN pairs of one split (lemma form, scores 0–50)."""
+    return read_pairs(men_path(split, local_dir, cache_dir))
+
+
+def words_of(pairs: pd.DataFrame) -> list[str]:
+    """Distinct words of a benchmark, most frequent first (ties alphabetical)."""
+    counts = pd.concat([pairs["word1"], pairs["word2"]]).value_counts()
+    return sorted(counts.index, key=lambda w: (-counts[w], w))
+
+
+def coverage_order(pairs: pd.DataFrame, words: list[str] | None = None) -> list[str]:
+    """Order words so that each prefix covers as many pairs as possible (greedy).
+
+    Extracting concepts in this order makes a partial run cover the most pairs.
+    """
+    pool = set(words if words is not None else words_of(pairs))
+    neighbours: dict[str, list[str]] = {w: [] for w in pool}
+    for a, b in zip(pairs["word1"], pairs["word2"]):
+        if a in pool and b in pool and a != b:
+            neighbours[a].append(b)
+            neighbours[b].append(a)
+    gain = {w: 0 for w in pool}  # pairs a word would complete with the words chosen so far
+    chosen: list[str] = []
+    while gain:
+        best = max(gain, key=lambda w: (gain[w], len(neighbours[w]), w))
+        chosen.append(best)
+        del gain[best]
+        for n in neighbours[best]:
+            if n in gain:
+                gain[n] += 1
+    return chosen
+
+
+def coverage(pairs: pd.DataFrame, concepts: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(covered, missing): pairs with both words among ``concepts``, and the rest with the reason."""
+    ok = pairs["word1"].isin(concepts) & pairs["word2"].isin(concepts)
+    missing = pairs[~ok].copy()
+    missing["missing"] = [
+        ", ".join(w for w in (a, b) if w not in concepts) for a, b in zip(missing["word1"], missing["word2"])
+    ]
+    return pairs[ok].reset_index(drop=True), missing.reset_index(drop=True)

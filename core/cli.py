@@ -1,0 +1,244 @@
+"""Command line: ``python -m core <command> ...`` (``python -m core -h`` lists them).
+
+Errors print one line and exit with status 2; ``--debug`` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from .store import DEFAULT_PATH
+
+KNOWN_ERRORS: tuple[type[BaseException], ...] = (ValueError, RuntimeError, OSError, KeyError)
+
+
+def _concept_list(args) -> list[str]:
+    from .concepts import read_concept_file
+    from .words import normalise_concept
+
+    concepts: list[str] = []
+    if getattr(args, "concepts", None):
+        concepts += [c for c in args.concepts.split(",") if c.strip()]
+    if getattr(args, "concepts_file", None):
+        concepts += read_concept_file(args.concepts_file)
+    if getattr(args, "benchmark", None) or getattr(args, "men_split", None):
+        from .benchmarks import coverage_order, load_men, read_pairs
+
+        pairs = read_pairs(args.benchmark) if args.benchmark else load_men(args.men_split, args.men_dir)
+        concepts += coverage_order(pairs)
+    out = list(dict.fromkeys(normalise_concept(c) for c in concepts))
+    if not out:
+        raise ValueError("no concepts given: use --concepts a,b,c, --concepts-file F, --benchmark F or --men-split test")
+    return out
+
+
+def _add_concept_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--concepts", help="comma-separated concepts, e.g. cat,dog,car")
+    p.add_argument("--concepts-file", help="one concept per line, or a domain file (domain: a, b, c)")
+    p.add_argument("--benchmark", help="use the words of a 'word1 word2 score' file, in pair-coverage order")
+    p.add_argument("--men-split", choices=["dev", "test", "full"], help="use the words of a MEN split")
+    p.add_argument("--men-dir", help="local MEN folder (default: download the official archive into cache/)")
+
+
+def cmd_add(args) -> int:
+    from .sentences import group_by_concept, read_pairs, split_positive
+    from .store import Store
+
+    grouped = group_by_concept(read_pairs(args.file))
+    store = Store(args.store)
+    for concept, texts in grouped.items():
+        kept, rejected = split_positive(concept, texts)
+        new = store.add_sentences(concept, kept, source=f"file:{os.path.basename(args.file)}") if kept else 0
+        note = f", {len(rejected)} rejected (no '{concept}' in them)" if rejected else ""
+        print(f"{concept}: {new} new sentences{note}")
+    return 0
+
+
+def cmd_mine(args) -> int:
+    from .sentences import mine
+    from .store import Store
+
+    concepts = _concept_list(args)
+    found = mine(args.corpus, concepts, limit=args.limit)
+    store = Store(args.store)
+    for c in concepts:
+        new = store.add_sentences(c, found[c], source=f"corpus:{os.path.basename(args.corpus)}") if found[c] else 0
+        if not args.quiet or not found[c]:
+            print(f"{c}: {len(found[c])} found, {new} new")
+    print(f"{sum(1 for c in concepts if found[c])}/{len(concepts)} concepts have sentences")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from .generate import generate_sentences
+    from .store import Store
+
+    concepts = _concept_list(args)
+    store = Store(args.store)
+    for c in concepts:
+        texts = generate_sentences(c, n=args.n, model=args.model, gguf_file=args.gguf_file, seed=args.seed,
+                                   max_rounds=args.max_rounds)
+        new = store.add_sentences(c, texts, source=f"generated:{args.model}")
+        print(f"{c}: {len(texts)} generated, {new} new")
+    return 0
+
+
+def _run_config(args, concepts):
+    from .config import DatasetConfig, ExtractConfig, ModelSpec, RunConfig
+
+    patterns = tuple(p for p in args.modules.split(",") if p) if args.modules else None
+    return RunConfig(
+        ModelSpec(args.model, args.revision, args.gguf_file, args.dtype, args.device, patterns),
+        DatasetConfig(tuple(concepts), args.n_pos, args.n_neg, args.folds, args.seed, args.min_pos, args.negatives),
+        ExtractConfig(args.pooling, args.include_padding, args.max_length, args.ap_floor, args.batch_tokens),
+    )
+
+
+def cmd_extract(args) -> int:
+    from .extract import extract
+    from .store import Store
+
+    store = Store(args.store, parts_dir=args.parts)
+    concepts = _concept_list(args)
+    if args.skip_short:
+        counts = dict(zip(*store.concepts()[["concept", "n_sentences"]].T.values))
+        need = args.min_pos or args.n_pos
+        short = [c for c in concepts if counts.get(c, 0) < need]
+        if short:
+            print(f"skipping {len(short)} concepts with fewer than {need} sentences: {', '.join(short[:20])}"
+                  + (" …" if len(short) > 20 else ""), file=sys.stderr)
+        concepts = [c for c in concepts if c not in short]
+    if args.limit_concepts:
+        concepts = concepts[: args.limit_concepts]
+    cfg = _run_config(args, concepts)
+    s = extract(store, cfg, concepts_per_unit=args.concepts_per_unit, progress=not args.quiet, max_units=args.max_units)
+    print(f"run {s.run_id}: {s.done_before + s.ingested + s.computed}/{s.total} (concept, fold) results stored "
+          f"({s.computed} computed now, {s.ingested} ingested from parts, {s.done_before} already stored)")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from .store import Store
+
+    runs = Store(args.store, read_only=True).runs()
+    if runs.empty:
+        print("no runs yet")
+        return 0
+    cols = ["run_id", "model", "revision", "n_units", "n_concepts", "n_results", "updated_at"]
+    print(runs[cols].to_string(index=False))
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    from .store import Store
+
+    n = Store(args.store, parts_dir=args.parts).ingest_pending()
+    print(f"{n} parts ingested")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .expertise import check_tau
+    from .store import Store
+
+    tau = check_tau(args.tau)
+    store = Store(args.store, read_only=True)
+    runs = store.runs()
+    if args.run not in set(runs["run_id"]):
+        raise ValueError(f"no run {args.run!r} in {args.store}; `python -m core runs` lists them")
+    df = store.ap(args.run, fold=None, min_ap=tau)
+    units = store.units(args.run)
+    if not units.empty:
+        df = df.merge(units, on="unit", how="left")
+    if args.out.endswith(".parquet"):
+        df.to_parquet(args.out, index=False)
+    else:
+        df.to_csv(args.out, index=False)
+    print(f"{len(df)} expert rows (tau > {tau:g}) written to {args.out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
+    parser.add_argument("--store", default=os.environ.get("EXPERTS_STORE", DEFAULT_PATH), help="DuckDB store file")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("add", help="import sentences from CSV/TSV/JSONL or a folder of <concept>.txt")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("mine", help="mine positive sentences from a text or JSONL corpus")
+    p.add_argument("corpus", help="plain text (one sentence per line) or JSONL with 'text'; .gz allowed")
+    _add_concept_args(p)
+    p.add_argument("--limit", type=int, default=1500, help="at most this many sentences per concept")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_mine)
+
+    p = sub.add_parser("generate", help="generate positive sentences with an instruct LM (as the paper)")
+    _add_concept_args(p)
+    p.add_argument("--model", default="smollm2", help="instruct model id or folder (default: SmolLM2-135M-Instruct)")
+    p.add_argument("--gguf-file")
+    p.add_argument("--n", type=int, default=400)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-rounds", type=int, default=50)
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("extract", help="find the experts of a model for concepts (resumable)")
+    _add_concept_args(p)
+    p.add_argument("--model", default="smollm2", help="Hub id, local folder, .gguf file, or 'smollm2'")
+    p.add_argument("--revision", help="Hub revision, e.g. step1000 for a Pythia checkpoint")
+    p.add_argument("--gguf-file")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
+    p.add_argument("--device", default="auto")
+    p.add_argument("--modules", help="unknown architectures: comma-separated regexes of the linear maps (in:regex hooks an input)")
+    p.add_argument("--n-pos", type=int, default=400)
+    p.add_argument("--n-neg", type=int, default=1000)
+    p.add_argument("--folds", type=int, default=1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--min-pos", type=int, help="accept concepts with fewer than --n-pos sentences, down to this")
+    p.add_argument("--skip-short", action="store_true", help="leave out concepts with too few sentences (listed)")
+    p.add_argument("--negatives", default="shared", choices=["shared", "independent"])
+    p.add_argument("--pooling", default="max", choices=["max", "mean"])
+    p.add_argument("--include-padding", action="store_true", help="pool over padding too (reference code)")
+    p.add_argument("--max-length", type=int, default=128)
+    p.add_argument("--ap-floor", type=float, default=0.5, help="store APs at or above this (0 = all)")
+    p.add_argument("--batch-tokens", type=int, default=4096)
+    p.add_argument("--concepts-per-unit", type=int, default=8)
+    p.add_argument("--max-units", type=int, help="stop after this many work units")
+    p.add_argument("--limit-concepts", type=int, help="only the first N concepts")
+    p.add_argument("--parts", help="folder for result parts (default: beside the store)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("runs", help="list runs")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("ingest", help="load result parts written by extraction into the store")
+    p.add_argument("--parts")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("export", help="export expert sets of a run as CSV or Parquet")
+    p.add_argument("--run", required=True)
+    p.add_argument("--tau", type=float, default=0.5)
+    p.add_argument("--out", required=True, help="file.csv or file.parquet")
+    p.set_defaults(func=cmd_export)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("interrupted: finished concepts are stored; run the same command to continue", file=sys.stderr)
+        return 130
+    except KNOWN_ERRORS as e:
+        if args.debug:
+            raise
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"error: {msg}", file=sys.stderr)
+        return 2

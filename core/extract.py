@@ -1,0 +1,216 @@
+"""Extraction: from a run configuration to stored APs, resumably.
+
+The work of a run is split into self-contained ``WorkUnit``s (one fold × a few
+concepts, carrying the texts they need). ``execute`` turns a work unit into
+one Parquet part per concept without touching the store, so work units can be
+shipped to other processes or machines; ``extract`` plans the units that are
+not done yet, executes them here and ingests each part as soon as it is
+written. Killing it loses at most the concept in flight.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import __version__
+from .config import RunConfig, stable_hash
+from .sampling import Plan, make_plan
+from .store import Store, write_part
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """One fold × a batch of concepts, with every text it needs."""
+
+    run_id: str
+    fold: int
+    concepts: tuple[str, ...]
+    positives: tuple[tuple[str, ...], ...]
+    negatives: tuple[tuple[int, ...], ...]  # indices into neg_texts, per concept
+    neg_texts: tuple[str, ...]
+    vectors: bool  # also compute the embedding baselines (fold 0)
+
+    @property
+    def n_sentences(self) -> int:
+        return sum(len(p) for p in self.positives) + len(self.neg_texts)
+
+
+@dataclass
+class ExtractSummary:
+    run_id: str
+    done_before: int
+    computed: int
+    ingested: int
+    total: int
+    parts: list[str] = field(default_factory=list)
+
+
+def run_id(cfg: RunConfig, plan: Plan) -> str:
+    """Identity of a run: its configuration and the sentence sets it drew."""
+    return stable_hash([cfg.config_id, plan.fingerprint()])
+
+
+def parse_step(revision: str | None) -> int | None:
+    """Training step of a checkpoint revision (``step1000`` → 1000), else None."""
+    m = re.fullmatch(r"step(\d+)", revision or "")
+    return int(m.group(1)) if m else None
+
+
+def model_family(model: str) -> str:
+    """``EleutherAI/pythia-70m-deduped`` → ``pythia-deduped``: the name without its size."""
+    name = os.path.basename(model.rstrip("/")).lower()
+    return re.sub(r"-?\d+(\.\d+)?[mbk]\b", "", name).strip("-") or name
+
+
+def plan_work(cfg: RunConfig, plan: Plan, rid: str, todo: set[tuple[str, int]],
+              concepts_per_unit: int = 8) -> list[WorkUnit]:
+    """The work units covering ``todo`` (concept, fold) pairs, fold by fold."""
+    units = []
+    for fold in range(cfg.dataset.folds):
+        concepts = [c for c in cfg.dataset.concepts if (c, fold) in todo]
+        if not concepts:
+            continue
+        if cfg.dataset.negatives == "shared":  # one pool per fold, identical in every unit
+            pool = _ordered_union(plan.negatives[(c, fold)] for c in cfg.dataset.concepts)
+        for i in range(0, len(concepts), concepts_per_unit):
+            batch = concepts[i : i + concepts_per_unit]
+            if cfg.dataset.negatives != "shared":
+                pool = _ordered_union(plan.negatives[(c, fold)] for c in batch)
+            where = {sid: j for j, sid in enumerate(pool)}
+            units.append(WorkUnit(
+                run_id=rid, fold=fold, concepts=tuple(batch),
+                positives=tuple(tuple(plan.texts[s] for s in plan.positives[(c, fold)].tolist()) for c in batch),
+                negatives=tuple(tuple(where[s] for s in plan.negatives[(c, fold)].tolist()) for c in batch),
+                neg_texts=tuple(plan.texts[s] for s in pool),
+                vectors=fold == 0,
+            ))
+    return units
+
+
+def _ordered_union(arrays) -> list[int]:
+    return list(dict.fromkeys(s for a in arrays for s in a.tolist()))
+
+
+def execute(unit: WorkUnit, model, groups, cfg: RunConfig, parts_dir: str,
+            scratch_dir: str | None = None, progress: Callable[[int], None] | None = None) -> Iterator[str]:
+    """Compute a work unit; yield the path of each concept's part as it is written."""
+    from .activations import ActivationRecorder, pooled_matrix
+    from .expertise import average_precision
+    from .models import word_embedding
+
+    x = cfg.extract
+    with ActivationRecorder(model.base, groups, x.pooling, x.include_padding) as rec:
+        def acts(texts):
+            return pooled_matrix(rec, model.tokenizer, texts, x.batch_tokens, x.max_length, model.device, progress)
+
+        neg = _cached_negatives(unit, scratch_dir, lambda: acts(unit.neg_texts)[0], progress)
+        for concept, pos_texts, neg_idx in zip(unit.concepts, unit.positives, unit.negatives):
+            pos, emb = acts(pos_texts)
+            ap = average_precision(pos, neg[list(neg_idx)])
+            keep = np.flatnonzero(ap >= x.ap_floor) if x.ap_floor > 0 else np.arange(len(ap))
+            meta = {
+                "run_id": unit.run_id, "concept": concept, "fold": unit.fold,
+                "n_pos": len(pos_texts), "n_neg": len(neg_idx), "n_units": int(len(ap)),
+                "n_stored": int(len(keep)), "ap_floor": x.ap_floor,
+                "max_ap": float(ap.max()), "mean_ap": float(ap.mean()),
+                "vectors": {},
+            }
+            if unit.vectors:
+                meta["vectors"] = {
+                    "sentence": emb.mean(axis=0).round(6).tolist(),
+                    "word": np.asarray(word_embedding(model, concept)).round(6).tolist(),
+                }
+            path = os.path.join(parts_dir, unit.run_id, f"{concept}__f{unit.fold}.parquet")
+            yield write_part(path, meta, keep, ap[keep])
+
+
+def _cached_negatives(unit: WorkUnit, scratch_dir: str | None, compute, progress) -> np.ndarray:
+    """Activations of the negative pool, reused across work units of the same fold."""
+    if not scratch_dir:
+        return compute()
+    key = hashlib.sha1("\n".join(unit.neg_texts).encode()).hexdigest()[:16]
+    path = os.path.join(scratch_dir, unit.run_id, f"negatives_f{unit.fold}_{key}.npy")
+    if os.path.exists(path):
+        if progress is not None:
+            progress(len(unit.neg_texts))
+        return np.load(path)
+    arr = compute()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tmp{os.getpid()}.npy"
+    np.save(tmp, arr)
+    os.replace(tmp, path)
+    return arr
+
+
+def prepare(store: Store, cfg: RunConfig) -> tuple[Plan, str]:
+    """Draw the sets of a run from the store; return them with the run id."""
+    plan = make_plan(cfg.dataset, store.sentences(cfg.dataset.concepts))
+    return plan, run_id(cfg, plan)
+
+
+def extract(store: Store, cfg: RunConfig, concepts_per_unit: int = 8, progress: bool = True,
+            scratch_dir: str | None = None, max_units: int | None = None, model=None) -> ExtractSummary:
+    """Compute and store every (concept, fold) of a run that is not stored yet.
+
+    Re-running the same call resumes: parts already on disk are ingested, stored
+    results are skipped, and only the rest is computed.
+    """
+    import torch
+    from tqdm.auto import tqdm
+
+    from .models import load_model
+    from .units import unit_groups, unit_table
+
+    plan, rid = prepare(store, cfg)
+    store.add_run(_run_row(cfg, rid))
+    ingested = store.ingest_pending(rid)
+    done = store.done(rid)
+    wanted = {(c, f) for c in cfg.dataset.concepts for f in range(cfg.dataset.folds)}
+    todo = wanted - done
+    summary = ExtractSummary(rid, len(done & wanted) - ingested, 0, ingested, len(wanted))
+    if not todo:
+        return summary
+    work = plan_work(cfg, plan, rid, todo, concepts_per_unit)[:max_units]
+    model = model or load_model(cfg.model)
+    groups = unit_groups(model.base, model.config, cfg.model.module_patterns)
+    table = unit_table(groups)
+    table_id = stable_hash(table[["module", "kind"]].drop_duplicates().values.tolist() + [len(table)])
+    store.add_run(_run_row(cfg, rid, model, len(table), table_id), table)
+    scratch = scratch_dir or os.path.splitext(store.path)[0] + ".scratch"
+    total = sum(len(p) for u in work for p in u.positives) + sum(len(u.neg_texts) for u in work)
+    torch.manual_seed(0)
+    with tqdm(total=total, unit="sent", desc=f"run {rid[:8]}", disable=not progress, file=sys.stderr,
+              dynamic_ncols=True, smoothing=0.05,
+              mininterval=0.5 if sys.stderr.isatty() else 60) as bar:
+        for unit in work:
+            for part in execute(unit, model, groups, cfg, store.parts_dir, scratch, bar.update):
+                store.ingest(part)
+                summary.computed += 1
+                summary.parts.append(part)
+    return summary
+
+
+def _run_row(cfg: RunConfig, rid: str, model=None, n_units: int | None = None, table_id: str | None = None) -> dict:
+    import importlib.metadata as md
+
+    versions = {"expert-neurons": __version__}
+    for pkg in ("torch", "transformers", "duckdb", "numpy"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    n_layers = getattr(model.config, "num_hidden_layers", None) or getattr(model.config, "n_layer", None) if model else None
+    return {
+        "run_id": rid, "model": cfg.model.model, "revision": cfg.model.revision,
+        "step": parse_step(cfg.model.revision), "family": model_family(cfg.model.model),
+        "n_params": model.n_params if model else None, "n_units": n_units, "n_layers": n_layers,
+        "unit_table": table_id, "dataset_hash": cfg.dataset_hash, "config": cfg.to_json(),
+        "versions": __import__("json").dumps(versions),
+    }

