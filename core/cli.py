@@ -30,7 +30,9 @@ def _concept_list(args) -> list[str]:
         concepts += coverage_order(pairs)
     out = list(dict.fromkeys(normalise_concept(c) for c in concepts))
     if not out:
-        raise ValueError("no concepts given: use --concepts a,b,c, --concepts-file F, --benchmark F or --men-split test")
+        raise ValueError(
+            "no concepts given: use --concepts a,b,c, --concepts-file F, --benchmark F or --men-split test"
+        )
     return out
 
 
@@ -78,8 +80,9 @@ def cmd_generate(args) -> int:
     concepts = _concept_list(args)
     store = Store(args.store)
     for c in concepts:
-        texts = generate_sentences(c, n=args.n, model=args.model, gguf_file=args.gguf_file, seed=args.seed,
-                                   max_rounds=args.max_rounds)
+        texts = generate_sentences(
+            c, n=args.n, model=args.model, gguf_file=args.gguf_file, seed=args.seed, max_rounds=args.max_rounds
+        )
         new = store.add_sentences(c, texts, source=f"generated:{args.model}")
         print(f"{c}: {len(texts)} generated, {new} new")
     return 0
@@ -107,15 +110,20 @@ def cmd_extract(args) -> int:
         need = args.min_pos or args.n_pos
         short = [c for c in concepts if counts.get(c, 0) < need]
         if short:
-            print(f"skipping {len(short)} concepts with fewer than {need} sentences: {', '.join(short[:20])}"
-                  + (" …" if len(short) > 20 else ""), file=sys.stderr)
+            print(
+                f"skipping {len(short)} concepts with fewer than {need} sentences: {', '.join(short[:20])}"
+                + (" …" if len(short) > 20 else ""),
+                file=sys.stderr,
+            )
         concepts = [c for c in concepts if c not in short]
     if args.limit_concepts:
         concepts = concepts[: args.limit_concepts]
     cfg = _run_config(args, concepts)
     s = extract(store, cfg, concepts_per_unit=args.concepts_per_unit, progress=not args.quiet, max_units=args.max_units)
-    print(f"run {s.run_id}: {s.done_before + s.ingested + s.computed}/{s.total} (concept, fold) results stored "
-          f"({s.computed} computed now, {s.ingested} ingested from parts, {s.done_before} already stored)")
+    print(
+        f"run {s.run_id}: {s.done_before + s.ingested + s.computed}/{s.total} (concept, fold) results stored "
+        f"({s.computed} computed now, {s.ingested} ingested from parts, {s.done_before} already stored)"
+    )
     return 0
 
 
@@ -193,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gguf-file")
     p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
     p.add_argument("--device", default="auto")
-    p.add_argument("--modules", help="unknown architectures: comma-separated regexes of the linear maps (in:regex hooks an input)")
+    p.add_argument(
+        "--modules", help="unknown architectures: comma-separated regexes of the linear maps (in:regex hooks an input)"
+    )
     p.add_argument("--n-pos", type=int, default=400)
     p.add_argument("--n-neg", type=int, default=1000)
     p.add_argument("--folds", type=int, default=1)

@@ -151,9 +151,7 @@ class RunConfig:
 
     @property
     def config_id(self) -> str:
-        return stable_hash(
-            {"model": self.model.key(), "dataset": self.dataset_hash, "extract": self.extract.key()}
-        )
+        return stable_hash({"model": self.model.key(), "dataset": self.dataset_hash, "extract": self.extract.key()})
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -69,8 +69,9 @@ def model_family(model: str) -> str:
     return re.sub(r"-?\d+(\.\d+)?[mbk]\b", "", name).strip("-") or name
 
 
-def plan_work(cfg: RunConfig, plan: Plan, rid: str, todo: set[tuple[str, int]],
-              concepts_per_unit: int = 8) -> list[WorkUnit]:
+def plan_work(
+    cfg: RunConfig, plan: Plan, rid: str, todo: set[tuple[str, int]], concepts_per_unit: int = 8
+) -> list[WorkUnit]:
     """The work units covering ``todo`` (concept, fold) pairs, fold by fold."""
     units = []
     for fold in range(cfg.dataset.folds):
@@ -84,13 +85,17 @@ def plan_work(cfg: RunConfig, plan: Plan, rid: str, todo: set[tuple[str, int]],
             if cfg.dataset.negatives != "shared":
                 pool = _ordered_union(plan.negatives[(c, fold)] for c in batch)
             where = {sid: j for j, sid in enumerate(pool)}
-            units.append(WorkUnit(
-                run_id=rid, fold=fold, concepts=tuple(batch),
-                positives=tuple(tuple(plan.texts[s] for s in plan.positives[(c, fold)].tolist()) for c in batch),
-                negatives=tuple(tuple(where[s] for s in plan.negatives[(c, fold)].tolist()) for c in batch),
-                neg_texts=tuple(plan.texts[s] for s in pool),
-                vectors=fold == 0,
-            ))
+            units.append(
+                WorkUnit(
+                    run_id=rid,
+                    fold=fold,
+                    concepts=tuple(batch),
+                    positives=tuple(tuple(plan.texts[s] for s in plan.positives[(c, fold)].tolist()) for c in batch),
+                    negatives=tuple(tuple(where[s] for s in plan.negatives[(c, fold)].tolist()) for c in batch),
+                    neg_texts=tuple(plan.texts[s] for s in pool),
+                    vectors=fold == 0,
+                )
+            )
     return units
 
 
@@ -98,8 +103,15 @@ def _ordered_union(arrays) -> list[int]:
     return list(dict.fromkeys(s for a in arrays for s in a.tolist()))
 
 
-def execute(unit: WorkUnit, model, groups, cfg: RunConfig, parts_dir: str,
-            scratch_dir: str | None = None, progress: Callable[[int], None] | None = None) -> Iterator[str]:
+def execute(
+    unit: WorkUnit,
+    model,
+    groups,
+    cfg: RunConfig,
+    parts_dir: str,
+    scratch_dir: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[str]:
     """Compute a work unit; yield the path of each concept's part as it is written."""
     from .activations import ActivationRecorder, pooled_matrix
     from .expertise import average_precision
@@ -107,6 +119,7 @@ def execute(unit: WorkUnit, model, groups, cfg: RunConfig, parts_dir: str,
 
     x = cfg.extract
     with ActivationRecorder(model.base, groups, x.pooling, x.include_padding) as rec:
+
         def acts(texts):
             return pooled_matrix(rec, model.tokenizer, texts, x.batch_tokens, x.max_length, model.device, progress)
 
@@ -116,10 +129,16 @@ def execute(unit: WorkUnit, model, groups, cfg: RunConfig, parts_dir: str,
             ap = average_precision(pos, neg[list(neg_idx)])
             keep = np.flatnonzero(ap >= x.ap_floor) if x.ap_floor > 0 else np.arange(len(ap))
             meta = {
-                "run_id": unit.run_id, "concept": concept, "fold": unit.fold,
-                "n_pos": len(pos_texts), "n_neg": len(neg_idx), "n_units": int(len(ap)),
-                "n_stored": int(len(keep)), "ap_floor": x.ap_floor,
-                "max_ap": float(ap.max()), "mean_ap": float(ap.mean()),
+                "run_id": unit.run_id,
+                "concept": concept,
+                "fold": unit.fold,
+                "n_pos": len(pos_texts),
+                "n_neg": len(neg_idx),
+                "n_units": int(len(ap)),
+                "n_stored": int(len(keep)),
+                "ap_floor": x.ap_floor,
+                "max_ap": float(ap.max()),
+                "mean_ap": float(ap.mean()),
                 "vectors": {},
             }
             if unit.vectors:
@@ -155,8 +174,15 @@ def prepare(store: Store, cfg: RunConfig) -> tuple[Plan, str]:
     return plan, run_id(cfg, plan)
 
 
-def extract(store: Store, cfg: RunConfig, concepts_per_unit: int = 8, progress: bool = True,
-            scratch_dir: str | None = None, max_units: int | None = None, model=None) -> ExtractSummary:
+def extract(
+    store: Store,
+    cfg: RunConfig,
+    concepts_per_unit: int = 8,
+    progress: bool = True,
+    scratch_dir: str | None = None,
+    max_units: int | None = None,
+    model=None,
+) -> ExtractSummary:
     """Compute and store every (concept, fold) of a run that is not stored yet.
 
     Re-running the same call resumes: parts already on disk are ingested, stored
@@ -186,9 +212,16 @@ def extract(store: Store, cfg: RunConfig, concepts_per_unit: int = 8, progress: 
     scratch = scratch_dir or os.path.splitext(store.path)[0] + ".scratch"
     total = sum(len(p) for u in work for p in u.positives) + sum(len(u.neg_texts) for u in work)
     torch.manual_seed(0)
-    with tqdm(total=total, unit="sent", desc=f"run {rid[:8]}", disable=not progress, file=sys.stderr,
-              dynamic_ncols=True, smoothing=0.05,
-              mininterval=0.5 if sys.stderr.isatty() else 60) as bar:
+    with tqdm(
+        total=total,
+        unit="sent",
+        desc=f"run {rid[:8]}",
+        disable=not progress,
+        file=sys.stderr,
+        dynamic_ncols=True,
+        smoothing=0.05,
+        mininterval=0.5 if sys.stderr.isatty() else 60,
+    ) as bar:
         for unit in work:
             for part in execute(unit, model, groups, cfg, store.parts_dir, scratch, bar.update):
                 store.ingest(part)
@@ -206,11 +239,20 @@ def _run_row(cfg: RunConfig, rid: str, model=None, n_units: int | None = None, t
             versions[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
             pass
-    n_layers = getattr(model.config, "num_hidden_layers", None) or getattr(model.config, "n_layer", None) if model else None
+    n_layers = (
+        getattr(model.config, "num_hidden_layers", None) or getattr(model.config, "n_layer", None) if model else None
+    )
     return {
-        "run_id": rid, "model": cfg.model.model, "revision": cfg.model.revision,
-        "step": parse_step(cfg.model.revision), "family": model_family(cfg.model.model),
-        "n_params": model.n_params if model else None, "n_units": n_units, "n_layers": n_layers,
-        "unit_table": table_id, "dataset_hash": cfg.dataset_hash, "config": cfg.to_json(),
+        "run_id": rid,
+        "model": cfg.model.model,
+        "revision": cfg.model.revision,
+        "step": parse_step(cfg.model.revision),
+        "family": model_family(cfg.model.model),
+        "n_params": model.n_params if model else None,
+        "n_units": n_units,
+        "n_layers": n_layers,
+        "unit_table": table_id,
+        "dataset_hash": cfg.dataset_hash,
+        "config": cfg.to_json(),
         "versions": __import__("json").dumps(versions),
     }

@@ -82,6 +82,7 @@ def load_model(spec: ModelSpec) -> LoadedModel:
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     path, revision, gguf = resolve(spec)
     kwargs = {"revision": revision} if revision else {}
     if gguf:
@@ -91,7 +92,11 @@ def load_model(spec: ModelSpec) -> LoadedModel:
         model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, spec.dtype), **kwargs)
     except (OSError, ValueError, KeyError, ImportError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelLoadError(f"cannot load model {spec.model!r}" + (f" (revision {spec.revision})" if spec.revision else "") + f": {first}") from None
+        raise ModelLoadError(
+            f"cannot load model {spec.model!r}"
+            + (f" (revision {spec.revision})" if spec.revision else "")
+            + f": {first}"
+        ) from None
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"

@@ -48,7 +48,8 @@ def check_counts(counts: dict[str, int], n_pos: int, min_pos: int | None) -> Non
         more = f" (and {len(short) - 8} more)" if len(short) > 8 else ""
         hint = "lower --n-pos or set --min-pos" if min_pos is None else "lower --min-pos or add sentences"
         raise NotEnoughSentencesError(
-            f"too few positive sentences ({need} needed): {listed}{more}; add sentences, {hint}, or pass --skip-short")
+            f"too few positive sentences ({need} needed): {listed}{more}; add sentences, {hint}, or pass --skip-short"
+        )
 
 
 def make_plan(cfg: DatasetConfig, sentences: pd.DataFrame) -> Plan:
@@ -70,7 +71,9 @@ def make_plan(cfg: DatasetConfig, sentences: pd.DataFrame) -> Plan:
         for c in cfg.concepts:
             pool = by_concept[c]
             k = min(cfg.n_pos, len(pool))
-            plan.positives[(c, fold)] = np.sort(rng_for(cfg.seed, "positives", c, fold).choice(pool, size=k, replace=False))
+            plan.positives[(c, fold)] = np.sort(
+                rng_for(cfg.seed, "positives", c, fold).choice(pool, size=k, replace=False)
+            )
         if cfg.negatives == "shared":
             order = rng_for(cfg.seed, "negatives", fold).permutation(universe)
             _fill_negatives(plan, cfg, fold, list(cfg.concepts), order, has)
@@ -96,6 +99,7 @@ def _fill_negatives(plan: Plan, cfg: DatasetConfig, fold: int, concepts: list[st
     if open_:
         c = sorted(open_)[0]
         raise NotEnoughSentencesError(
-            f"only {len(chosen[c])} negative sentences for {c!r} ({cfg.n_neg} asked): add concepts or lower --n-neg")
+            f"only {len(chosen[c])} negative sentences for {c!r} ({cfg.n_neg} asked): add concepts or lower --n-neg"
+        )
     for c in concepts:
         plan.negatives[(c, fold)] = np.array(chosen[c], dtype=np.uint64)

@@ -68,7 +68,9 @@ def read_pairs(path: str) -> list[tuple[str, str]]:
     elif ext == ".txt":
         pairs = [(os.path.basename(name)[:-4], line) for line in text.splitlines() if line.strip()]
     else:
-        raise SentenceFileError(f"{path!r}: unknown format {ext or '(none)'}; use .csv, .tsv, .jsonl, .txt or a folder of .txt")
+        raise SentenceFileError(
+            f"{path!r}: unknown format {ext or '(none)'}; use .csv, .tsv, .jsonl, .txt or a folder of .txt"
+        )
     return _normalised(pairs, path)
 
 
@@ -92,8 +94,14 @@ def _parse_jsonl(text: str, path: str) -> list[tuple[str, str]]:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
             raise SentenceFileError(f"{path}:{i}: not valid JSON ({e.msg})") from None
-        if not isinstance(obj, dict) or not isinstance(obj.get("concept"), str) or not isinstance(obj.get("sentence"), str):
-            raise SentenceFileError(f"{path}:{i}: each line must be an object with string fields 'concept' and 'sentence'")
+        if (
+            not isinstance(obj, dict)
+            or not isinstance(obj.get("concept"), str)
+            or not isinstance(obj.get("sentence"), str)
+        ):
+            raise SentenceFileError(
+                f"{path}:{i}: each line must be an object with string fields 'concept' and 'sentence'"
+            )
         pairs.append((obj["concept"], obj["sentence"]))
     return pairs
 
@@ -130,7 +138,8 @@ def _normalised(pairs: list[tuple[str, str]], path: str) -> list[tuple[str, str]
         first = spellings.setdefault(concept, raw.strip())
         if first != raw.strip() and first.lower() == raw.strip().lower():
             raise SentenceFileError(
-                f"{path}: concepts {first!r} and {raw.strip()!r} differ only by case; concepts are case-insensitive, use one spelling")
+                f"{path}: concepts {first!r} and {raw.strip()!r} differ only by case; concepts are case-insensitive, use one spelling"
+            )
         out.append((concept, sentence.strip()))
     return out
 

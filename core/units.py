@@ -149,15 +149,19 @@ def unit_table(groups: list[UnitGroup]) -> pd.DataFrame:
             else:
                 role = np.full(g.size, g.kind[-1], dtype=object)
                 head = idx // g.head_dim
-        frames.append(pd.DataFrame({
-            "unit": g.offset + idx,
-            "layer": g.layer,
-            "module": g.module + (":in" if g.hook == "in" else ""),
-            "kind": g.kind,
-            "index": idx,
-            "head": head,
-            "role": role,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "unit": g.offset + idx,
+                    "layer": g.layer,
+                    "module": g.module + (":in" if g.hook == "in" else ""),
+                    "kind": g.kind,
+                    "index": idx,
+                    "head": head,
+                    "role": role,
+                }
+            )
+        )
     table = pd.concat(frames, ignore_index=True)
     table["unit"] = table["unit"].astype("int32")
     table["layer"] = table["layer"].astype("int16")

@@ -9,7 +9,7 @@ lexicon, so that positives are mined and negatives filtered by the same rule.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 _TOKEN = re.compile(r"[A-Za-z]+")
 _VALID_CONCEPT = re.compile(r"^[a-z][a-z'\-]{0,63}$")
@@ -34,13 +34,11 @@ def normalise_concept(name: str) -> str:
         word = word[:-2]
     if not _VALID_CONCEPT.match(word):
         shown = name if len(name) <= 40 else name[:40] + "…"
-        raise ConceptError(
-            f"invalid concept {shown!r}: use one word of letters (a-z, optionally ' or -)"
-        )
+        raise ConceptError(f"invalid concept {shown!r}: use one word of letters (a-z, optionally ' or -)")
     return word
 
 
-@lru_cache(maxsize=None)
+@cache
 def word_forms(word: str, pos: str | None = None) -> frozenset[str]:
     """All inflected forms of ``word`` (lower-case), the word itself included.
 

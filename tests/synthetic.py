@@ -34,11 +34,19 @@ def unit_frame(n_layers: int = 4, per_layer: int = 250) -> pd.DataFrame:
                 rows.append((unit, layer, f"layers.{layer}.{kind}", kind, i, -1, ""))
                 unit += 1
     return pd.DataFrame(rows, columns=["unit", "layer", "module", "kind", "index", "head", "role"]).astype(
-        {"unit": "int32", "layer": "int16", "index": "int32", "head": "int16"})
+        {"unit": "int32", "layer": "int16", "index": "int32", "head": "int16"}
+    )
 
 
-def make_store(path: str, domains: dict[str, list[str]] = DOMAINS, revisions=(None,), folds: int = 2,
-               model: str = "synthetic/toy-10m", seed: int = 0, sentences: bool = True) -> tuple[Store, list[str]]:
+def make_store(
+    path: str,
+    domains: dict[str, list[str]] = DOMAINS,
+    revisions=(None,),
+    folds: int = 2,
+    model: str = "synthetic/toy-10m",
+    seed: int = 0,
+    sentences: bool = True,
+) -> tuple[Store, list[str]]:
     """Build a store at ``path``; return it and the run ids (one per revision)."""
     rng = np.random.default_rng(seed)
     store = Store(path)
@@ -55,9 +63,23 @@ def make_store(path: str, domains: dict[str, list[str]] = DOMAINS, revisions=(No
         run_id = f"synthetic{r:02d}"
         step = int(revision[4:]) if revision and revision.startswith("step") else None
         config = {"model": {"model": model, "revision": revision}, "dataset": {"concepts": concepts}}
-        store.add_run({"run_id": run_id, "model": model, "revision": revision, "step": step, "family": "toy",
-                       "n_params": 10_000_000, "n_units": n_units, "n_layers": 4, "unit_table": "synthetic-units",
-                       "dataset_hash": "synthetic", "config": json.dumps(config), "versions": "{}"}, units)
+        store.add_run(
+            {
+                "run_id": run_id,
+                "model": model,
+                "revision": revision,
+                "step": step,
+                "family": "toy",
+                "n_params": 10_000_000,
+                "n_units": n_units,
+                "n_layers": 4,
+                "unit_table": "synthetic-units",
+                "dataset_hash": "synthetic",
+                "config": json.dumps(config),
+                "versions": "{}",
+            },
+            units,
+        )
         strength = (r + 1) / len(revisions)  # later revisions have cleaner domain structure
         for d_i, (domain, cs) in enumerate(domains.items()):
             shared = np.arange(d_i * 100, d_i * 100 + 60)
@@ -65,22 +87,39 @@ def make_store(path: str, domains: dict[str, list[str]] = DOMAINS, revisions=(No
                 own = 400 + 50 * (d_i * len(cs) + c_i) + np.arange(20)
                 noise = rng.choice(np.arange(800, n_units), size=30, replace=False)
                 for fold in range(folds):
-                    ap = np.concatenate([
-                        rng.uniform(0.9, 1.0, len(shared)) if strength >= 0.5 else rng.uniform(0.5, 0.7, len(shared)),
-                        rng.uniform(0.6, 0.8, len(own)),
-                        rng.uniform(0.5, 0.6, len(noise)),
-                    ])
+                    ap = np.concatenate(
+                        [
+                            rng.uniform(0.9, 1.0, len(shared))
+                            if strength >= 0.5
+                            else rng.uniform(0.5, 0.7, len(shared)),
+                            rng.uniform(0.6, 0.8, len(own)),
+                            rng.uniform(0.5, 0.6, len(noise)),
+                        ]
+                    )
                     unit_ids = np.concatenate([shared, own, noise])
                     order = np.argsort(unit_ids)
                     vec = {}
                     if fold == 0:
-                        vec = {k: (domain_dirs[domain] * strength + rng.normal(size=dim)).round(5).tolist()
-                               for k in ("word", "sentence")}
-                    meta = {"run_id": run_id, "concept": c, "fold": fold, "n_pos": 6, "n_neg": 20,
-                            "n_units": n_units, "n_stored": len(unit_ids), "ap_floor": 0.5,
-                            "max_ap": float(ap.max()), "mean_ap": 0.3, "vectors": vec}
-                    part = write_part(os.path.join(store.parts_dir, run_id, f"{c}__f{fold}.parquet"), meta,
-                                      unit_ids[order], ap[order])
+                        vec = {
+                            k: (domain_dirs[domain] * strength + rng.normal(size=dim)).round(5).tolist()
+                            for k in ("word", "sentence")
+                        }
+                    meta = {
+                        "run_id": run_id,
+                        "concept": c,
+                        "fold": fold,
+                        "n_pos": 6,
+                        "n_neg": 20,
+                        "n_units": n_units,
+                        "n_stored": len(unit_ids),
+                        "ap_floor": 0.5,
+                        "max_ap": float(ap.max()),
+                        "mean_ap": 0.3,
+                        "vectors": vec,
+                    }
+                    part = write_part(
+                        os.path.join(store.parts_dir, run_id, f"{c}__f{fold}.parquet"), meta, unit_ids[order], ap[order]
+                    )
                     store.ingest(part)
         run_ids.append(run_id)
     return store, run_ids
@@ -92,7 +131,7 @@ def write_benchmark(path: str, domains: dict[str, list[str]] = DOMAINS, missing:
     concepts = list(where)
     lines = []
     for i, a in enumerate(concepts):
-        for b in concepts[i + 1:]:
+        for b in concepts[i + 1 :]:
             score = 40 + (i % 7) if where[a] == where[b] else 5 + (i % 5)
             lines.append(f"{a}-n {b}-n {score}.000000")
     if missing:

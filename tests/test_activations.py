@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+import torch
+
+from core.activations import ActivationRecorder, length_batches, pool, pooled_matrix
+from core.config import ModelSpec
+from core.models import load_model
+from core.units import unit_groups
+from tests.tiny import save_tiny_model
+
+
+def test_pool_masks_padding_unless_asked():
+    x = torch.tensor([[[1.0], [5.0], [9.0]], [[2.0], [3.0], [-7.0]]])  # (batch 2, tokens 3, units 1)
+    mask = torch.tensor([[1, 1, 0], [1, 1, 1]]).bool()
+    assert pool(x, mask, "max", False).flatten().tolist() == [5.0, 3.0]
+    assert pool(x, mask, "max", True).flatten().tolist() == [9.0, 3.0]
+    assert pool(x, mask, "mean", False).flatten().tolist() == [3.0, pytest.approx(-2 / 3)]
+    assert pool(x, mask, "mean", True).flatten().tolist() == [5.0, pytest.approx(-2 / 3)]
+
+
+def test_length_batches_cover_everything_within_budget():
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(3, 60, 500).tolist()
+    batches = length_batches(lengths, batch_tokens=512)
+    flat = np.concatenate(batches)
+    assert sorted(flat.tolist()) == list(range(500))
+    for b in batches:
+        assert max(lengths[i] for i in b) * len(b) <= 512 or len(b) == 1
+    padding = sum(max(lengths[i] for i in b) * len(b) for b in batches) - sum(lengths)
+    assert padding / sum(lengths) < 0.1  # bucketing keeps padding small
+    assert [b.tolist() for b in length_batches(lengths, 512)] == [b.tolist() for b in batches]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    path = save_tiny_model(str(tmp_path_factory.mktemp("llama")), "llama")
+    model = load_model(ModelSpec(path))
+    return model, unit_groups(model.base, model.config)
+
+
+TEXTS = ["the cat sat on the table .", "a dog ran .", "the red bus was big and the horse ran in the city at night ."]
+
+
+def test_padding_does_not_change_a_sentence_score(tiny):
+    model, groups = tiny
+    with ActivationRecorder(model.base, groups) as rec:
+        together, _ = pooled_matrix(rec, model.tokenizer, TEXTS, batch_tokens=10_000, max_length=64)
+        alone = np.vstack([pooled_matrix(rec, model.tokenizer, [t], 10_000, 64)[0] for t in TEXTS])
+    np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_include_padding_reproduces_reference_behaviour(tiny):
+    model, groups = tiny
+    with ActivationRecorder(model.base, groups, include_padding=True) as rec:
+        together, _ = pooled_matrix(rec, model.tokenizer, TEXTS, batch_tokens=10_000, max_length=64)
+    with ActivationRecorder(model.base, groups) as rec:
+        masked, _ = pooled_matrix(rec, model.tokenizer, TEXTS, batch_tokens=10_000, max_length=64)
+    # the longest sentence has no padding, the shorter ones do
+    np.testing.assert_allclose(together[2], masked[2], atol=1e-5)
+    assert not np.allclose(together[1], masked[1])
+    assert (together[1] >= masked[1] - 1e-6).all()  # max over a superset of positions
+
+
+def test_recorded_values_equal_module_outputs(tiny):
+    model, groups = tiny
+    enc = model.tokenizer([TEXTS[0]], return_tensors="pt")
+    seen = {}
+    q_proj = model.base.layers[1].self_attn.q_proj
+    down = model.base.layers[0].mlp.down_proj
+    h1 = q_proj.register_forward_hook(lambda m, a, o: seen.__setitem__("q", o))
+    h2 = down.register_forward_pre_hook(lambda m, a: seen.__setitem__("neuron", a[0]))
+    with ActivationRecorder(model.base, groups) as rec:
+        acts, emb = rec.run(enc["input_ids"], enc["attention_mask"])
+    h1.remove()
+    h2.remove()
+    g_q = next(g for g in groups if g.layer == 1 and g.kind == "attn_q")
+    g_n = next(g for g in groups if g.layer == 0 and g.kind == "mlp_neuron")
+    np.testing.assert_allclose(acts[0, g_q.offset : g_q.offset + g_q.size], seen["q"][0].amax(0).numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        acts[0, g_n.offset : g_n.offset + g_n.size], seen["neuron"][0].amax(0).numpy(), atol=1e-6
+    )
+    assert emb.shape == (1, model.config.hidden_size)
+
+
+def test_hooks_are_removed(tiny):
+    model, groups = tiny
+    with ActivationRecorder(model.base, groups):
+        pass
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.base.modules())
