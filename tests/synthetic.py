@@ -28,7 +28,7 @@ def unit_frame(n_layers: int = 4, per_layer: int = 250) -> pd.DataFrame:
     rows = []
     unit = 0
     for layer in range(n_layers):
-        for k, kind in enumerate(kinds):
+        for kind in kinds:
             size = per_layer // len(kinds)
             for i in range(size):
                 rows.append((unit, layer, f"layers.{layer}.{kind}", kind, i, -1, ""))
