@@ -1,0 +1,449 @@
+"""What the dashboard needs that is not drawing: settings, link state, run choice and small views.
+
+The Streamlit pages stay thin (read state, call a cached function, draw); the
+decisions behind them live here so they can be tested without a browser and
+reused by scripts. Nothing here imports Streamlit, torch or transformers: a
+hosted demo only browses stored APs, and moving τ never runs a model.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .benchmarks import MEN_FILES, MEN_HUMAN_CEILING
+from .concepts import DEFAULT_DOMAINS
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_STORE = os.path.join("cache", "experts.duckdb")
+DEMO_STORE = os.path.join("cache", "demo.duckdb")
+TAU_MIN, TAU_MAX, TAU_STEP, TAU_DEFAULT = 0.5, 1.0, 0.01, 0.5
+FINAL = "final"  # how a run without a revision (the model's default weights) is named in links
+HUMAN_CEILING = MEN_HUMAN_CEILING
+METHOD_LABELS = {
+    "experts": "Expert neurons (Jaccard)",
+    "word_embedding": "Word embedding (cosine)",
+    "sentence_embedding": "Sentence embedding (cosine)",
+}
+# Ten colours that stay distinct for colour-blind readers (Okabe-Ito + Tol), then repeats with a dash.
+PALETTE = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#332288",
+    "#882255",
+    "#44AA99",
+    "#999933",
+    "#AA4499",
+]
+
+
+# -- settings -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Settings:
+    """Where the dashboard reads from and what it may do.
+
+    ``store`` is the file to browse; ``write_store`` is where an extraction
+    started from the dashboard writes (differs from ``store`` while the demo
+    store is shown because the configured one does not exist yet).
+    """
+
+    store: str
+    source: str
+    hosted: bool
+    write_store: str
+    domains: str
+    benchmarks: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    notices: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_demo(self) -> bool:
+        return self.source == "demo"
+
+    @property
+    def can_extract(self) -> bool:
+        return not self.hosted
+
+
+def _truthy(value) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _abs(path: str, root: str) -> str:
+    return path if os.path.isabs(path) else os.path.join(root, path)
+
+
+def resolve_settings(env: Mapping[str, str], secrets: Mapping | None = None, root: str = ROOT) -> Settings:
+    """Settings from the environment, then ``.streamlit/secrets.toml``, then defaults.
+
+    Store: ``EXPERTS_STORE`` or secret ``store`` (relative paths are relative
+    to the project root), default ``cache/experts.duckdb``; when that file does
+    not exist, the shipped demo store ``cache/demo.duckdb`` is browsed instead
+    (read-only) if present; a store named explicitly is never replaced. Hosted mode (``EXPERTS_HOSTED=1`` or secret
+    ``hosted = true``) hides extraction. ``EXPERTS_DOMAINS`` / ``domains`` names
+    the domain list, ``EXPERTS_BENCHMARK`` / ``benchmark`` extra benchmark files
+    (comma-separated); MEN splits already in ``cache/MEN`` (or ``men_dir``) are
+    found without downloading anything.
+    """
+    secrets = secrets or {}
+
+    def get(env_key: str, secret_key: str) -> tuple[str | None, str]:
+        if env.get(env_key):
+            return env[env_key], env_key
+        value = secrets.get(secret_key)
+        if value not in (None, ""):
+            return str(value), f"secrets:{secret_key}"
+        return None, "default"
+
+    notices: list[str] = []
+    configured, source = get("EXPERTS_STORE", "store")
+    path = _abs(configured or DEFAULT_STORE, root)
+    write_store = path
+    demo = _abs(DEMO_STORE, root)
+    if configured is None and not os.path.exists(path) and os.path.exists(demo):
+        notices.append(f"No store at {os.path.relpath(path, root)}: showing the shipped demo store (read-only).")
+        path, source = demo, "demo"
+    hosted_raw, _ = get("EXPERTS_HOSTED", "hosted")
+    hosted = _truthy(hosted_raw) if hosted_raw is not None else False
+    domains_raw, _ = get("EXPERTS_DOMAINS", "domains")
+    domains = _abs(domains_raw, root) if domains_raw else DEFAULT_DOMAINS
+    bench_raw, _ = get("EXPERTS_BENCHMARK", "benchmark")
+    men_raw, _ = get("EXPERTS_MEN_DIR", "men_dir")
+    men_dir = _abs(men_raw, root) if men_raw else os.path.join(root, "cache", "MEN")
+    benchmarks = find_benchmarks(men_dir, [_abs(p.strip(), root) for p in (bench_raw or "").split(",") if p.strip()])
+    return Settings(path, source, hosted, write_store, domains, tuple(benchmarks), tuple(notices))
+
+
+def find_benchmarks(men_dir: str, extra: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """(name, path) of the benchmark files present: MEN splits in ``men_dir``, then ``extra`` files.
+
+    Only files already on disk count: the dashboard never downloads.
+    """
+    out = []
+    for split in ("test", "dev", "full"):
+        path = os.path.join(men_dir, MEN_FILES[split])
+        if os.path.isfile(path):
+            out.append((f"MEN {split}", path))
+    for path in extra:
+        if os.path.isfile(path):
+            out.append((os.path.splitext(os.path.basename(path))[0], path))
+    return out
+
+
+def fingerprint(path: str) -> tuple:
+    """What changes when the store changes: size and mtime of the file and its write-ahead log.
+
+    Used as part of every cache key, so a page shows new results as soon as an
+    extraction has written them, and never re-reads an unchanged store.
+    """
+    out: list = [os.path.abspath(path)]
+    for p in (path, path + ".wal"):
+        try:
+            st = os.stat(p)
+            out += [st.st_mtime_ns, st.st_size]
+        except OSError:
+            out += [None, None]
+    return tuple(out)
+
+
+# -- link (query-string) values -------------------------------------------------------------
+def parse_tau(raw: str | None, default: float = TAU_DEFAULT) -> tuple[float, str | None]:
+    """τ from a link: a number in [0.5, 1] on the slider's 0.01 grid, else ``default`` and a notice."""
+    if raw is None or raw == "":
+        return default, None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or not TAU_MIN <= value <= TAU_MAX:
+        return default, f"τ = {str(raw)[:20]!r} in the link is not a number in [0.5, 1]; showing τ = {default:.2f}."
+    return round(round(value / TAU_STEP) * TAU_STEP, 2), None
+
+
+def parse_number(raw: str | None, lo: float, hi: float, default: float, name: str) -> tuple[float, str | None]:
+    """A float link value clipped to nothing: out of [lo, hi] or not a number gives ``default`` and a notice."""
+    if raw is None or raw == "":
+        return default, None
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not math.isfinite(value) or not lo <= value <= hi:
+        return default, f"{name} = {str(raw)[:20]!r} in the link is not in [{lo:g}, {hi:g}]; showing {default:g}."
+    return value, None
+
+
+def parse_choice(
+    raw: str | None, options: Iterable[str], default: str | None, name: str
+) -> tuple[str | None, str | None]:
+    """One of ``options`` from a link, else ``default`` and a notice."""
+    options = list(options)
+    if raw is None or raw == "":
+        return default, None
+    if raw in options:
+        return raw, None
+    shown = default if default is not None else "nothing"
+    return default, f"{name} {str(raw)[:40]!r} from the link is not in this store; showing {shown}."
+
+
+def parse_multi(raw: str | None, options: Iterable[str], name: str) -> tuple[list[str] | None, str | None]:
+    """A comma-separated subset of ``options`` from a link (unknown items dropped with a notice)."""
+    if raw is None or raw == "":
+        return None, None
+    options = list(options)
+    items = [x for x in (s.strip() for s in raw.split(",")) if x]
+    kept = [x for x in items if x in options]
+    dropped = [x for x in items if x not in options]
+    notice = None
+    if dropped:
+        notice = f"{name}: {', '.join(repr(x[:30]) for x in dropped[:5])} from the link not found; left out."
+    return kept or None, notice
+
+
+# -- runs -----------------------------------------------------------------------------------
+def revision_label(revision) -> str:
+    """How a revision is named in pickers and links (``final`` for the model's default weights)."""
+    return (
+        FINAL
+        if revision is None or (isinstance(revision, float) and math.isnan(revision)) or revision == ""
+        else str(revision)
+    )
+
+
+def run_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Runs in picker order (model, step, revision) with a ``rev`` label column."""
+    if runs.empty:
+        return runs.assign(rev=pd.Series(dtype=str))
+    t = runs.copy()
+    t["rev"] = [revision_label(r) for r in t["revision"]]
+    t["_step"] = pd.to_numeric(t["step"], errors="coerce").fillna(np.inf)
+    return t.sort_values(["model", "_step", "rev"], ignore_index=True).drop(columns="_step")
+
+
+def default_run(runs: pd.DataFrame) -> pd.Series | None:
+    """The run shown when a link names none: the latest revision of the model with the most results."""
+    t = run_table(runs)
+    if t.empty:
+        return None
+    per_model = t.groupby("model")["n_results"].sum().sort_values(ascending=False, kind="stable")
+    model = per_model.index[0]
+    return t[t["model"] == model].iloc[-1]
+
+
+def choose_run(runs: pd.DataFrame, model: str | None, rev: str | None) -> tuple[pd.Series | None, list[str]]:
+    """The run a link asks for, or a default with notices saying what was replaced."""
+    t = run_table(runs)
+    notices: list[str] = []
+    if t.empty:
+        return None, notices
+    fallback = default_run(t)
+    if model in (None, ""):
+        model = fallback["model"]
+    elif model not in set(t["model"]):
+        notices.append(f"Model {str(model)[:60]!r} from the link is not in this store; showing {fallback['model']}.")
+        model = fallback["model"]
+    mine = t[t["model"] == model]
+    if rev in (None, ""):
+        return mine.iloc[-1], notices
+    hit = mine[mine["rev"] == rev]
+    if hit.empty:
+        notices.append(f"Revision {str(rev)[:40]!r} of {model} is not in this store; showing {mine.iloc[-1]['rev']}.")
+        return mine.iloc[-1], notices
+    return hit.iloc[0], notices
+
+
+def run_title(run: Mapping) -> str:
+    return f"{run['model']} @ {revision_label(run.get('revision'))}"
+
+
+# -- overview -------------------------------------------------------------------------------
+def store_overview(store) -> dict:
+    """Counts for the home page: runs, models, revisions, concepts, sentences, results."""
+    counts = store.query(
+        "SELECT (SELECT count(*) FROM concepts) AS concepts, (SELECT count(*) FROM sentences) AS sentences, "
+        "(SELECT count(*) FROM results) AS results, (SELECT count(DISTINCT concept) FROM results) AS concepts_done"
+    ).iloc[0]
+    runs = run_table(store.runs())
+    return {
+        "runs": runs,
+        "n_runs": len(runs),
+        "n_models": runs["model"].nunique() if len(runs) else 0,
+        "n_revisions": len(runs),
+        "n_concepts": int(counts["concepts"]),
+        "n_concepts_done": int(counts["concepts_done"]),
+        "n_sentences": int(counts["sentences"]),
+        "n_results": int(counts["results"]),
+    }
+
+
+def headline(table: pd.DataFrame) -> dict[str, dict]:
+    """``{method: row}`` of an alignment table for one run, for the home page's numbers."""
+    return {str(r["method"]): r.to_dict() for _, r in table.iterrows()}
+
+
+# -- domains --------------------------------------------------------------------------------
+def domain_colours(domains: Iterable[str]) -> dict[str, str]:
+    """A stable colour per domain, in order of first appearance."""
+    names = list(dict.fromkeys(domains))
+    return {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(names)}
+
+
+def domain_concepts(
+    domains: Mapping[str, str], available: Iterable[str], chosen: Iterable[str] | None = None
+) -> dict[str, str]:
+    """``{concept: domain}`` of the listed concepts the run has, limited to ``chosen`` domains if given."""
+    have = set(available)
+    keep = set(chosen) if chosen else None
+    return {c: d for c, d in domains.items() if c in have and (keep is None or d in keep)}
+
+
+def graph_edges(graph) -> pd.DataFrame:
+    """Edges of a domain graph as a table (a, b, weight, shared, same_domain), strongest first."""
+    rows = []
+    for a, b, data in graph.edges(data=True):
+        a, b = sorted((a, b))
+        da, db = graph.nodes[a].get("domain"), graph.nodes[b].get("domain")
+        rows.append((a, b, float(data.get("weight", 0.0)), int(data.get("shared", 0)), da == db))
+    t = pd.DataFrame(rows, columns=["a", "b", "weight", "shared", "same_domain"])
+    return t.sort_values(["weight", "a", "b"], ascending=[False, True, True], ignore_index=True)
+
+
+def cut_graph(graph, min_weight: float, keep_nodes: Iterable[str] | None = None):
+    """A copy of ``graph`` with edges below ``min_weight`` dropped and only ``keep_nodes`` (if given)."""
+    g = graph.copy() if keep_nodes is None else graph.subgraph(list(keep_nodes)).copy()
+    g.remove_edges_from([(a, b) for a, b, w in g.edges(data="weight") if (w or 0.0) < min_weight])
+    return g
+
+
+def layout(graph, seed: int = 0, scale: float = 320.0) -> dict[str, tuple[float, float]]:
+    """Seeded spring layout in pixels: the same graph and seed always give the same picture."""
+    import networkx as nx
+
+    if graph.number_of_nodes() == 0:
+        return {}
+    nodes = sorted(graph.nodes)
+    ordered = nx.Graph()
+    ordered.add_nodes_from(nodes)
+    ordered.add_edges_from(sorted((min(a, b), max(a, b), d) for a, b, d in graph.edges(data=True)))
+    k = 1.5 / math.sqrt(max(len(nodes), 1))
+    pos = nx.spring_layout(ordered, weight="weight", seed=seed, k=k, iterations=100)
+    return {n: (round(float(x) * scale, 2), round(float(y) * scale, 2)) for n, (x, y) in pos.items()}
+
+
+# -- concepts -------------------------------------------------------------------------------
+def top_units(ap_rows: pd.DataFrame, units: pd.DataFrame, n: int = 25) -> pd.DataFrame:
+    """A concept's best units (highest AP first) with their layer, module and kind."""
+    t = ap_rows.sort_values(["ap", "unit"], ascending=[False, True]).head(n)
+    cols = [c for c in ("unit", "layer", "kind", "module", "index", "head") if c in units]
+    if not units.empty:
+        t = t.merge(units[cols], on="unit", how="left")
+    return t[[c for c in ("unit", "ap", "layer", "kind", "module", "index", "head") if c in t]].reset_index(drop=True)
+
+
+def nearest(jaccard: pd.DataFrame, concept: str, n: int = 10) -> pd.DataFrame:
+    """The ``n`` concepts whose expert sets overlap most with ``concept``'s (Jaccard), itself excluded."""
+    if concept not in jaccard.index:
+        return pd.DataFrame(columns=["concept", "jaccard"])
+    s = jaccard.loc[concept].drop(index=concept, errors="ignore")
+    s = s.sort_values(ascending=False, kind="stable").head(n)
+    return pd.DataFrame({"concept": s.index, "jaccard": s.to_numpy()})
+
+
+def compare_sets(a: np.ndarray, b: np.ndarray) -> dict[str, int | float]:
+    """Sizes of two expert sets, their intersection and Jaccard."""
+    a, b = np.unique(a), np.unique(b)
+    inter = int(np.intersect1d(a, b, assume_unique=True).size)
+    union = int(a.size + b.size - inter)
+    return {
+        "only_a": int(a.size - inter),
+        "shared": inter,
+        "only_b": int(b.size - inter),
+        "jaccard": inter / union if union else 0.0,
+    }
+
+
+# -- alignment figure -----------------------------------------------------------------------
+def curve_frame(table: pd.DataFrame) -> pd.DataFrame:
+    """Alignment rows ready to plot: a ``size`` label per model and a log-safe x (step 0 drawn at 1)."""
+    t = table.copy()
+    if t.empty:
+        return t.assign(size=pd.Series(dtype=str), x=pd.Series(dtype=float), rev=pd.Series(dtype=str))
+    t["size"] = [size_label(n, m) for n, m in zip(t["n_params"], t["model"])]
+    step = pd.to_numeric(t["step"], errors="coerce")
+    t["x"] = step.clip(lower=1)
+    t["method_label"] = t["method"].map(METHOD_LABELS).fillna(t["method"])
+    t["rev"] = [revision_label(r) for r in t["revision"]]
+    return t
+
+
+def size_label(n_params, model: str) -> str:
+    """``70M`` / ``1.4B`` from a parameter count, else the model name."""
+    try:
+        n = float(n_params)
+    except (TypeError, ValueError):
+        return str(model)
+    if not math.isfinite(n) or n <= 0:
+        return str(model)
+    for unit, div in (("B", 1e9), ("M", 1e6), ("K", 1e3)):
+        if n >= div:
+            return f"{n / div:.3g}{unit}"
+    return f"{int(n)}"
+
+
+def alignment_runs(runs: pd.DataFrame, model: str | None = None) -> list[str]:
+    """Run ids with results, of one model or of all, in picker order."""
+    t = run_table(runs)
+    t = t[pd.to_numeric(t["n_results"], errors="coerce").fillna(0) > 0]
+    if model is not None:
+        t = t[t["model"] == model]
+    return list(t["run_id"])
+
+
+def n_boot_for(n_runs: int) -> int:
+    """Bootstrap resamples per run: 1000 (the paper's) for a few runs, fewer for long checkpoint series."""
+    return 1000 if n_runs <= 8 else 300 if n_runs <= 40 else 100
+
+
+def alignment_display(frame: pd.DataFrame) -> pd.DataFrame:
+    """The alignment table as shown under the figure."""
+    cols = ["model", "rev", "step", "size", "method_label", "rho", "ci_low", "ci_high", "p_value", "p_vs_experts",
+            "n_pairs", "n_missing"]
+    if frame.empty:
+        return pd.DataFrame(columns=cols)
+    return frame[cols].rename(columns={"rev": "revision", "method_label": "method"})
+
+
+# -- stability ------------------------------------------------------------------------------
+def stability_taus(tau: float, step: float = 0.05) -> tuple[float, ...]:
+    """The τ grid of the stability curves (0.50, 0.55, … 0.95, 1.00) plus the chosen τ."""
+    grid = {round(TAU_MIN + step * i, 2) for i in range(int(round((TAU_MAX - TAU_MIN) / step)) + 1)}
+    return tuple(sorted(grid | {round(float(tau), 2)}))
+
+
+def set_sizes(index, taus: Iterable[float], fold: int = 0) -> pd.DataFrame:
+    """Distribution of expert-set sizes per τ: median, quartiles, mean, and concepts with no expert."""
+    rows = []
+    for tau in taus:
+        c = index.counts(tau, fold)
+        if c.empty:
+            continue
+        rows.append({"tau": float(tau), "median": float(c.median()), "q25": float(c.quantile(0.25)),
+                     "q75": float(c.quantile(0.75)), "mean": float(c.mean()), "max": int(c.max()),
+                     "no_experts": int((c == 0).sum()), "n_concepts": int(c.size)})
+    return pd.DataFrame(rows, columns=["tau", "median", "q25", "q75", "mean", "max", "no_experts", "n_concepts"])
+
+
+def latest_per_model(runs: pd.DataFrame) -> list[str]:
+    """One run per model (its last revision with results), for comparisons across model sizes."""
+    t = run_table(runs)
+    t = t[pd.to_numeric(t["n_results"], errors="coerce").fillna(0) > 0]
+    return [g.iloc[-1]["run_id"] for _, g in t.groupby("model", sort=False)]

@@ -1,0 +1,126 @@
+"""A concept network as one self-contained HTML page (pyvis / vis-network), safe to embed and to share.
+
+Three things the plain pyvis output gets wrong for a shared dashboard are fixed here:
+
+* Offline rendering: pyvis' default ``cdn_resources="local"`` and ``"remote"`` point
+  the page at a CDN and render a blank frame without network. ``"in_line"`` embeds
+  vis-network, and the Bootstrap ``<link>``/``<script>`` tags pyvis always adds are
+  removed, so the page loads nothing from anywhere.
+* Reproducibility: node positions come from a seeded spring layout computed here
+  and physics is off, so the same link always draws the same picture.
+* Escaping: node and edge data reach the page only as JSON through Jinja's
+  ``tojson`` (``<``, ``>``, ``&`` and ``'`` become ``\\u`` escapes, so nothing can
+  close the script tag), and vis-network shows string tooltips with
+  ``innerText``. Everything written as markup here (legend, info box) goes
+  through ``html.escape``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from collections.abc import Mapping
+
+EDGE_GREY = "rgba(120,120,120,0.45)"
+_BOOTSTRAP = re.compile(
+    r"<link[^>]*bootstrap[^>]*>\s*|<script[^>]*bootstrap[^>]*>\s*</script>\s*", re.IGNORECASE | re.DOTALL
+)
+_EMPTY_HEADING = re.compile(r"<center>\s*<h1>\s*</h1>\s*</center>\s*", re.IGNORECASE)
+_EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
+
+
+def _rgba(hex_colour: str, alpha: float) -> str:
+    h = hex_colour.lstrip("#")
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def network_html(
+    graph,
+    colours: Mapping[str, str],
+    positions: Mapping[str, tuple[float, float]],
+    height: int = 560,
+    caption: str = "",
+) -> str:
+    """HTML of a domain graph: nodes coloured by domain, edge width ∝ weight, with a legend.
+
+    Parameters
+    ----------
+    graph : networkx graph with node attrs ``domain``, ``n_experts`` and edge attrs ``weight``, ``shared``.
+    colours : ``{domain: "#rrggbb"}``.
+    positions : ``{node: (x, y)}`` in pixels (see ``core.browse.layout``).
+    height : frame height in pixels.
+    caption : a line of plain text under the legend (escaped).
+    """
+    from pyvis.network import Network
+
+    net = Network(height=f"{int(height)}px", width="100%", cdn_resources="in_line", bgcolor="#ffffff")
+    sizes = [int(d.get("n_experts", 0) or 0) for _, d in graph.nodes(data=True)]
+    max_size = max(sizes + [1])
+    for node, data in sorted(graph.nodes(data=True)):
+        domain = str(data.get("domain", "") or "")
+        n = int(data.get("n_experts", 0) or 0)
+        x, y = positions.get(node, (0.0, 0.0))
+        net.add_node(
+            str(node), label=str(node), title=f"{node}\ndomain: {domain or '—'}\n{n} experts",
+            color=colours.get(domain, "#888888"), size=10 + 20 * math.sqrt(n / max_size), x=x, y=y,
+            physics=False,
+        )
+    weights = [float(w or 0.0) for _, _, w in graph.edges(data="weight")]
+    max_w = max(weights + [1e-9])
+    for a, b, data in sorted(graph.edges(data=True), key=lambda e: (str(e[0]), str(e[1]))):
+        w = float(data.get("weight", 0.0) or 0.0)
+        da, db = graph.nodes[a].get("domain"), graph.nodes[b].get("domain")
+        colour = _rgba(colours[da], 0.7) if da == db and da in colours else EDGE_GREY
+        net.add_edge(
+            str(a), str(b), width=1 + 9 * w / max_w, color=colour,
+            title=f"{a} – {b}\nJaccard {w:.3f}\n{int(data.get('shared', 0) or 0)} shared experts",
+            weight=round(w, 6), shared=int(data.get("shared", 0) or 0),
+        )
+    net.set_options(json.dumps({
+        "physics": {"enabled": False},
+        "interaction": {"hover": True, "tooltipDelay": 80, "navigationButtons": False, "zoomView": True},
+        "nodes": {"shape": "dot", "font": {"size": 16, "face": "sans-serif"}, "borderWidth": 1},
+        "edges": {"smooth": False},
+        "layout": {"randomSeed": 0, "improvedLayout": False},
+    }))
+    page = net.generate_html()
+    return _finish(page, colours, [d for d in colours if any(
+        (dd.get("domain") or "") == d for _, dd in graph.nodes(data=True))], caption)
+
+
+def _finish(page: str, colours: Mapping[str, str], shown: list[str], caption: str) -> str:
+    """Strip remote tags, add the legend and the edge info box, and check nothing external remains."""
+    page = _BOOTSTRAP.sub("", page)
+    page = _EMPTY_HEADING.sub("", page)
+    items = "".join(
+        f'<span class="lg"><span class="dot" style="background:{html.escape(colours[d])}"></span>'
+        f"{html.escape(d or '(no domain)')}</span>"
+        for d in shown
+    )
+    legend = (
+        '<div id="legend" style="font:13px sans-serif;margin:6px 4px;line-height:1.9">'
+        f"{items}</div>"
+        '<div id="edge-info" style="font:13px sans-serif;margin:2px 4px;color:#333;min-height:1.2em">'
+        f"{html.escape(caption)}</div>"
+        "<style>.lg{margin-right:14px;white-space:nowrap}.dot{display:inline-block;width:11px;height:11px;"
+        "border-radius:50%;margin-right:5px;vertical-align:-1px}body{margin:0}#mynetwork{border:0!important}</style>"
+        "<script>"
+        "network.on('click', function (p) {"
+        "  var box = document.getElementById('edge-info');"
+        "  if (p.edges.length && !p.nodes.length) {"
+        "    var e = edges.get(p.edges[0]);"
+        "    box.textContent = e.from + ' \u2013 ' + e.to + ': ' + e.shared + ' shared experts, Jaccard '"
+        "      + Number(e.weight).toFixed(3) + '. Pick this pair under the graph to list them.';"
+        "  } else if (p.nodes.length) {"
+        "    var n = nodes.get(p.nodes[0]); box.textContent = n.title.replace(/\\n/g, ' \u00b7 ');"
+        "  }"
+        "});"
+        "</script>"
+    )
+    page = page.replace("</body>", legend + "</body>", 1)
+    if _EXTERNAL.search(page):
+        raise RuntimeError("the network page still references an external resource")
+    return page

@@ -1,0 +1,50 @@
+"""Alignment (the paper's Fig. 2): Spearman ρ with human ratings across training, experts vs embeddings."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from core import browse, figures
+
+p = ui.page("Alignment", "alignment", ("bench", "runs"))
+st.title("Alignment with human similarity")
+st.markdown(
+    "Spearman ρ between human similarity ratings and each method's similarity over the benchmark pairs both words "
+    "of which have results: **expert overlap** (Jaccard at τ) vs **word** and **sentence embedding** cosines. "
+    "Bands and bars are 95% bootstrap confidence intervals over pairs; p vs experts is a paired bootstrap test."
+)
+ui.require_run(p)
+if not p.settings.benchmarks:
+    st.info("No benchmark file found: put the MEN files in `cache/MEN/` or set `EXPERTS_BENCHMARK` to a "
+            "`word1 word2 score` file. The dashboard downloads nothing.", icon=":material/rule:")
+    st.stop()
+
+names = [n for n, _ in p.settings.benchmarks]
+c1, c2 = st.columns(2)
+with c1:
+    bench = ui.choice("bench", names, names[0], "alignment", "Benchmark")
+with c2:
+    scope = ui.choice("runs", ["all", "model"], "all", "alignment", "Runs",
+                      format_func=lambda v: "every model and checkpoint" if v == "all" else f"only {p.run['model']}")
+run_ids = browse.alignment_runs(p.runs, p.run["model"] if scope == "model" else None)
+n_boot = browse.n_boot_for(len(run_ids))
+table = ui.alignment(p, dict(p.settings.benchmarks)[bench], run_ids, n_boot=n_boot)
+frame = browse.curve_frame(table)
+ceiling = browse.HUMAN_CEILING if bench.startswith("MEN") else None
+title = f"{bench} · τ = {p.tau:.2f}"
+
+st.plotly_chart(
+    figures.alignment_figure(frame, ceiling),
+    config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": "alignment", "scale": 2}},
+)
+st.caption(f"{len(run_ids)} runs · {n_boot} bootstrap resamples · "
+           + ("human ceiling: agreement between MEN raters (0.84). " if ceiling else "")
+           + "PNG: camera icon of the chart; SVG and CSV below.")
+
+show = browse.alignment_display(frame)
+st.dataframe(show, hide_index=True, width="stretch")
+d1, d2, _ = st.columns([1, 1, 3])
+d1.download_button("Table (CSV)", table.to_csv(index=False).encode(), "alignment.csv", "text/csv")
+d2.download_button("Figure (SVG)", figures.alignment_svg(frame, ceiling, title).encode(), "alignment.svg",
+                   "image/svg+xml")

@@ -1,0 +1,78 @@
+"""Concept explorer: one concept's experts, where they sit, what they respond to, and its neighbours."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from core import browse, figures
+
+p = ui.page("Concept explorer", "explorer", ("concept", "other"))
+st.title("Concept explorer")
+ui.require_run(p)
+
+index = p.index()
+concepts = sorted(index.concepts)
+concept = ui.choice("concept", concepts, "cat" if "cat" in concepts else concepts[0], "explorer", "Concept")
+expert_sets = ui.sets(p)
+res = ui.results(p.path, p.fp, p.run_id)
+res = res[res["concept"] == concept]
+mine = expert_sets.get(concept, [])
+
+m = st.columns(4)
+m[0].metric(f"Experts at τ = {p.tau:.2f}", f"{len(mine):,}")
+m[1].metric("Best AP", ui.fmt(res["max_ap"].max()) if len(res) else "—")
+m[2].metric("Sentences (pos / neg)", f"{int(res['n_pos'].iloc[0])} / {int(res['n_neg'].iloc[0])}" if len(res) else "—")
+m[3].metric("Share of all units", f"{100 * len(mine) / max(int(p.run.get('n_units') or 1), 1):.2f}%")
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("Experts by layer and module kind")
+    layers = ui.by_layer(p, [concept])
+    if layers["n_experts"].sum() == 0:
+        st.caption("No experts at this τ.")
+    else:
+        st.plotly_chart(figures.layer_figure(layers, "kind"), config={"displaylogo": False})
+with right:
+    st.subheader("Top units")
+    top = browse.top_units(ui.concept_ap(p.path, p.fp, p.run_id, concept, p.tau), p.units(), n=50)
+    st.dataframe(top, hide_index=True, width="stretch", height=380)
+
+left, right = st.columns([3, 2])
+with left:
+    st.subheader("Example positive sentences")
+    sents = ui.sentences(p.path, p.fp, concept)
+    if sents.empty:
+        st.caption("No sentences stored for this concept.")
+    else:
+        st.dataframe(sents[["text"]].head(12), hide_index=True, width="stretch")
+        st.caption(f"{len(sents):,} sentences stored for “{concept}”.")
+with right:
+    st.subheader("Nearest concepts by expert overlap")
+    near = browse.nearest(ui.jaccard(p), concept, n=10)
+    st.dataframe(near, hide_index=True, width="stretch",
+                 column_config={"jaccard": st.column_config.ProgressColumn("Jaccard", min_value=0.0, max_value=1.0,
+                                                                          format="%.3f")})
+
+st.subheader("Compare two concepts")
+others = [c for c in concepts if c != concept]
+if not others:
+    st.caption("The run has a single concept.")
+    st.stop()
+default_other = near["concept"].iloc[0] if len(near) else others[0]
+other = ui.choice("other", others, default_other, "explorer", "Compare with")
+cmp = browse.compare_sets(mine, expert_sets.get(other, []))
+c = st.columns(4)
+c[0].metric(f"Only {concept}", f"{cmp['only_a']:,}")
+c[1].metric("Shared", f"{cmp['shared']:,}")
+c[2].metric(f"Only {other}", f"{cmp['only_b']:,}")
+c[3].metric("Jaccard", ui.fmt(cmp["jaccard"]))
+both = ui.by_layer(p, [concept, other])
+left, right = st.columns([3, 2])
+with left:
+    if both["n_experts"].sum():
+        st.plotly_chart(figures.layer_figure(both, "concept"), config={"displaylogo": False})
+with right:
+    table = ui.shared(p, concept, other)
+    st.dataframe(table.head(300), hide_index=True, width="stretch", height=360)
+    st.caption(f"{len(table):,} shared experts (AP in {concept} = ap_a, in {other} = ap_b).")

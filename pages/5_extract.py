@@ -1,0 +1,90 @@
+"""Extract (local use only): start an extraction in its own process and watch it fill the store."""
+
+from __future__ import annotations
+
+import os
+import shlex
+
+import streamlit as st
+
+import ui
+from core import jobs
+from core.concepts import ConceptFileError, read_concept_file
+from core.store import Store
+
+p = ui.page("Extract", "extract")
+st.title("Extract experts")
+if not p.settings.can_extract:
+    st.info("Extraction is disabled in this hosted demo: it only browses stored results. Run the project locally "
+            "to extract experts for your own model and concepts.", icon=":material/lock:")
+    st.stop()
+
+target = p.settings.write_store
+st.markdown(
+    "Runs `python -m core extract` in a separate process that writes to "
+    f"`{os.path.relpath(target, os.getcwd()) if target.startswith(os.getcwd()) else target}`. The other pages keep "
+    "working and show new concepts as they are stored; an interrupted extraction resumes where it stopped."
+)
+
+with st.form("extract"):
+    c1, c2 = st.columns(2)
+    model = c1.text_input("Model (Hub id, local folder, .gguf, or smollm2)", "smollm2")
+    revision = c2.text_input("Revision (optional, e.g. step1000)", "")
+    source = st.radio("Concepts", ["domain list", "typed below"], horizontal=True)
+    typed = st.text_area("Concepts (comma-separated)", "", placeholder="cat, dog, car")
+    c3, c4, c5, c6 = st.columns(4)
+    n_pos = c3.number_input("Positive sentences", 10, 100_000, 400, step=50)
+    n_neg = c4.number_input("Negative sentences", 10, 100_000, 1000, step=100)
+    folds = c5.number_input("Folds", 1, 10, 1)
+    min_pos = c6.number_input("Accept down to (0 = exactly n_pos)", 0, 100_000, 0, step=10)
+    skip_short = st.checkbox("Skip concepts with too few sentences", True)
+    submitted = st.form_submit_button("Start extraction", type="primary")
+
+running = [j for j in jobs.load_all(target) if jobs.status(j) == "running"]
+if submitted:
+    try:
+        if running:
+            raise ValueError("an extraction is already running on this store; wait for it or stop it below")
+        concepts = (read_concept_file(p.settings.domains) if source == "domain list"
+                    else [c for c in typed.replace("\n", ",").split(",") if c.strip()])
+        cmd = jobs.extract_command(target, model, concepts, revision or None, int(n_pos), int(n_neg), int(folds),
+                                   int(min_pos) or None, skip_short)
+        job = jobs.start(cmd, target, model.strip(), [c.strip().lower() for c in concepts], revision.strip() or None,
+                         int(folds))
+        st.success(f"Started job {job.id} (pid {job.pid}).")
+    except (ValueError, ConceptFileError, OSError) as e:
+        st.error(f"Cannot start: {e}")
+
+
+@st.fragment(run_every=2.0)
+def job_panel() -> None:
+    """Recent jobs with progress (from the store) and their log; refreshes itself every 2 s."""
+    recent = jobs.load_all(target, limit=5)
+    if not recent:
+        st.caption("No extraction started from here yet.")
+        return
+    store = Store(target, read_only=True, lock_timeout=5.0) if os.path.exists(target) else None
+    for job in recent:
+        state = jobs.status(job)
+        try:
+            done, total = jobs.progress(store, job)
+        except Exception as e:  # the store is busy or not there yet: show the log, try again in 2 s
+            done, total = 0, len(job.concepts) * job.folds
+            st.caption(f"Progress unavailable right now ({type(e).__name__}).")
+        with st.container(border=True):
+            rev = f" @ {job.revision}" if job.revision else ""
+            st.markdown(f"**{job.model}{rev}** · {len(job.concepts)} concepts × {job.folds} folds · "
+                        f"job `{job.id}` · **{state}**" + (f" (exit code {job.returncode})" if state == "failed"
+                                                           else ""))
+            st.progress(min(done / total, 1.0) if total else 0.0, text=f"{done} / {total} (concept, fold) results")
+            tail = jobs.log_tail(job)
+            if tail:
+                st.code(tail, language=None)
+            st.caption(shlex.join(job.cmd[1:]))
+            if state == "running" and st.button("Stop", key=f"stop-{job.id}"):
+                jobs.stop(job)
+                st.rerun()
+
+
+st.subheader("Jobs")
+job_panel()
