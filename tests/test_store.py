@@ -1,0 +1,82 @@
+import os
+
+import duckdb
+import numpy as np
+import pytest
+
+from core.store import SCHEMA_VERSION, Store, StoreError, write_part
+
+
+def meta(concept="cat", fold=0, run_id="r1"):
+    return {
+        "run_id": run_id,
+        "concept": concept,
+        "fold": fold,
+        "n_pos": 4,
+        "n_neg": 8,
+        "n_units": 10,
+        "n_stored": 3,
+        "ap_floor": 0.5,
+        "max_ap": 0.9,
+        "mean_ap": 0.3,
+        "vectors": {"word": [1.0, 2.0]},
+    }
+
+
+def test_ingest_is_atomic_and_idempotent(tmp_path):
+    store = Store(str(tmp_path / "s.duckdb"))
+    store.add_run({"run_id": "r1", "model": "m"})
+    part = write_part(store.part_path("r1", "cat", 0), meta(), np.array([1, 4, 7]), np.array([0.55, 0.7, 0.9]))
+    assert store.pending_parts() == [part]
+    assert store.ingest(part) is True
+    assert store.ingest(part) is False  # a second ingest adds nothing
+    assert store.pending_parts() == []
+    assert store.ap("r1", min_ap=0.6)["unit"].tolist() == [4, 7]
+    assert store.done("r1") == {("cat", 0)}
+    assert store.vectors("r1", "word")["cat"].tolist() == [1.0, 2.0]
+    assert not any(f.endswith(".tmp") or ".tmp" in f for f in os.listdir(os.path.dirname(part)))
+
+
+def test_sentences_dedupe_and_count(tmp_path):
+    store = Store(str(tmp_path / "s.duckdb"))
+    assert store.add_sentences("cat", ["A cat sat.", "A cat sat.", "Two cats ran."], "t") == 2
+    assert store.add_sentences("cat", ["A cat sat.", "A cat ate."], "t") == 1
+    assert store.concepts().set_index("concept")["n_sentences"].to_dict() == {"cat": 3}
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = str(tmp_path / "s.duckdb")
+    Store(path)
+    con = duckdb.connect(path)
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
+    con.close()
+    for read_only in (False, True):
+        with pytest.raises(StoreError, match="newer than this code"):
+            Store(path, read_only=read_only)
+
+
+def test_corrupt_file_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "s.duckdb"
+    path.write_bytes(b"this is not a database" * 100)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="cannot be opened"):
+        Store(str(path))
+    assert path.read_bytes() == before
+
+
+def test_foreign_duckdb_file_is_refused(tmp_path):
+    path = str(tmp_path / "other.duckdb")
+    con = duckdb.connect(path)
+    con.execute("CREATE TABLE customers(id INTEGER)")
+    con.close()
+    with pytest.raises(StoreError, match="not an expert store"):
+        Store(path)
+
+
+def test_read_only_store(tmp_path):
+    with pytest.raises(StoreError, match="no store"):
+        Store(str(tmp_path / "missing.duckdb"), read_only=True)
+    Store(str(tmp_path / "s.duckdb"))
+    ro = Store(str(tmp_path / "s.duckdb"), read_only=True)
+    with pytest.raises(StoreError, match="read-only"):
+        ro.add_sentences("cat", ["A cat sat."], "t")
