@@ -20,7 +20,10 @@ import pandas as pd
 
 from .words import ConceptError, normalise_concept
 
-MEN_URL = "https://staff.fnwi.uva.nl/e.bruni/resources/MEN/MEN.tar.gz"
+MEN_URLS = (  # the official page (Bruni); the archive is offered as .zip and .tar.gz
+    "https://staff.fnwi.uva.nl/e.bruni/resources/MEN.zip",
+    "https://staff.fnwi.uva.nl/e.bruni/resources/MEN.tar.gz",
+)
 MEN_FILES = {
     "dev": "MEN_dataset_lemma_form.dev",
     "test": "MEN_dataset_lemma_form.test",
@@ -116,11 +119,16 @@ def _download_men(folder: str) -> None:
     import tarfile
 
     os.makedirs(folder, exist_ok=True)
-    try:
-        with urllib.request.urlopen(MEN_URL, timeout=60) as r:
-            data = r.read()
-    except OSError as e:
-        raise BenchmarkError(f"cannot download MEN from {MEN_URL} ({e}); pass --men-dir with a local copy") from None
+    errors = []
+    for url in MEN_URLS:
+        try:
+            with urllib.request.urlopen(url, timeout=60) as r:
+                data = r.read()
+            break
+        except OSError as e:
+            errors.append(f"{url}: {e}")
+    else:
+        raise BenchmarkError(f"cannot download MEN ({'; '.join(errors)}); pass --men-dir with a local copy")
     opener = tarfile.open(fileobj=io.BytesIO(data)) if not data[:2] == b"PK" else zipfile.ZipFile(io.BytesIO(data))
     names = opener.getnames() if hasattr(opener, "getnames") else opener.namelist()
     for fname in MEN_SHA256:
