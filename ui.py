@@ -247,12 +247,13 @@ class Page:
         return units(self.path, self.fp, self.run_id)
 
 
-def page(title: str, key: str, params: Sequence[str] = (), icon: str = ":material/hub:") -> Page:
+def page(title: str, key: str, params: Sequence[str] = ()) -> Page:
     """Start a page: config, sidebar (links, model/revision, τ), link state, the store.
 
     ``params`` names the page's own link parameters; others (left by another page) are dropped from the link.
     """
-    st.set_page_config(page_title=f"{title} · {APP_TITLE}", page_icon=icon, layout="wide")
+    # No page_icon: a Material icon as favicon is fetched from Google's servers; the default favicon is local.
+    st.set_page_config(page_title=f"{title} · {APP_TITLE}", layout="wide")
     _drop_foreign_params(params)
     cfg = settings()
     _sidebar_links(cfg)
@@ -356,7 +357,9 @@ def fmt(x: Any, digits: int = 3) -> str:
         v = float(x)
     except (TypeError, ValueError):
         return "—"
-    return "—" if v != v else f"{v:.{digits}f}"
+    if v != v:
+        return "—"
+    return "∞" if v == float("inf") else f"{v:.{digits}f}"
 
 
 # -- cached analysis ------------------------------------------------------------------------------

@@ -324,19 +324,54 @@ def cut_graph(graph, min_weight: float, keep_nodes: Iterable[str] | None = None)
     return g
 
 
-def layout(graph, seed: int = 0, scale: float = 320.0) -> dict[str, tuple[float, float]]:
-    """Seeded spring layout in pixels: the same graph and seed always give the same picture."""
+def layout(graph, seed: int = 0, width: float = 640.0, height: float = 480.0, min_dist: float = 70.0
+           ) -> dict[str, tuple[float, float]]:
+    """Seeded spring layout in pixels: the same graph and seed always give the same picture.
+
+    Strong links pull concepts together, but every pair also gets a faint link
+    so that separate components stay in view, and nodes closer than
+    ``min_dist`` are pushed apart afterwards so that labels stay readable.
+    """
     import networkx as nx
 
-    if graph.number_of_nodes() == 0:
-        return {}
     nodes = sorted(graph.nodes)
-    ordered = nx.Graph()
-    ordered.add_nodes_from(nodes)
-    ordered.add_edges_from(sorted((min(a, b), max(a, b), d) for a, b, d in graph.edges(data=True)))
-    k = 1.5 / math.sqrt(max(len(nodes), 1))
-    pos = nx.spring_layout(ordered, weight="weight", seed=seed, k=k, iterations=100)
-    return {n: (round(float(x) * scale, 2), round(float(y) * scale, 2)) for n, (x, y) in pos.items()}
+    if not nodes:
+        return {}
+    g = nx.Graph()
+    g.add_nodes_from(nodes)
+    for i, a in enumerate(nodes):
+        for b in nodes[i + 1:]:
+            w = graph[a][b].get("weight", 0.0) if graph.has_edge(a, b) else 0.0
+            g.add_edge(a, b, w=0.02 + float(w or 0.0))
+    pos = nx.spring_layout(g, weight="w", seed=seed, k=1.0 / math.sqrt(len(nodes)), iterations=200)
+    xy = np.array([pos[n] for n in nodes], dtype=np.float64)
+    xy -= xy.mean(axis=0)
+    span = np.abs(xy).max(axis=0)
+    span[span == 0] = 1.0
+    xy = xy / span * np.array([width / 2, height / 2])
+    xy = _spread(xy, min_dist)
+    return {n: (round(float(x), 1), round(float(y), 1)) for n, (x, y) in zip(nodes, xy)}
+
+
+def _spread(xy: np.ndarray, min_dist: float, rounds: int = 60) -> np.ndarray:
+    """Push apart points closer than ``min_dist`` (deterministic: ties are broken by index)."""
+    xy = xy.copy()
+    n = len(xy)
+    if n < 2:
+        return xy
+    jitter = np.stack([np.cos(np.arange(n)), np.sin(np.arange(n))], axis=1) * 1e-3
+    for _ in range(rounds):
+        d = xy[:, None, :] - xy[None, :, :]
+        dist = np.sqrt((d ** 2).sum(-1))
+        np.fill_diagonal(dist, np.inf)
+        close = dist < min_dist
+        if not close.any():
+            break
+        d = np.where((dist == 0)[..., None], jitter[:, None, :] - jitter[None, :, :], d)
+        dist = np.where(dist == 0, 1e-3, dist)
+        push = np.where(close, (min_dist - dist) / 2 / dist, 0.0)[..., None] * d
+        xy += push.sum(axis=1)
+    return xy
 
 
 # -- concepts -------------------------------------------------------------------------------

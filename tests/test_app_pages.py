@@ -1,0 +1,295 @@
+"""Every dashboard page under Streamlit's AppTest, on an empty and on a populated store.
+
+Pages are opened the way a link opens them (``switch_page`` before the first
+run is Streamlit's routing by file name, as a cold deep link is), and the τ
+slider, the pickers and bad link values are exercised.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from core import jobs
+from tests.synthetic import make_store, write_benchmark
+
+streamlit_testing = pytest.importorskip("streamlit.testing.v1")
+AppTest = streamlit_testing.AppTest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+APP = os.path.join(ROOT, "app.py")
+PAGES = {
+    "home": None,
+    "domains": "pages/1_concept_domains.py",
+    "alignment": "pages/2_alignment.py",
+    "stability": "pages/3_stability.py",
+    "explorer": "pages/4_concept_explorer.py",
+    "extract": "pages/5_extract.py",
+}
+XSS = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def populated(tmp_path_factory):
+    """A synthetic store with three checkpoints and two folds, a benchmark and a domain list."""
+    d = tmp_path_factory.mktemp("populated")
+    make_store(str(d / "store.duckdb"), revisions=("step0", "step1000", "step143000"), folds=2)
+    bench = write_benchmark(str(d / "bench.txt"))
+    domains = d / "domains.txt"
+    domains.write_text(f"{XSS}: cat, dog, horse, cheetah\nvehicle: car, bus, bike, truck\n")
+    return {"store": str(d / "store.duckdb"), "bench": bench, "domains": str(domains)}
+
+
+@pytest.fixture
+def env_populated(populated, monkeypatch):
+    monkeypatch.setenv("EXPERTS_STORE", populated["store"])
+    monkeypatch.setenv("EXPERTS_BENCHMARK", populated["bench"])
+    monkeypatch.setenv("EXPERTS_DOMAINS", populated["domains"])
+    monkeypatch.delenv("EXPERTS_HOSTED", raising=False)
+    return populated
+
+
+@pytest.fixture
+def env_empty(tmp_path, monkeypatch):
+    monkeypatch.setenv("EXPERTS_STORE", str(tmp_path / "missing.duckdb"))
+    for key in ("EXPERTS_BENCHMARK", "EXPERTS_DOMAINS", "EXPERTS_HOSTED"):
+        monkeypatch.delenv(key, raising=False)
+    return tmp_path
+
+
+def open_page(name: str, **params) -> AppTest:
+    """Open a page cold, as a link ``/<page>?k=v`` would."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    if PAGES[name]:
+        at.switch_page(PAGES[name])
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label_start: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label_start))
+
+
+def slider(at: AppTest, label_start: str):
+    return next(s for s in at.slider if s.label.startswith(label_start))
+
+
+def iframe_html(at: AppTest) -> str:
+    frames = at.get("iframe")
+    assert frames, "no network frame drawn"
+    return frames[0].proto.srcdoc
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [i.value for i in at.info] + [c.value for c in at.caption]
+    return "\n".join(str(p) for p in parts)
+
+
+# -- empty store ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_handles_an_empty_store(env_empty, name):
+    at = open_page(name)
+    assert not at.error
+    if name == "home":
+        assert "Getting started" in texts(at)
+        assert "python -m core extract" in texts(at)
+    elif name == "extract":
+        assert at.button  # the form is there: extraction creates the store
+    else:
+        assert "No store at" in texts(at)
+    assert at.query_params["tau"] == "0.50"
+
+
+# -- populated store ----------------------------------------------------------------------------------
+def test_home_shows_store_contents_and_headline(env_populated):
+    at = open_page("home")
+    assert metric(at, "Models") == "1"
+    assert metric(at, "Runs") == "3"
+    assert metric(at, "Concepts with results") == "8"
+    rho = metric(at, "Expert neurons")
+    assert rho.startswith("ρ = ")
+    assert metric(at, "Human ceiling") == "0.84"
+    assert at.dataframe  # the runs table
+    assert at.query_params["rev"] == "step143000"  # default: latest checkpoint
+
+
+def test_home_tau_changes_headline(env_populated):
+    at = open_page("home")
+    before = metric(at, "Expert neurons")
+    slider(at, "Expert threshold").set_value(0.97).run()
+    assert not at.exception
+    assert at.query_params["tau"] == "0.97"
+    assert metric(at, "Expert neurons") != before
+
+
+def test_domains_page_draws_network_and_scores(env_populated):
+    at = open_page("domains", tau="0.5")
+    html = iframe_html(at)
+    assert "vis.Network" in html and "cdn.jsdelivr" not in html and "cdnjs" not in html
+    assert XSS not in html  # the domain name only appears escaped
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert metric(at, "ARI") == "1.000"
+    assert metric(at, "Concepts") == "8"
+    shared = at.dataframe[0].value  # shared experts of the strongest link
+    assert {"unit", "ap_a", "ap_b", "layer", "kind"} <= set(shared.columns) and len(shared) >= 50
+    a, b = at.query_params["pair"].split("~")
+    assert a < b
+
+
+def test_domains_tau_slider_changes_graph(env_populated):
+    at = open_page("domains", tau="0.5")
+    before = iframe_html(at)
+    shared_before = next(c.value for c in at.caption if "units are experts of both" in c.value)
+    slider(at, "Expert threshold").set_value(0.95).run()
+    assert not at.exception
+    assert at.query_params["tau"] == "0.95"
+    assert iframe_html(at) != before
+    shared_after = next(c.value for c in at.caption if "units are experts of both" in c.value)
+    assert shared_after != shared_before
+
+
+def test_domains_filter_and_cutoff_are_in_the_link(env_populated):
+    at = open_page("domains", tau="0.6", domains="vehicle", min_w="0.2")
+    assert at.multiselect[0].value == ["vehicle"]
+    html = iframe_html(at)
+    assert '"id": "car"' in html and '"id": "cat"' not in html
+    assert at.query_params["domains"] == "vehicle" and at.query_params["min_w"] == "0.20"
+    slider(at, "Edge cut-off").set_value(0.99).run()
+    assert at.query_params["min_w"] == "0.99"
+    assert any("No links above the cut-off" in c.value for c in at.caption)
+
+
+def test_alignment_page_table_and_downloads(env_populated):
+    at = open_page("alignment", tau="0.5")
+    assert not at.error
+    table = at.dataframe[0].value
+    assert set(table["method"]) == {"Expert neurons (Jaccard)", "Word embedding (cosine)",
+                                    "Sentence embedding (cosine)"}
+    assert len(table) == 9  # 3 checkpoints × 3 methods
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["Table (CSV)", "Figure (SVG)"]
+    assert at.get("plotly_chart")
+    rho_before = table["rho"].tolist()
+    slider(at, "Expert threshold").set_value(0.9).run()
+    assert at.dataframe[0].value["rho"].tolist() != rho_before
+
+
+def test_stability_page(env_populated):
+    at = open_page("stability", tau="0.5")
+    assert metric(at, "Concepts × folds") == "8 × 2"
+    within, between = float(metric(at, "Same concept")), float(metric(at, "Different concepts"))
+    assert within > between
+    slider(at, "Expert threshold").set_value(0.85).run()
+    assert next(m.label for m in at.metric if m.label.startswith("Same concept")).endswith("0.85")
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_explorer_page_and_comparison(env_populated):
+    at = open_page("explorer", tau="0.5", concept="dog", other="car")
+    assert at.selectbox[0].value == "dog" or any(s.value == "dog" for s in at.selectbox)
+    n_before = int(metric(at, "Experts at").replace(",", ""))
+    assert n_before == 110  # 60 shared + 20 own + 30 scattered units in the synthetic store
+    assert int(metric(at, "Shared")) < 10  # dog and car are in different planted domains: noise only
+    assert any("sentences stored" in c.value for c in at.caption)
+    slider(at, "Expert threshold").set_value(0.8).run()
+    assert int(metric(at, "Experts at").replace(",", "")) < n_before
+    assert at.query_params["concept"] == "dog" and at.query_params["other"] == "car"
+
+
+def test_pickers_change_run_and_link(env_populated):
+    at = open_page("explorer", tau="0.95", concept="cat")
+    late = metric(at, "Experts at")
+    rev = next(s for s in at.selectbox if s.label == "Revision")
+    rev.set_value("step0").run()
+    assert not at.exception
+    assert at.query_params["rev"] == "step0"
+    assert metric(at, "Experts at") != late  # the first checkpoint has weaker experts in the synthetic store
+
+
+def test_deep_link_restores_view_and_survives_page_switch(env_populated):
+    at = open_page("domains", tau="0.7", rev="step1000", pair="bike~bus")
+    assert slider(at, "Expert threshold").value == pytest.approx(0.7)
+    assert next(s for s in at.selectbox if s.label == "Revision").value == "step1000"
+    assert at.query_params["pair"] == "bike~bus"
+    at.switch_page("pages/3_stability.py").run()
+    assert not at.exception
+    assert at.query_params["tau"] == "0.70" and at.query_params["rev"] == "step1000"
+    assert "pair" not in at.query_params  # page-specific values do not leak into other pages' links
+
+
+@pytest.mark.parametrize("params, notice", [
+    ({"tau": "abc"}, "not a number in [0.5, 1]"),
+    ({"tau": "0.2"}, "not a number in [0.5, 1]"),
+    ({"model": "nobody/unknown"}, "not in this store"),
+    ({"rev": "step999"}, "not in this store"),
+])
+def test_bad_link_values_fall_back_with_a_notice(env_populated, params, notice):
+    at = open_page("home", **params)
+    assert any(notice in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.query_params["tau"] in ("0.50",)
+    assert at.query_params["model"] == "synthetic/toy-10m"
+
+
+def test_unknown_concept_in_link(env_populated):
+    at = open_page("explorer", concept="zebra")
+    assert any("not available" in w.value for w in at.warning)
+    assert at.query_params["concept"] == "cat"
+
+
+def test_hosted_mode_hides_extraction(env_populated, monkeypatch):
+    monkeypatch.setenv("EXPERTS_HOSTED", "1")
+    at = open_page("home")
+    labels = [link.proto.label for link in at.get("page_link")]
+    assert "Extract" not in labels and "Alignment" in labels
+    at = open_page("extract")
+    assert any("disabled" in i.value for i in at.info)
+    assert not at.get("form") and not at.button
+
+
+def test_extract_page_runs_cli_in_background(env_empty):
+    """Start a real `python -m core extract` from the form; it fails fast (no sentences) and is reported."""
+    at = open_page("extract")
+    at.text_input[0].set_value("smollm2")
+    at.radio[0].set_value("typed below")
+    at.text_area[0].set_value("zebra, quagga")
+    at.button[0].click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("Started job" in s.value for s in at.success)
+    store = os.environ["EXPERTS_STORE"]
+    job = jobs.load_all(store)[0]
+    assert job.cmd[:3] == [sys.executable, "-m", "core"] and "--concepts=zebra,quagga" in job.cmd
+    deadline = time.time() + 60
+    while jobs.status(jobs.refresh(job)) == "running" and time.time() < deadline:
+        time.sleep(0.3)
+    assert jobs.status(job) == "failed"
+    assert "error" in jobs.log_tail(job).lower()
+    at.run()  # the job panel shows it
+    assert any("failed" in m.value for m in at.markdown)
+
+
+def test_browse_pages_do_not_import_torch(populated):
+    """Visit every page in a fresh interpreter: no torch, no transformers (hosted memory and start-up)."""
+    code = textwrap.dedent(f"""
+        import os, sys
+        sys.path.insert(0, {ROOT!r})
+        os.environ.update(EXPERTS_STORE={populated['store']!r}, EXPERTS_BENCHMARK={populated['bench']!r})
+        from streamlit.testing.v1 import AppTest
+        at = AppTest.from_file({APP!r}, default_timeout=60)
+        at.run()
+        for page in {[p for p in PAGES.values() if p]!r}:
+            at.switch_page(page).run()
+            assert not at.exception, (page, [e.value for e in at.exception])
+        heavy = [m for m in ("torch", "transformers") if m in sys.modules]
+        print("HEAVY", heavy)
+        """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "HEAVY []" in out.stdout, out.stdout
