@@ -168,6 +168,71 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_analyse(args) -> int:
+    """``analyse alignment|domains|stability|layers``: write a CSV and print a short table."""
+    import pandas as pd
+
+    from .expertise import check_tau
+    from .store import Store
+
+    tau = check_tau(args.tau) if hasattr(args, "tau") else None
+    store = Store(args.store, read_only=True)
+
+    def pairs():
+        from .benchmarks import load_men, read_pairs
+
+        if args.benchmark:
+            return read_pairs(args.benchmark)
+        if args.men_split:
+            return load_men(args.men_split, args.men_dir)
+        raise ValueError("no benchmark given: use --benchmark FILE or --men-split test [--men-dir DIR]")
+
+    def index():
+        from .similarity import ExpertIndex
+
+        return ExpertIndex.from_store(store, args.run)
+
+    if args.analysis == "alignment":
+        from .alignment import alignment_summary, alignment_table
+
+        runs = [r for r in args.runs.split(",") if r.strip()] if args.runs else None
+        table = alignment_table(store, runs, pairs(), tau, n_boot=args.n_boot, seed=args.seed)
+        shown = alignment_summary(table)
+    elif args.analysis == "domains":
+        from .concepts import read_domains
+        from .domains import domain_analysis, find_communities
+
+        domains = read_domains(args.domains) if args.domains else read_domains()
+        graph, scores = domain_analysis(index(), domains, tau, min_weight=args.min_weight, seed=args.seed)
+        absent = [c for c in domains if c not in graph]
+        if absent:
+            shown_absent = ", ".join(absent[:10])
+            print(f"{len(absent)} of {len(domains)} domain concepts have no results in this run: {shown_absent}")
+        communities = find_communities(graph, args.seed)
+        table = pd.DataFrame(
+            [(c, d["domain"], communities.get(c), d["n_experts"]) for c, d in graph.nodes(data=True)],
+            columns=["concept", "domain", "community", "n_experts"],
+        )
+        shown = table
+        print(", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in scores.items()))
+    elif args.analysis == "stability":
+        from .stability import DEFAULT_TAUS, fold_overlap
+
+        taus = [check_tau(t) for t in args.taus.split(",")] if args.taus else DEFAULT_TAUS
+        table = shown = fold_overlap(index(), taus)
+    else:
+        from .layers import alignment_by_layer
+
+        table = shown = alignment_by_layer(index(), store.units(args.run), pairs(), tau, by=args.by)
+    folder = os.path.dirname(os.path.abspath(args.out))
+    os.makedirs(folder, exist_ok=True)
+    table.to_csv(args.out, index=False)
+    with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 3):
+        print(shown.head(40).to_string(index=False))
+    print(f"{len(table)} rows written to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
     parser.add_argument("--store", default=os.environ.get("EXPERTS_STORE", DEFAULT_PATH), help="DuckDB store file")
@@ -235,6 +300,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tau", type=float, default=0.5)
     p.add_argument("--out", required=True, help="file.csv or file.parquet")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("analyse", help="alignment, domains, stability or layer breakdown of stored experts")
+    analyses = p.add_subparsers(dest="analysis", required=True)
+    a = analyses.add_parser("alignment", help="Spearman rho with human pair scores, per run and method")
+    a.add_argument("--runs", help="comma-separated run ids (default: every run with results)")
+    a.add_argument("--n-boot", type=int, default=1000, help="bootstrap resamples for CIs and paired tests")
+    a.add_argument("--seed", type=int, default=0)
+    d = analyses.add_parser("domains", help="recover semantic domains from expert overlap (Louvain)")
+    d.add_argument("--domains", default=None, help="domain file 'domain: a, b, c' (default: data/domains.txt)")
+    d.add_argument("--min-weight", type=float, default=0.0, help="drop edges with reciprocal overlap at or below")
+    d.add_argument("--seed", type=int, default=0)
+    st = analyses.add_parser("stability", help="expert-set overlap across folds vs across concepts")
+    st.add_argument("--taus", help="comma-separated thresholds (default: 0.5,0.55,...,0.95)")
+    la = analyses.add_parser("layers", help="alignment with expert Jaccard restricted to one layer or kind")
+    la.add_argument("--by", default="layer", choices=["layer", "kind", "module"])
+    for q in (a, la):
+        q.add_argument("--benchmark", help="'word1 word2 score' file")
+        q.add_argument("--men-split", choices=["dev", "test", "full"], help="a MEN split")
+        q.add_argument("--men-dir", help="local MEN folder (default: download the official archive into cache/)")
+    for q in (d, st, la):
+        q.add_argument("--run", required=True, help="run id (`python -m core runs` lists them)")
+    for q in (a, d, la):
+        q.add_argument("--tau", type=float, default=0.5, help="expert threshold in [0.5, 1]")
+    for q in (a, d, st, la):
+        q.add_argument("--out", required=True, help="CSV file to write")
+    p.set_defaults(func=cmd_analyse)
     return parser
 
 

@@ -1,0 +1,87 @@
+import pandas as pd
+import pytest
+
+from core.cli import main
+from tests.analysis_data import synthetic_store
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory):
+    store, runs, bench = synthetic_store(tmp_path_factory)
+    return store.path, runs, bench
+
+
+def run(args, capsys):
+    rc = main(args)
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_alignment(synth, tmp_path, capsys):
+    path, runs, bench = synth
+    out = tmp_path / "sub" / "align.csv"
+    rc, stdout, _ = run(
+        ["--store", path, "analyse", "alignment", "--benchmark", bench, "--runs", runs[-1], "--tau", "0.6",
+         "--n-boot", "200", "--out", str(out)],
+        capsys,
+    )  # fmt: skip
+    assert rc == 0
+    t = pd.read_csv(out)
+    assert len(t) == 3 and set(t["method"]) == {"experts", "word_embedding", "sentence_embedding"}
+    assert (t["tau"] == 0.6).all() and (t["n_missing"] == 1).all()
+    assert "experts" in stdout and "3 rows written" in stdout
+
+
+def test_domains(synth, tmp_path, capsys):
+    path, runs, _ = synth
+    out = tmp_path / "domains.csv"
+    domains = tmp_path / "domains.txt"
+    domains.write_text("animal: cat, dog, horse, cheetah\nvehicle: car, bus, bike, truck, zeppelin\n")
+    rc, stdout, _ = run(
+        ["--store", path, "analyse", "domains", "--domains", str(domains), "--run", runs[-1], "--out", str(out)],
+        capsys,
+    )
+    assert rc == 0
+    t = pd.read_csv(out)
+    assert len(t) == 8 and t.groupby("domain")["community"].nunique().tolist() == [1, 1]
+    assert "ari=1" in stdout and "nmi=1" in stdout and "zeppelin" in stdout
+
+
+def test_stability_and_layers(synth, tmp_path, capsys):
+    path, runs, bench = synth
+    rc, stdout, _ = run(
+        ["--store", path, "analyse", "stability", "--run", runs[-1], "--taus", "0.5,0.9", "--out",
+         str(tmp_path / "s.csv")],
+        capsys,
+    )  # fmt: skip
+    assert rc == 0 and pd.read_csv(tmp_path / "s.csv")["tau"].tolist() == [0.5, 0.9]
+    rc, stdout, _ = run(
+        ["--store", path, "analyse", "layers", "--run", runs[-1], "--benchmark", bench, "--by", "kind", "--out",
+         str(tmp_path / "l.csv")],
+        capsys,
+    )  # fmt: skip
+    assert rc == 0 and len(pd.read_csv(tmp_path / "l.csv")) == 4
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["analyse", "domains", "--run", "RUN", "--tau", "1.2"], "tau must be in [0.5, 1]"),
+        (["analyse", "stability", "--run", "nope"], "no run 'nope'"),
+        (["analyse", "alignment"], "no benchmark given"),
+        (["analyse", "stability", "--run", "RUN", "--taus", "0.2"], "tau must be in [0.5, 1]"),
+    ],
+)
+def test_errors_are_one_line(synth, tmp_path, capsys, args, message):
+    path, runs, _ = synth
+    args = [runs[-1] if a == "RUN" else a for a in args]
+    rc, _, err = run(["--store", path, *args, "--out", str(tmp_path / "x.csv")], capsys)
+    assert rc == 2
+    assert err.count("\n") == 1 and message in err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_existing_commands_still_work(synth, capsys):
+    path, runs, _ = synth
+    rc, stdout, _ = run(["--store", path, "runs"], capsys)
+    assert rc == 0 and runs[-1] in stdout

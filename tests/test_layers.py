@@ -1,0 +1,69 @@
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from core.benchmarks import coverage, read_pairs
+from core.layers import alignment_by_layer, experts_by_layer
+from core.similarity import ExpertIndex, jaccard
+from tests.analysis_data import synthetic_store
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory):
+    store, runs, bench = synthetic_store(tmp_path_factory)
+    return store, runs[-1], ExpertIndex.from_store(store, runs[-1]), store.units(runs[-1]), read_pairs(bench)
+
+
+def tiny():
+    units = pd.DataFrame({"unit": [0, 1, 2, 3], "layer": [0, 0, 1, 1], "kind": ["attn", "mlp", "attn", "mlp"]})
+    rows = [("a", 0, u, 0.9) for u in (0, 1, 3)] + [("b", 0, u, 0.9) for u in (1, 3, 5)]  # unit 5: not in the table
+    return ExpertIndex.from_frame(pd.DataFrame(rows, columns=["concept", "fold", "unit", "ap"])), units
+
+
+def test_experts_by_layer_hand_computed():
+    idx, units = tiny()
+    t = experts_by_layer(idx, units, 0.5)
+    assert list(t.columns) == ["concept", "layer", "kind", "n_experts"]
+    a = t[t.concept == "a"].set_index(["layer", "kind"])["n_experts"].to_dict()
+    assert a == {(0, "attn"): 1, (0, "mlp"): 1, (1, "attn"): 0, (1, "mlp"): 1, (-1, "unknown"): 0}
+    b = t[t.concept == "b"].set_index(["layer", "kind"])["n_experts"]
+    assert b[(-1, "unknown")] == 1  # unit 5 is counted, not dropped
+    assert t.groupby("concept")["n_experts"].sum().to_dict() == {"a": 3, "b": 3}
+
+
+def test_layer_breakdown_sums_to_expert_count(synth):
+    _, _, idx, units, _ = synth
+    for tau in (0.5, 0.75):
+        t = experts_by_layer(idx, units, tau)
+        assert t.groupby("concept")["n_experts"].sum().to_dict() == idx.counts(tau).to_dict()
+        assert len(t) == 8 * 16  # 8 concepts x 4 layers x 4 kinds, zeros included
+    shared = experts_by_layer(idx, units, 0.85, concepts=["cat"])
+    assert shared["n_experts"].sum() == 60 and shared.loc[shared.layer == 0, "n_experts"].sum() == 60
+
+
+def test_alignment_by_layer_matches_restricted_jaccard(synth):
+    _, _, idx, units, pairs = synth
+    t = alignment_by_layer(idx, units, pairs, 0.5, by="layer")
+    assert list(t.columns) == ["group", "rho", "p_value", "n_pairs", "n_units", "mean_experts"]
+    assert t["group"].tolist() == [0, 1, 2, 3] and t["n_units"].sum() == len(units)
+    covered, _ = coverage(pairs, set(idx.concepts))
+    assert (t["n_pairs"] == len(covered)).all()
+    sets = idx.sets(0.5)
+    layer1 = set(units.loc[units.layer == 1, "unit"])
+    jac = [
+        jaccard([u for u in sets[a] if u in layer1], [u for u in sets[b] if u in layer1])
+        for a, b in zip(covered.word1, covered.word2)
+    ]
+    want = stats.spearmanr(jac, covered.score)[0] if np.ptp(jac) else np.nan
+    got = t.loc[t.group == 1, "rho"].item()
+    assert (np.isnan(want) and np.isnan(got)) or got == pytest.approx(want)
+    assert t.loc[t.group == 0, "rho"].item() > 0.8  # the planted shared blocks live in layer 0
+
+
+def test_alignment_by_kind(synth):
+    _, _, idx, units, pairs = synth
+    t = alignment_by_layer(idx, units, pairs, 0.5, by="kind")
+    assert sorted(t["group"]) == sorted(units["kind"].unique())
+    with pytest.raises(ValueError):
+        alignment_by_layer(idx, units, pairs, 0.5, by="colour")
