@@ -194,21 +194,24 @@ def extract(
     from .models import load_model
     from .units import unit_groups, unit_table
 
-    plan, rid = prepare(store, cfg)
-    store.add_run(_run_row(cfg, rid))
+    plan, rid = prepare(store, cfg)  # may raise (too few sentences): nothing written yet
     ingested = store.ingest_pending(rid)
     done = store.done(rid)
     wanted = {(c, f) for c in cfg.dataset.concepts for f in range(cfg.dataset.folds)}
     todo = wanted - done
     summary = ExtractSummary(rid, len(done & wanted) - ingested, 0, ingested, len(wanted))
-    if not todo:
+    registered = store.query("SELECT unit_table FROM runs WHERE run_id = ? AND unit_table IS NOT NULL", [rid])
+    if not todo and not registered.empty:
         return summary
-    work = plan_work(cfg, plan, rid, todo, concepts_per_unit)[:max_units]
+    # load before registering, so a model that cannot be loaded leaves the store as it was
     model = model or load_model(cfg.model)
     groups = unit_groups(model.base, model.config, cfg.model.module_patterns)
     table = unit_table(groups)
     table_id = stable_hash(table[["module", "kind"]].drop_duplicates().values.tolist() + [len(table)])
     store.add_run(_run_row(cfg, rid, model, len(table), table_id), table)
+    if not todo:
+        return summary
+    work = plan_work(cfg, plan, rid, todo, concepts_per_unit)[:max_units]
     scratch = scratch_dir or os.path.splitext(store.path)[0] + ".scratch"
     total = sum(len(p) for u in work for p in u.positives) + sum(len(u.neg_texts) for u in work)
     torch.manual_seed(0)
