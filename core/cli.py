@@ -196,7 +196,17 @@ def cmd_analyse(args) -> int:
         from .alignment import alignment_summary, alignment_table
 
         runs = [r for r in args.runs.split(",") if r.strip()] if args.runs else None
-        table = alignment_table(store, runs, pairs(), tau, n_boot=args.n_boot, seed=args.seed)
+        bench = pairs()
+        table = alignment_table(store, runs, bench, tau, n_boot=args.n_boot, seed=args.seed)
+        if table.empty or (table["n_pairs"].fillna(0) == 0).all():
+            from .benchmarks import words_of
+
+            stored = set(store.concepts()["concept"])
+            absent = [w for w in words_of(bench) if w not in stored]
+            hint = (f"{len(absent)} of its words are not in the store (e.g. {', '.join(absent[:5])})" if absent
+                    else "its words are in the store but no run has results for them")
+            raise ValueError(f"no pair of the benchmark ({len(bench)} pairs) can be scored: {hint}; "
+                             "run `extract` for them first")
         shown = alignment_summary(table)
     elif args.analysis == "domains":
         from .concepts import read_domains

@@ -81,7 +81,8 @@ class Store:
     path : the database file (created on first write).
     read_only : open read-only; writes raise ``StoreError``.
     parts_dir : where extraction parts go (default: ``<path without .duckdb>.parts``).
-    lock_timeout : seconds to keep retrying while another process holds the file.
+    lock_timeout : seconds to keep retrying while another process holds the file
+        (default: ``$EXPERTS_LOCK_TIMEOUT`` or 60).
     """
 
     def __init__(
@@ -89,12 +90,12 @@ class Store:
         path: str = DEFAULT_PATH,
         read_only: bool = False,
         parts_dir: str | None = None,
-        lock_timeout: float = 60.0,
+        lock_timeout: float | None = None,
     ):
         self.path = str(path)
         self.read_only = read_only
         self.parts_dir = parts_dir or os.path.splitext(self.path)[0] + ".parts"
-        self.lock_timeout = lock_timeout
+        self.lock_timeout = float(os.environ.get("EXPERTS_LOCK_TIMEOUT", 60)) if lock_timeout is None else lock_timeout
         if not read_only:
             self._init_schema()
         elif not os.path.exists(self.path):

@@ -1,0 +1,251 @@
+"""Bad input gets a one-line error (CLI: exit 2, no traceback) and leaves the store exactly as it was."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import duckdb
+import pandas as pd
+import pytest
+
+from core.cli import main
+from core.store import SCHEMA_VERSION, Store
+from tests.test_extract import fill_store
+from tests.tiny import save_tiny_model
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TABLES = ("meta", "concepts", "sentences", "concept_sentences", "runs", "units", "results", "ap", "vectors")
+
+
+def snapshot(path: str) -> dict[str, pd.DataFrame]:
+    con = duckdb.connect(path, read_only=True)
+    try:
+        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").df() for t in TABLES}
+    finally:
+        con.close()
+
+
+def assert_same(a, b):
+    for t in TABLES:
+        pd.testing.assert_frame_equal(a[t], b[t], obj=t)
+
+
+@pytest.fixture
+def store_path(tmp_path):
+    path = str(tmp_path / "s.duckdb")
+    fill_store(path)
+    return path
+
+
+def run_cli(capsys, *argv) -> tuple[int, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.err
+
+
+def check_refused(capsys, store_path, argv, message):
+    before = snapshot(store_path)
+    code, err = run_cli(capsys, "--store", store_path, *argv)
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], err
+    assert "Traceback" not in err
+    assert_same(before, snapshot(store_path))
+
+
+@pytest.fixture(scope="module")
+def opt_model(tmp_path_factory):
+    """A real transformers architecture (OPT) whose units this project does not know."""
+    import torch
+    from transformers import AutoModelForCausalLM, OPTConfig
+
+    from tests.tiny import save_tokenizer
+
+    path = str(tmp_path_factory.mktemp("opt"))
+    save_tokenizer(path)
+    torch.manual_seed(0)
+    cfg = OPTConfig(
+        vocab_size=128,
+        hidden_size=32,
+        num_hidden_layers=2,
+        ffn_dim=64,
+        num_attention_heads=4,
+        max_position_embeddings=64,
+        word_embed_proj_dim=32,
+    )
+    AutoModelForCausalLM.from_config(cfg).save_pretrained(path)
+    return path
+
+
+EXTRACT = ["extract", "--concepts", "cat,dog", "--n-pos", "6", "--n-neg", "12", "--quiet"]
+
+
+def test_unknown_model_id(capsys, store_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    check_refused(capsys, store_path, EXTRACT + ["--model", "no-such-org/no-such-model"], "cannot load model")
+
+
+def test_path_that_is_not_a_model(capsys, store_path, tmp_path):
+    (tmp_path / "notes").mkdir()
+    check_refused(capsys, store_path, EXTRACT + ["--model", str(tmp_path / "notes")], "cannot load model")
+    check_refused(capsys, store_path, EXTRACT + ["--model", "./missing/folder"], "no such model folder")
+
+
+def test_architecture_without_known_units(capsys, store_path, opt_model):
+    check_refused(capsys, store_path, EXTRACT + ["--model", opt_model], "--modules")
+
+
+def test_concept_without_sentences(capsys, store_path, tmp_path):
+    model = save_tiny_model(str(tmp_path / "m"))
+    check_refused(
+        capsys, store_path, ["extract", "--model", model, "--concepts", "cat,zebra", "--quiet"], "'zebra' has 0"
+    )
+
+
+def test_fewer_positives_than_asked_says_how_many(capsys, store_path, tmp_path):
+    model = save_tiny_model(str(tmp_path / "m"))
+    check_refused(capsys, store_path, EXTRACT + ["--model", model, "--n-pos", "50"], "'cat' has 14")
+
+
+def test_sentences_without_the_concept_are_reported_and_excluded(capsys, store_path, tmp_path):
+    f = tmp_path / "s.csv"
+    f.write_text("concept,sentence\ncat,The cat sat on the old mat.\ncat,The dog sat on the old mat.\n")
+    code, _ = run_cli(capsys, "--store", store_path, "add", str(f))
+    assert code == 0
+    texts = Store(store_path, read_only=True).sentences(["cat"])["text"].tolist()
+    assert "The cat sat on the old mat." in texts and "The dog sat on the old mat." not in texts
+
+
+def test_add_reports_rejected(capsys, tmp_path):
+    f = tmp_path / "s.csv"
+    f.write_text("concept,sentence\ncat,The cat sat on the old mat.\ncat,The dog sat on the old mat.\n")
+    assert main(["--store", str(tmp_path / "n.duckdb"), "add", str(f)]) == 0
+    assert "1 rejected (no 'cat' in them)" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("empty.csv", b"", "is empty"),
+        ("binary.csv", b"\x00\x01\x02\x03", "looks binary"),
+        ("latin1.csv", "concept,sentence\ncat,Le café du cat était fermé.\n".encode("latin-1"), "not UTF-8"),
+        ("bad.jsonl", b'{"concept": "cat", "sentence": "The cat."\n', "not valid JSON"),
+        ("cols.csv", b"concept,sentence\ncat\n", "expected 2 columns"),
+        (
+            "case.csv",
+            b"concept,sentence\nCat,The cat sat there now.\ncat,A cat sat there now.\n",
+            "differ only by case",
+        ),
+        ("quote.csv", b'concept,sentence\n"cat\'; DROP TABLE runs; --",The cat sat.\n', "invalid concept"),
+        ("html.csv", b"concept,sentence\n<img src=x onerror=alert(1)>,The cat sat.\n", "invalid concept"),
+        ("path.csv", b"concept,sentence\n../../etc/passwd,The cat sat.\n", "invalid concept"),
+    ],
+)
+def test_bad_sentence_files(capsys, store_path, tmp_path, name, content, message):
+    f = tmp_path / name
+    f.write_bytes(content)
+    check_refused(capsys, store_path, ["add", str(f)], message)
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "no word pairs"),
+        (b"\x00\x00\x00", "looks binary"),
+        (b"cat dog\n", "expected 'word1 word2 score'"),
+        (b"word1 word2 score\ncat dog lots\n", "is not a number"),
+        (b"cat dog 5\ncat \xff\xfe 3\n", "not UTF-8"),
+    ],
+)
+def test_bad_benchmark_files(capsys, store_path, tmp_path, content, message):
+    f = tmp_path / "bench.txt"
+    f.write_bytes(content)
+    check_refused(
+        capsys, store_path, ["analyse", "alignment", "--benchmark", str(f), "--out", str(tmp_path / "o.csv")], message
+    )
+
+
+def test_benchmark_whose_words_are_not_in_the_store(capsys, store_path, tmp_path):
+    f = tmp_path / "bench.txt"
+    f.write_text("zebra giraffe 30\nlion tiger 40\n")
+    check_refused(
+        capsys,
+        store_path,
+        ["analyse", "alignment", "--benchmark", str(f), "--out", str(tmp_path / "o.csv")],
+        "not in the store",
+    )
+
+
+@pytest.mark.parametrize("tau", ["0.3", "1.5", "nan"])
+def test_tau_outside_range(capsys, store_path, tmp_path, tau):
+    check_refused(
+        capsys, store_path, ["export", "--run", "x", "--tau", tau, "--out", str(tmp_path / "o.csv")], "tau must be"
+    )
+
+
+def test_corrupt_store_is_refused_and_untouched(capsys, tmp_path):
+    path = tmp_path / "bad.duckdb"
+    path.write_bytes(b"garbage" * 1000)
+    code, err = run_cli(capsys, "--store", str(path), "runs")
+    assert code == 2 and "cannot be opened" in err and len(err.strip().splitlines()) == 1
+    assert path.read_bytes() == b"garbage" * 1000
+
+
+def test_newer_schema_is_refused(capsys, store_path):
+    con = duckdb.connect(store_path)
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
+    con.close()
+    before = snapshot(store_path)
+    code, err = run_cli(capsys, "--store", store_path, "runs")
+    assert code == 2 and "newer than this code" in err
+    assert_same(before, snapshot(store_path))
+
+
+def test_store_locked_by_another_process(capsys, store_path, monkeypatch):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            ("import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(30)"),
+            store_path,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        monkeypatch.setenv("EXPERTS_LOCK_TIMEOUT", "1")
+        t = time.monotonic()
+        code, err = run_cli(capsys, "--store", store_path, "runs")
+        assert code == 2 and "locked by another process" in err and len(err.strip().splitlines()) == 1
+        assert time.monotonic() - t < 20
+    finally:
+        holder.kill()
+        holder.wait()
+    assert json.loads(json.dumps(Store(store_path, read_only=True).concepts()["concept"].tolist()))
+
+
+def test_debug_shows_traceback(store_path, tmp_path):
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "core",
+            "--store",
+            store_path,
+            "--debug",
+            "export",
+            "--run",
+            "x",
+            "--tau",
+            "2",
+            "--out",
+            str(tmp_path / "o.csv"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode != 0 and "Traceback" in r.stderr
