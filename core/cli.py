@@ -243,6 +243,23 @@ def cmd_analyse(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .benchmarks import load_men, read_pairs
+    from .concepts import read_domains
+    from .expertise import check_tau
+    from .report import write_report
+    from .store import Store
+
+    tau = check_tau(args.tau)
+    store = Store(args.store, read_only=True)
+    pairs = read_pairs(args.benchmark) if args.benchmark else load_men(args.men_split, args.men_dir)
+    name = os.path.basename(args.benchmark) if args.benchmark else f"MEN {args.men_split}"
+    domains = read_domains(args.domains) if args.domains else read_domains()
+    summary = write_report(store, args.out, pairs, domains, tau, n_boot=args.n_boot, seed=args.seed, benchmark_name=name)
+    print(f"report written to {os.path.join(args.out, 'README.md')} (runs used: {summary['runs']})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
     parser.add_argument("--store", default=os.environ.get("EXPERTS_STORE", DEFAULT_PATH), help="DuckDB store file")
@@ -336,6 +353,16 @@ def build_parser() -> argparse.ArgumentParser:
     for q in (a, d, st, la):
         q.add_argument("--out", required=True, help="CSV file to write")
     p.set_defaults(func=cmd_analyse)
+    p = sub.add_parser("report", help="write results/ (CSV + README.md): alignment, domains, stability, layers")
+    p.add_argument("--out", default="results")
+    p.add_argument("--benchmark", help="a 'word1 word2 score' file (default: MEN)")
+    p.add_argument("--men-split", default="test", choices=["dev", "test", "full"])
+    p.add_argument("--men-dir", help="local MEN folder (default: download the official archive into cache/)")
+    p.add_argument("--domains", help="domain list (default: data/domains.txt)")
+    p.add_argument("--tau", type=float, default=0.5)
+    p.add_argument("--n-boot", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_report)
     return parser
 
 

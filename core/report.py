@@ -1,0 +1,219 @@
+"""The results report: every number of ``results/README.md`` comes from here.
+
+``python -m core report`` finds the runs of a store by what they hold (the
+domain-list run, the run with folds, the run covering a benchmark), computes
+alignment on the benchmark, domain recovery, fold stability and the layer
+breakdown from the stored APs, and writes them as CSV plus a Markdown table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+
+import pandas as pd
+
+from .alignment import alignment_table
+from .benchmarks import MEN_HUMAN_CEILING, coverage
+from .domains import domain_analysis
+from .layers import alignment_by_layer
+from .similarity import ExpertIndex
+from .stability import fold_overlap
+
+
+def describe_runs(store) -> pd.DataFrame:
+    """One row per run with its dataset settings read back from its configuration."""
+    runs = store.runs()
+    rows = []
+    for _, r in runs.iterrows():
+        cfg = json.loads(r["config"]) if isinstance(r["config"], str) else {}
+        ds = cfg.get("dataset", {})
+        rows.append(
+            {
+                "run_id": r["run_id"],
+                "model": r["model"],
+                "revision": r["revision"],
+                "concepts": tuple(ds.get("concepts", ())),
+                "n_pos": ds.get("n_pos"),
+                "n_neg": ds.get("n_neg"),
+                "folds": ds.get("folds", 1),
+                "min_pos": ds.get("min_pos"),
+                "negatives": ds.get("negatives"),
+                "n_done": int(r["n_concepts"]),
+                "n_results": int(r["n_results"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def pick_runs(described: pd.DataFrame, domains: dict[str, str], pairs: pd.DataFrame | None) -> dict[str, str | None]:
+    """The domain run (its concepts are the domain list, one fold), the stability run
+    (several folds, most results) and the benchmark run (covering most benchmark words)."""
+    out: dict[str, str | None] = {"domains": None, "stability": None, "benchmark": None}
+    if described.empty:
+        return out
+    d = described[described["n_results"] > 0]
+    dom = d[(d["folds"] == 1) & d["concepts"].map(lambda cs: set(cs) == set(domains))]
+    if not dom.empty:
+        out["domains"] = dom.sort_values("n_results").iloc[-1]["run_id"]
+    st = d[d["folds"] > 1]
+    if not st.empty:
+        out["stability"] = st.sort_values("n_results").iloc[-1]["run_id"]
+    if pairs is not None:
+        words = set(pairs["word1"]) | set(pairs["word2"])
+        cover = d["concepts"].map(lambda cs: len(words & set(cs)) / max(len(cs), 1))
+        bench = d[(cover > 0.9) & (d["folds"] == 1)]
+        if not bench.empty:
+            out["benchmark"] = bench.sort_values("n_results").iloc[-1]["run_id"]
+    return out
+
+
+def write_report(
+    store,
+    out_dir: str,
+    pairs: pd.DataFrame | None,
+    domains: dict[str, str],
+    tau: float = 0.5,
+    n_boot: int = 1000,
+    seed: int = 0,
+    benchmark_name: str = "MEN test",
+) -> dict:
+    """Compute every analysis the store allows and write CSVs and README.md into ``out_dir``."""
+    os.makedirs(out_dir, exist_ok=True)
+    described = describe_runs(store)
+    picked = pick_runs(described, domains, pairs)
+    summary: dict = {"tau": tau, "runs": picked}
+    if not described.empty:
+        described.assign(concepts=described["concepts"].map(len)).to_csv(os.path.join(out_dir, "runs.csv"), index=False)
+
+    if picked["benchmark"]:
+        rid = picked["benchmark"]
+        index = ExpertIndex.from_store(store, rid)
+        table = alignment_table(store, [rid], pairs, tau, n_boot=n_boot, seed=seed)
+        table.to_csv(os.path.join(out_dir, "alignment.csv"), index=False)
+        covered, missing = coverage(pairs, set(index.complete_concepts()))
+        missing.to_csv(os.path.join(out_dir, "pairs_not_covered.csv"), index=False)
+        layers = alignment_by_layer(index, store.units(rid), pairs, tau, by="layer")
+        layers.to_csv(os.path.join(out_dir, "alignment_by_layer.csv"), index=False)
+        kinds = alignment_by_layer(index, store.units(rid), pairs, tau, by="kind")
+        kinds.to_csv(os.path.join(out_dir, "alignment_by_kind.csv"), index=False)
+        summary["alignment"] = table
+        summary["coverage"] = (len(covered), len(pairs))
+        summary["best_layer"] = layers.sort_values("rho", ascending=False).head(3)
+        summary["kinds"] = kinds
+
+    if picked["domains"]:
+        index = ExpertIndex.from_store(store, picked["domains"])
+        graph, scores = domain_analysis(index, domains, tau, seed=seed)
+        pd.DataFrame([scores]).to_csv(os.path.join(out_dir, "domains.csv"), index=False)
+        summary["domains"] = scores
+
+    if picked["stability"]:
+        index = ExpertIndex.from_store(store, picked["stability"])
+        stab = fold_overlap(index)
+        stab.to_csv(os.path.join(out_dir, "stability.csv"), index=False)
+        summary["stability"] = stab
+
+    with open(os.path.join(out_dir, "README.md"), "w") as f:
+        f.write(markdown(summary, described, benchmark_name))
+    return summary
+
+
+def _fmt(x, digits: int = 3) -> str:
+    return "–" if x is None or pd.isna(x) else f"{x:.{digits}f}"
+
+
+def _p(x) -> str:
+    return "–" if x is None or pd.isna(x) else ("< 0.001" if x < 0.001 else f"{x:.3f}")
+
+
+def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str:
+    """The results table as Markdown (written by ``python -m core report``; do not edit by hand)."""
+    lines = [
+        "# Results",
+        "",
+        f"Written by `python -m core report` on {datetime.now(timezone.utc):%Y-%m-%d} from the stored APs "
+        f"(τ = {summary['tau']}); every number below comes from the CSV files beside this one.",
+        "",
+    ]
+    by_id = described.set_index("run_id") if not described.empty else None
+
+    def run_line(rid: str) -> str:
+        r = by_id.loc[rid]
+        rev = f" @ {r['revision']}" if r["revision"] else ""
+        size = f"{r['n_pos']} positives" + (f" (or all, down to {r['min_pos']})" if r["min_pos"] else "")
+        return (
+            f"model `{r['model']}`{rev}, run `{rid}`: {r['n_done']}/{len(r['concepts'])} concepts done, "
+            f"{size}, {r['n_neg']} negatives ({r['negatives']}), {r['folds']} fold(s)"
+        )
+
+    if "alignment" in summary:
+        n_cov, n_all = summary["coverage"]
+        lines += [
+            f"## Alignment with human similarity ({benchmark_name})",
+            "",
+            run_line(summary["runs"]["benchmark"]) + ".",
+            "",
+            f"Pairs covered: {n_cov} of {n_all} (both words extracted; the rest are listed in "
+            "`pairs_not_covered.csv`). 95% CIs from 1000 bootstrap resamples of pairs; "
+            "p vs experts from a paired bootstrap.",
+            "",
+            "| method | Spearman ρ | 95% CI | p (ρ = 0) | p vs experts | pairs |",
+            "|---|---|---|---|---|---|",
+        ]
+        for _, r in summary["alignment"].iterrows():
+            lines.append(
+                f"| {r['method']} | {_fmt(r['rho'])} | [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] | "
+                f"{_p(r['p_value'])} | {_p(r['p_vs_experts'])} | {int(r['n_pairs'])} |"
+            )
+        lines += [f"| human ceiling (Bruni et al. 2014) | {MEN_HUMAN_CEILING} | | | | |", ""]
+        best = summary["best_layer"]
+        if not best.empty:
+            lines += [
+                "Best single layers (experts restricted to one layer): "
+                + ", ".join(f"layer {r['group']} ρ = {_fmt(r['rho'])}" for _, r in best.iterrows())
+                + ".",
+                "",
+            ]
+        kinds = summary["kinds"]
+        if not kinds.empty:
+            lines += [
+                "By module kind: " + ", ".join(f"{r['group']} ρ = {_fmt(r['rho'])}" for _, r in kinds.iterrows()) + ".",
+                "",
+            ]
+    else:
+        lines += ["## Alignment", "", "No run covering the benchmark has results yet.", ""]
+
+    if "domains" in summary:
+        s = summary["domains"]
+        lines += [
+            "## Concept domains (10 domains × 4 concepts, `data/domains.txt`)",
+            "",
+            run_line(summary["runs"]["domains"]) + ".",
+            "",
+            "| ARI | NMI | communities | mean within-domain weight | mean between-domain weight | ratio |",
+            "|---|---|---|---|---|---|",
+            f"| {_fmt(s['ari'])} | {_fmt(s['nmi'])} | {s['n_communities']} | {_fmt(s['within_mean'])} | "
+            f"{_fmt(s['between_mean'])} | {_fmt(s['ratio'], 2)} |",
+            "",
+            "Edge weight = reciprocal expert overlap |A∩B| / sqrt(|A|·|B|); communities by seeded Louvain.",
+            "",
+        ]
+    if "stability" in summary:
+        st = summary["stability"]
+        lines += [
+            "## Stability across folds",
+            "",
+            run_line(summary["runs"]["stability"]) + ".",
+            "",
+            "| τ | within-concept Jaccard | between-concept Jaccard |",
+            "|---|---|---|",
+        ]
+        for _, r in st.iterrows():
+            lines.append(
+                f"| {r['tau']:.2f} | {_fmt(r['within_mean'])} ± {_fmt(r['within_std'])} | "
+                f"{_fmt(r['between_mean'])} ± {_fmt(r['between_std'])} |"
+            )
+        lines.append("")
+    return "\n".join(lines)
