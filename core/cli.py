@@ -260,6 +260,16 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_build_demo(args) -> int:
+    from .demo import build_demo
+
+    runs = [r for r in args.runs.split(",") if r] if args.runs else None
+    info = build_demo(args.store, args.out, runs, args.max_mb)
+    print(f"demo store {info['path']}: {info['size_mb']} MB, {info['runs']} runs, {info['concepts']} concepts, "
+          f"{info['ap_rows']:,} AP rows, {info['sentences']} redistributable sentences")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
     parser.add_argument("--store", default=os.environ.get("EXPERTS_STORE", DEFAULT_PATH), help="DuckDB store file")
@@ -363,6 +373,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-boot", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("build-demo", help="write the committed demo store (derived numbers only) from --store")
+    p.add_argument("--out", default=os.path.join("cache", "demo.duckdb"))
+    p.add_argument("--runs", help="comma-separated run ids (default: every run with results)")
+    p.add_argument("--max-mb", type=float, default=50.0)
+    p.set_defaults(func=cmd_build_demo)
     return parser
 
 

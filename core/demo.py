@@ -1,0 +1,83 @@
+"""The embedded demo store: derived numbers only, small enough to commit.
+
+``build_demo`` copies runs, unit tables, stored APs, results and embedding
+vectors from a working store into a fresh one. Sentences are copied only when
+the project may redistribute them (those it generated itself, source
+``generated:*``); corpus text stays out, since the demo store is committed.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .store import Store, _run
+
+DEMO_PATH = os.path.join("cache", "demo.duckdb")
+REDISTRIBUTABLE = "generated:%"
+
+
+def build_demo(source: str, out: str = DEMO_PATH, run_ids: list[str] | None = None, max_mb: float = 50.0) -> dict:
+    """Write the demo store ``out`` from ``source``; refuse (and remove it) if it exceeds ``max_mb``."""
+    src = Store(source, read_only=True)
+    runs = src.runs()
+    runs = runs[runs["n_results"] > 0]
+    if run_ids:
+        unknown = set(run_ids) - set(runs["run_id"])
+        if unknown:
+            raise ValueError(f"no results for run(s) {', '.join(sorted(unknown))} in {source}")
+        runs = runs[runs["run_id"].isin(run_ids)]
+    if runs.empty:
+        raise ValueError(f"{source} has no run with results to put in a demo store")
+    ids = runs["run_id"].tolist()
+    tmp = out + ".building"
+    for p in (tmp, tmp + ".wal"):
+        if os.path.exists(p):
+            os.remove(p)
+    demo = Store(tmp)
+    with demo.connect(write=True) as con:
+        _run(con, "ATTACH ? AS src (READ_ONLY)", [os.path.abspath(source)])
+        _run(con, "BEGIN")
+        _run(con, "INSERT INTO runs SELECT * FROM src.runs WHERE run_id IN (SELECT unnest(?))", [ids])
+        _run(
+            con,
+            "INSERT INTO units SELECT * FROM src.units WHERE unit_table IN "
+            "(SELECT unit_table FROM src.runs WHERE run_id IN (SELECT unnest(?)))",
+            [ids],
+        )
+        for table in ("results", "vectors"):
+            _run(con, f"INSERT INTO {table} SELECT * FROM src.{table} WHERE run_id IN (SELECT unnest(?))", [ids])
+        _run(
+            con,
+            "INSERT INTO ap SELECT * FROM src.ap WHERE run_id IN (SELECT unnest(?)) "
+            "ORDER BY run_id, concept, fold, unit",
+            [ids],
+        )
+        _run(
+            con,
+            "INSERT INTO concepts SELECT * FROM src.concepts WHERE concept IN (SELECT DISTINCT concept FROM results)",
+        )
+        _run(
+            con,
+            "INSERT INTO concept_sentences SELECT * FROM src.concept_sentences WHERE source LIKE ? "
+            "AND concept IN (SELECT concept FROM concepts)",
+            [REDISTRIBUTABLE],
+        )
+        _run(con, "INSERT INTO sentences SELECT * FROM src.sentences WHERE sid IN (SELECT sid FROM concept_sentences)")
+        _run(con, "COMMIT")
+        _run(con, "DETACH src")
+        _run(con, "CHECKPOINT")
+    size_mb = os.path.getsize(tmp) / 2**20
+    if size_mb > max_mb:
+        os.remove(tmp)
+        raise ValueError(f"demo store would be {size_mb:.1f} MB, over the {max_mb:g} MB budget: pass fewer --runs")
+    os.replace(tmp, out)
+    counts = (
+        Store(out, read_only=True)
+        .query(
+            "SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(DISTINCT concept) FROM results) AS concepts, "
+            "(SELECT count(*) FROM ap) AS ap_rows, (SELECT count(*) FROM sentences) AS sentences"
+        )
+        .iloc[0]
+        .to_dict()
+    )
+    return {"path": out, "size_mb": round(size_mb, 2), **{k: int(v) for k, v in counts.items()}}
