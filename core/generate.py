@@ -82,18 +82,6 @@ def generate_sentences(
 
 def load_generator(spec: ModelSpec):
     """Tokenizer and full causal LM (with its head, which generation needs)."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from .models import load_causal_lm
 
-    from .models import ModelLoadError, pick_device, resolve
-
-    path, revision, gguf = resolve(spec)
-    kwargs = {"revision": revision} if revision else {}
-    if gguf:
-        kwargs["gguf_file"] = gguf
-    try:
-        tok = AutoTokenizer.from_pretrained(path, **kwargs)
-        lm = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, spec.dtype), **kwargs)
-    except (OSError, ValueError) as e:
-        raise ModelLoadError(f"cannot load instruct model {spec.model!r}: {str(e).splitlines()[0]}") from None
-    return tok, lm.to(pick_device(spec.device)).eval()
+    return load_causal_lm(spec)

@@ -75,8 +75,8 @@ def pick_device(device: str = "auto") -> str:
     return "cpu"
 
 
-def load_model(spec: ModelSpec) -> LoadedModel:
-    """Load the base model and tokenizer of ``spec`` (see ``ModelSpec``)."""
+def load_causal_lm(spec: ModelSpec):
+    """Tokenizer and full causal LM of ``spec`` (right padding, a pad token), or a one-line ``ModelLoadError``."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
@@ -92,18 +92,20 @@ def load_model(spec: ModelSpec) -> LoadedModel:
         model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, spec.dtype), **kwargs)
     except (OSError, ValueError, KeyError, ImportError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelLoadError(
-            f"cannot load model {spec.model!r}"
-            + (f" (revision {spec.revision})" if spec.revision else "")
-            + f": {first}"
-        ) from None
+        revision_note = f" (revision {spec.revision})" if spec.revision else ""
+        raise ModelLoadError(f"cannot load model {spec.model!r}{revision_note}: {first}") from None
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
-    device = pick_device(spec.device)
-    base = model.base_model.to(device).eval()
+    return tokenizer, model.to(pick_device(spec.device)).eval()
+
+
+def load_model(spec: ModelSpec) -> LoadedModel:
+    """The base model (no LM head) and tokenizer of ``spec`` (see ``ModelSpec``)."""
+    tokenizer, model = load_causal_lm(spec)
+    base = model.base_model
     n_params = sum(p.numel() for p in base.parameters())
-    return LoadedModel(base, tokenizer, model.config, device, spec.model, n_params)
+    return LoadedModel(base, tokenizer, model.config, str(next(base.parameters()).device), spec.model, n_params)
 
 
 def word_embedding(loaded: LoadedModel, word: str):
