@@ -77,8 +77,10 @@ else:
                    help=f"95% CI [{ui.fmt(r['ci_low'])}, {ui.fmt(r['ci_high'])}], {int(r['n_pairs'])} pairs")
         col.caption(f"CI [{ui.fmt(r['ci_low'])}, {ui.fmt(r['ci_high'])}] · {int(r['n_pairs'])} pairs")
     cols[3].metric("Human ceiling (MEN)", f"{browse.HUMAN_CEILING:.2f}")
-    if len(table) and int(table["n_missing"].max()) > 0:
-        st.caption(f"{int(table['n_missing'].max())} benchmark pairs have a word without results and are left out.")
+    missing = int(table["n_missing"].max()) if len(table) else 0
+    if missing:
+        st.caption(f"{missing} benchmark pair{'s have' if missing > 1 else ' has'} a word without results "
+                   "(left out).")
 
 st.subheader("Runs in the store")
 show = info["runs"][["model", "rev", "step", "n_params", "n_units", "n_layers", "n_concepts", "n_results",

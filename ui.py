@@ -174,8 +174,11 @@ def linked(widget: Callable, name: str, value: Any, scope: str = "", also_clear:
     a value from a link and a value from the user cannot fight.
     """
     wkey = f"w:{scope}:{name}"
-    # Always set: on another page the same key is a new widget that would ignore a value left from the last page.
-    st.session_state[wkey] = value
+    # Set the widget only when it must change (a new link value, a fallback) or on the first run of a page, where
+    # the same key is a new widget that ignores a value left from the last page. Setting it on every run would
+    # push the old value back to the browser while the user is still moving the widget.
+    if st.session_state.get("_page_changed", True) or wkey not in st.session_state or st.session_state[wkey] != value:
+        st.session_state[wkey] = value
     out = widget(key=wkey, on_change=_copy_widget, args=(wkey, name, scope, also_clear), **kwargs)
     remember(name, out, scope, text=to_text(out) if out is not None else "")
     return out
@@ -255,6 +258,8 @@ def page(title: str, key: str, params: Sequence[str] = ()) -> Page:
     # No page_icon: a Material icon as favicon is fetched from Google's servers; the default favicon is local.
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", layout="wide")
     _drop_foreign_params(params)
+    st.session_state["_page_changed"] = st.session_state.get("_page") != key
+    st.session_state["_page"] = key
     cfg = settings()
     _sidebar_links(cfg)
     path = cfg.store

@@ -45,9 +45,11 @@ def _series(frame: pd.DataFrame) -> tuple[str, list[dict], list[str]]:
         sizes = _sizes(t)
         for (size, method), g in t.groupby(["size", "method"], sort=False):
             g = g.sort_values("x")
+            # one size: colour tells the methods apart; several sizes: colour is the size, dash the method
+            colour = METHOD_COLOURS.get(method, PALETTE[0]) if len(sizes) == 1 else PALETTE[sizes.index(size) % len(PALETTE)]
             out.append({
                 "label": f"{size} · {METHOD_LABELS.get(method, method)}", "method": method, "size": size,
-                "colour": PALETTE[sizes.index(size) % len(PALETTE)], "dash": DASH.get(method, "solid"),
+                "colour": colour, "dash": DASH.get(method, "solid"),
                 "x": g["x"].to_numpy(float), "y": g["rho"].to_numpy(float),
                 "lo": g["ci_low"].to_numpy(float), "hi": g["ci_high"].to_numpy(float),
                 "hover": [f"step {int(s) if s == s else '—'}" for s in pd.to_numeric(g["step"], errors="coerce")],
@@ -81,7 +83,7 @@ def alignment_figure(frame: pd.DataFrame, ceiling: float | None = 0.84, title: s
             if ok.any():
                 fig.add_trace(go.Scatter(
                     x=np.concatenate([s["x"][ok], s["x"][ok][::-1]]), y=np.concatenate([s["hi"][ok], s["lo"][ok][::-1]]),
-                    fill="toself", fillcolor=_alpha(s["colour"], 0.12), line={"width": 0}, hoverinfo="skip",
+                    fill="toself", fillcolor=_alpha(s["colour"], 0.12), line={"width": 0}, hoverinfo="skip", mode="lines",
                     showlegend=False, legendgroup=s["label"]))
             fig.add_trace(go.Scatter(
                 x=s["x"], y=s["y"], mode="lines+markers", name=s["label"], legendgroup=s["label"],
@@ -224,7 +226,7 @@ def _band(fig, x, mean, std, colour: str, name: str) -> None:
     if ok.any():
         fig.add_trace(go.Scatter(x=np.concatenate([x[ok], x[ok][::-1]]),
                                  y=np.concatenate([(mean + std)[ok], (mean - std)[ok][::-1]]),
-                                 fill="toself", fillcolor=_alpha(colour, 0.15), line={"width": 0},
+                                 fill="toself", fillcolor=_alpha(colour, 0.15), line={"width": 0}, mode="lines",
                                  hoverinfo="skip", showlegend=False, legendgroup=name))
     fig.add_trace(go.Scatter(x=x, y=mean, mode="lines+markers", name=name, legendgroup=name,
                              line={"color": colour, "width": 2}, hovertemplate="τ = %{x:.2f}<br>%{y:.3f}<extra>"
@@ -254,7 +256,7 @@ def set_size_figure(sizes: pd.DataFrame, tau: float):
     x = sizes["tau"].to_numpy(float)
     lo, hi = sizes["q25"].to_numpy(float), sizes["q75"].to_numpy(float)
     fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([np.maximum(hi, 0.5),
-                             np.maximum(lo, 0.5)[::-1]]), fill="toself", fillcolor=_alpha("#009E73", 0.15),
+                             np.maximum(lo, 0.5)[::-1]]), fill="toself", fillcolor=_alpha("#009E73", 0.15), mode="lines",
                              line={"width": 0}, hoverinfo="skip", showlegend=False))
     fig.add_trace(go.Scatter(x=x, y=np.maximum(sizes["median"].to_numpy(float), 0.5), mode="lines+markers",
                              name="median experts per concept", line={"color": "#009E73", "width": 2},

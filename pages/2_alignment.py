@@ -31,7 +31,7 @@ run_ids = browse.alignment_runs(p.runs, p.run["model"] if scope == "model" else 
 n_boot = browse.n_boot_for(len(run_ids))
 table = ui.alignment(p, dict(p.settings.benchmarks)[bench], run_ids, n_boot=n_boot)
 frame = browse.curve_frame(table)
-ceiling = browse.HUMAN_CEILING if bench.startswith("MEN") else None
+ceiling = browse.HUMAN_CEILING if bench.lower().startswith("men") else None  # the ceiling is MEN's
 title = f"{bench} · τ = {p.tau:.2f}"
 
 st.plotly_chart(

@@ -39,7 +39,7 @@ def populated(tmp_path_factory):
     """A synthetic store with three checkpoints and two folds, a benchmark and a domain list."""
     d = tmp_path_factory.mktemp("populated")
     make_store(str(d / "store.duckdb"), revisions=("step0", "step1000", "step143000"), folds=2)
-    bench = write_benchmark(str(d / "bench.txt"))
+    bench = write_benchmark(str(d / "men_synthetic.txt"))
     domains = d / "domains.txt"
     domains.write_text(f"{XSS}: cat, dog, horse, cheetah\nvehicle: car, bus, bike, truck\n")
     return {"store": str(d / "store.duckdb"), "bench": bench, "domains": str(domains)}
@@ -177,6 +177,7 @@ def test_alignment_page_table_and_downloads(env_populated):
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Table (CSV)", "Figure (SVG)"]
     assert at.get("plotly_chart")
+    assert any("human ceiling" in c.value for c in at.caption)
     rho_before = table["rho"].tolist()
     slider(at, "Expert threshold").set_value(0.9).run()
     assert at.dataframe[0].value["rho"].tolist() != rho_before

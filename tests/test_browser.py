@@ -1,0 +1,217 @@
+"""The dashboard in a real browser: `streamlit run` on 127.0.0.1, driven by Playwright with Debian's Chromium.
+
+Checks, in one server session: a cold deep link (the first visit after the
+server starts) opens the right page at the linked τ; the pyvis network is
+drawn on its canvas; moving the τ slider redraws it and updates the link;
+text from the store and the domain list that looks like HTML stays text; every
+page renders and is screenshotted into ``artifacts/``; and no request leaves
+127.0.0.1 (each one is blocked and counted).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.synthetic import make_store, write_benchmark
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ARTIFACTS = os.path.join(ROOT, "artifacts")
+XSS = "<img src=x onerror=alert(1)>"
+XSS_SENTENCE = "A cat <img src=x onerror=alert(2)> sat on the </script> mat."
+LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
+TAB_ICON_FONT = re.compile(r"fonts\.gstatic\.com/.*materialsymbols", re.IGNORECASE)  # tolerated, see the issue
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A fresh `streamlit run app.py` on a synthetic store whose texts contain HTML."""
+    d = tmp_path_factory.mktemp("browser")
+    store, _ = make_store(str(d / "store.duckdb"), revisions=("step0", "step1000", "step143000"), folds=2)
+    store.add_sentences("cat", [XSS_SENTENCE], source="xss-check")
+    domains = d / "domains.txt"
+    domains.write_text(f"{XSS}: cat, dog, horse, cheetah\nvehicle: car, bus, bike, truck\n")
+    env = {**os.environ, "EXPERTS_STORE": str(d / "store.duckdb"), "EXPERTS_DOMAINS": str(domains),
+           "EXPERTS_BENCHMARK": write_benchmark(str(d / "men_synthetic.txt"))}
+    env.pop("EXPERTS_HOSTED", None)
+    port = _free_port()
+    log = open(d / "server.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", os.path.join(ROOT, "app.py"), "--server.address=127.0.0.1",
+         f"--server.port={port}", "--server.headless=true", "--browser.gatherUsageStats=false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    break
+        except OSError:
+            pass
+        if time.time() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail("streamlit did not start:\n" + (d / "server.log").read_text()[-3000:])
+        time.sleep(0.3)
+    yield {"base": base, "proc": proc, "log": d / "server.log"}
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page(server):
+    """A Chromium page that blocks and counts every request not to 127.0.0.1, and records dialogs."""
+    outside: list[str] = []
+    dialogs: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1500})
+
+        def route(r):
+            if r.request.url.startswith(LOCAL):
+                r.continue_()
+            else:
+                outside.append(r.request.url)
+                r.abort()
+
+        ctx.route("**/*", route)
+        page = ctx.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        yield page, outside, dialogs
+        browser.close()
+
+
+def _wait_idle(page, timeout: float = 60.0) -> None:
+    """Wait until Streamlit has finished the current run and no spinner is showing."""
+    page.wait_for_timeout(300)
+    page.wait_for_function(
+        """() => { const app = document.querySelector('[data-testid="stApp"]');
+                   return app && app.getAttribute('data-test-script-state') !== 'running'
+                          && !document.querySelector('[data-testid="stSpinner"]'); }""",
+        timeout=timeout * 1000)
+    page.wait_for_timeout(300)
+
+
+def _network_frame(page):
+    page.wait_for_selector("iframe", timeout=60_000)
+    for _ in range(100):
+        for f in page.frames:
+            try:
+                if f.evaluate("typeof network !== 'undefined' && network !== null"):
+                    return f
+            except Exception:  # a frame being replaced
+                pass
+        page.wait_for_timeout(200)
+    raise AssertionError("no vis-network in any frame")
+
+
+def _graph_state(frame) -> dict:
+    return frame.evaluate("""() => {
+        const c = document.querySelector('#mynetwork canvas');
+        const ctx = c.getContext('2d');
+        const px = ctx.getImageData(0, 0, c.width, c.height).data;
+        let ink = 0;
+        for (let i = 0; i < px.length; i += 4) { if (px[i + 3] > 0 && (px[i] < 240 || px[i + 1] < 240)) ink++; }
+        return {nodes: network.body.data.nodes.length, edges: network.body.data.edges.length,
+                weights: network.body.data.edges.get().map(e => e.from + '-' + e.to + ':' + e.weight).sort().join(','),
+                ink: ink, imgs: document.querySelectorAll('img').length,
+                legend: document.getElementById('legend').textContent};
+    }""")
+
+
+def _shot(page, name: str) -> None:
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    page.screenshot(path=os.path.join(ARTIFACTS, f"{name}.png"), full_page=True)
+
+
+def test_dashboard_in_chromium(server, browser_page):
+    page, outside, dialogs = browser_page
+    base = server["base"]
+
+    # 1. Cold deep link: the first visit after the server started.
+    page.goto(base + "/concept_domains?tau=0.7", wait_until="domcontentloaded")
+    page.wait_for_selector("h1:has-text('Concept domains')", timeout=60_000)
+    frame = _network_frame(page)
+    _wait_idle(page)
+    thumb = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"] input[type="range"]').last
+    assert float(thumb.input_value()) == pytest.approx(0.7)
+    assert "tau=0.70" in page.url
+    before = _graph_state(frame)
+    assert before["nodes"] == 8 and before["edges"] > 0
+    assert before["ink"] > 500, "the network canvas is blank"
+    assert XSS in before["legend"] and before["imgs"] == 0  # shown as text, not as an element
+    _shot(page, "concept_domains")
+
+    # 2. Move the τ slider (keyboard, 0.01 per step): the graph is redrawn and the link follows.
+    thumb.focus()
+    for _ in range(25):
+        page.keyboard.press("ArrowRight")
+    try:
+        page.wait_for_function("() => location.search.includes('tau=0.95')", timeout=30_000)
+    except Exception:
+        print("DIAG", page.url, thumb.input_value(), page.evaluate(
+            "document.querySelector('[data-testid=\"stApp\"]').getAttribute('data-test-script-state')"))
+        _shot(page, "slider_failure")
+        raise
+    _wait_idle(page)
+    frame = _network_frame(page)
+    page.wait_for_timeout(500)
+    after = _graph_state(frame)
+    assert after["weights"] != before["weights"], "moving τ did not change the graph"
+    assert after["ink"] > 500
+
+    # 3. Every page, through the sidebar links; τ survives each page switch.
+    expectations = [
+        ("Home", "Analyze the neurons, not the embeddings", "home"),
+        ("Alignment", "Alignment with human similarity", "alignment"),
+        ("Stability", "Stability of expert sets", "stability"),
+        ("Concept explorer", "Concept explorer", "concept_explorer"),
+        ("Extract", "Extract experts", "extract"),
+        ("Concept domains", "Concept domains", "concept_domains_tau095"),
+    ]
+    for label, heading, shot in expectations:
+        page.locator('[data-testid="stSidebar"]').get_by_text(label, exact=True).click()
+        page.wait_for_selector(f"h1:has-text('{heading}')", timeout=60_000)
+        _wait_idle(page)
+        page.wait_for_function("() => location.search.includes('tau=0.95')", timeout=15_000)
+        assert not page.locator('[data-testid="stException"]').count(), f"exception on {label}"
+        if label == "Home":
+            page.wait_for_selector("text=Human ceiling", timeout=30_000)
+        if label == "Alignment":
+            page.wait_for_selector(".js-plotly-plot", timeout=30_000)
+        if label == "Concept explorer":
+            page.wait_for_selector('[data-testid="stDataFrame"]', timeout=30_000)
+        _shot(page, shot)
+
+    # 4. A sentence containing HTML, shown in the explorer, ran nothing; nothing left 127.0.0.1.
+    assert dialogs == [], f"a dialog opened: {dialogs}"
+    stray = [u for u in outside if not TAB_ICON_FONT.search(u)]
+    assert stray == [], f"requests outside 127.0.0.1: {stray}"
+    shutil.copy(server["log"], os.path.join(ARTIFACTS, "browser_server.log"))
