@@ -387,35 +387,8 @@ def alignment(p: Page, bench: str, run_ids: Sequence[str], n_boot: int = 1000) -
 @st.cache_data(show_spinner=False, max_entries=128)
 def _domain_view(path: str, fp: tuple, run_id: str, tau: float, domains_path: str, domains_mtime: float,
                  chosen: tuple, min_weight: float, seed: int) -> dict:
-    from core.domains import domain_graph, domain_scores, find_communities
-    from core.netview import network_html
-
     index = expert_index(path, fp, run_id)
-    listed_all = domain_list(domains_path, domains_mtime)
-    sets = locked(index.sets, tau)
-    listed = browse.domain_concepts(listed_all, sets)
-    full = domain_graph(sets, listed, 0.0)
-    scores = domain_scores(full, listed, seed=seed)
-    communities = find_communities(full, seed=seed)
-    positions = browse.layout(full, seed=seed)
-    keep = [c for c, d in listed.items() if not chosen or d in chosen]
-    shown = browse.cut_graph(full, min_weight, keep)
-    colours = browse.domain_colours(listed_all.values())
-    caption = (f"{shown.number_of_nodes()} concepts · {shown.number_of_edges()} links with reciprocal overlap ≥ "
-               f"{min_weight:.2f} · τ = {tau:.2f}. Click a link for its shared experts.")
-    nodes = pd.DataFrame(
-        [(c, listed[c], communities.get(c), full.nodes[c]["n_experts"]) for c in listed],
-        columns=["concept", "domain", "community", "n_experts"],
-    )
-    return {
-        "html": network_html(shown, colours, positions, caption=caption),
-        "scores": scores,
-        "edges": browse.graph_edges(shown),
-        "nodes": nodes,
-        "n_nodes": shown.number_of_nodes(),
-        "n_edges": shown.number_of_edges(),
-        "domains": list(dict.fromkeys(listed.values())),
-    }
+    return locked(browse.domain_view, index, domain_list(domains_path, domains_mtime), tau, chosen, min_weight, seed)
 
 
 def domain_view(p: Page, chosen: Sequence[str], min_weight: float, seed: int = 0) -> dict:

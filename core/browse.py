@@ -363,7 +363,7 @@ def _spread(xy: np.ndarray, min_dist: float, rounds: int = 60) -> np.ndarray:
     for _ in range(rounds):
         d = xy[:, None, :] - xy[None, :, :]
         dist = np.sqrt((d ** 2).sum(-1))
-        np.fill_diagonal(dist, np.inf)
+        np.fill_diagonal(dist, 2 * min_dist)  # a point never pushes itself
         close = dist < min_dist
         if not close.any():
             break
@@ -372,6 +372,46 @@ def _spread(xy: np.ndarray, min_dist: float, rounds: int = 60) -> np.ndarray:
         push = np.where(close, (min_dist - dist) / 2 / dist, 0.0)[..., None] * d
         xy += push.sum(axis=1)
     return xy
+
+
+def domain_view(index, listed_all: Mapping[str, str], tau: float, chosen: Iterable[str] = (), min_weight: float = 0.0,
+                seed: int = 0) -> dict:
+    """Everything the concept-domain page draws at one τ (the paper's Fig. 3).
+
+    Scores (ARI/NMI of Louvain communities vs domains) and the layout come from
+    the full graph of the listed concepts the run has, so filtering domains or
+    raising the edge cut-off changes the picture, not the numbers or positions.
+    Returns html (self-contained network page), scores, edges, nodes, n_nodes,
+    n_edges and domains.
+    """
+    from .domains import domain_graph, domain_scores, find_communities
+    from .netview import network_html
+
+    sets = index.sets(tau)
+    listed = domain_concepts(listed_all, sets)
+    full = domain_graph(sets, listed, 0.0)
+    scores = domain_scores(full, listed, seed=seed)
+    communities = find_communities(full, seed=seed)
+    positions = layout(full, seed=seed)
+    chosen = set(chosen)
+    keep = [c for c, d in listed.items() if not chosen or d in chosen]
+    shown = cut_graph(full, min_weight, keep)
+    colours = domain_colours(listed_all.values())
+    caption = (f"{shown.number_of_nodes()} concepts · {shown.number_of_edges()} links with reciprocal overlap ≥ "
+               f"{min_weight:.2f} · τ = {tau:.2f}. Click a link for its shared experts.")
+    nodes = pd.DataFrame(
+        [(c, listed[c], communities.get(c), full.nodes[c]["n_experts"]) for c in listed],
+        columns=["concept", "domain", "community", "n_experts"],
+    )
+    return {
+        "html": network_html(shown, colours, positions, caption=caption),
+        "scores": scores,
+        "edges": graph_edges(shown),
+        "nodes": nodes,
+        "n_nodes": shown.number_of_nodes(),
+        "n_edges": shown.number_of_edges(),
+        "domains": list(dict.fromkeys(listed.values())),
+    }
 
 
 # -- concepts -------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 EDGE_GREY = "rgba(120,120,120,0.45)"
 _BOOTSTRAP = re.compile(
@@ -35,6 +36,35 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     h = hex_colour.lstrip("#")
     r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
+
+
+NODES_EMPTY = "nodes = new vis.DataSet([]);"
+EDGES_EMPTY = "edges = new vis.DataSet([]);"
+OPTIONS = {
+    "physics": {"enabled": False},
+    "interaction": {"hover": True, "tooltipDelay": 80, "navigationButtons": False, "zoomView": True},
+    "nodes": {"shape": "dot", "font": {"size": 16, "face": "sans-serif"}, "borderWidth": 1},
+    "edges": {"smooth": False},
+    "layout": {"randomSeed": 0, "improvedLayout": False},
+}
+
+
+@lru_cache(maxsize=8)
+def _shell(height: int) -> str:
+    """pyvis' page for an empty network, rendered once per height (compiling the template with the
+    inlined vis-network takes ~150 ms; filling in the data is then a string replacement)."""
+    from pyvis.network import Network
+
+    net = Network(height=f"{int(height)}px", width="100%", cdn_resources="in_line", bgcolor="#ffffff")
+    net.set_options(json.dumps(OPTIONS))
+    page = net.generate_html()
+    if page.count(NODES_EMPTY) != 1 or page.count(EDGES_EMPTY) != 1:
+        raise RuntimeError("unexpected pyvis template: cannot find where the network data goes")
+    page = _BOOTSTRAP.sub("", page)
+    page = _EMPTY_HEADING.sub("", page)
+    if _EXTERNAL.search(page):
+        raise RuntimeError("the network page still references an external resource")
+    return page
 
 
 def network_html(
@@ -53,10 +83,17 @@ def network_html(
     positions : ``{node: (x, y)}`` in pixels (see ``core.browse.layout``).
     height : frame height in pixels.
     caption : a line of plain text under the legend (escaped).
+
+    Nodes and edges are built with pyvis and written into pyvis' page as JSON
+    with ``<``, ``>``, ``&`` and ``'`` escaped (what Jinja's ``tojson`` does), so no
+    text from the store can end the script. Doing this here rather than in
+    ``generate_html`` also keeps pyvis from switching to its link-tooltip
+    template (which shows titles with ``innerHTML``) when a title contains "href".
     """
+    from jinja2.utils import htmlsafe_json_dumps
     from pyvis.network import Network
 
-    net = Network(height=f"{int(height)}px", width="100%", cdn_resources="in_line", bgcolor="#ffffff")
+    net = Network(height=f"{int(height)}px", width="100%", cdn_resources="in_line")
     sizes = [int(d.get("n_experts", 0) or 0) for _, d in graph.nodes(data=True)]
     max_size = max(sizes + [1])
     for node, data in sorted(graph.nodes(data=True)):
@@ -65,7 +102,7 @@ def network_html(
         x, y = positions.get(node, (0.0, 0.0))
         net.add_node(
             str(node), label=str(node), title=f"{node}\ndomain: {domain or '—'}\n{n} experts",
-            color=colours.get(domain, "#888888"), size=10 + 20 * math.sqrt(n / max_size), x=x, y=y,
+            color=colours.get(domain, "#888888"), size=round(10 + 20 * math.sqrt(n / max_size), 2), x=x, y=y,
             physics=False,
         )
     weights = [float(w or 0.0) for _, _, w in graph.edges(data="weight")]
@@ -75,26 +112,19 @@ def network_html(
         da, db = graph.nodes[a].get("domain"), graph.nodes[b].get("domain")
         colour = _rgba(colours[da], 0.7) if da == db and da in colours else EDGE_GREY
         net.add_edge(
-            str(a), str(b), width=1 + 9 * w / max_w, color=colour,
-            title=f"{a} – {b}\nJaccard {w:.3f}\n{int(data.get('shared', 0) or 0)} shared experts",
+            str(a), str(b), width=round(1 + 9 * w / max_w, 2), color=colour,
+            title=f"{a} – {b}\nreciprocal overlap {w:.3f}\n{int(data.get('shared', 0) or 0)} shared experts",
             weight=round(w, 6), shared=int(data.get("shared", 0) or 0),
         )
-    net.set_options(json.dumps({
-        "physics": {"enabled": False},
-        "interaction": {"hover": True, "tooltipDelay": 80, "navigationButtons": False, "zoomView": True},
-        "nodes": {"shape": "dot", "font": {"size": 16, "face": "sans-serif"}, "borderWidth": 1},
-        "edges": {"smooth": False},
-        "layout": {"randomSeed": 0, "improvedLayout": False},
-    }))
-    page = net.generate_html()
-    return _finish(page, colours, [d for d in colours if any(
-        (dd.get("domain") or "") == d for _, dd in graph.nodes(data=True))], caption)
+    page = _shell(int(height))
+    page = page.replace(NODES_EMPTY, f"nodes = new vis.DataSet({htmlsafe_json_dumps(net.nodes)});", 1)
+    page = page.replace(EDGES_EMPTY, f"edges = new vis.DataSet({htmlsafe_json_dumps(net.edges)});", 1)
+    shown = [d for d in colours if any((dd.get("domain") or "") == d for _, dd in graph.nodes(data=True))]
+    return _finish(page, colours, shown, caption)
 
 
 def _finish(page: str, colours: Mapping[str, str], shown: list[str], caption: str) -> str:
-    """Strip remote tags, add the legend and the edge info box, and check nothing external remains."""
-    page = _BOOTSTRAP.sub("", page)
-    page = _EMPTY_HEADING.sub("", page)
+    """Add the legend and the edge info box, and check nothing external remains."""
     items = "".join(
         f'<span class="lg"><span class="dot" style="background:{html.escape(colours[d])}"></span>'
         f"{html.escape(d or '(no domain)')}</span>"
@@ -112,7 +142,7 @@ def _finish(page: str, colours: Mapping[str, str], shown: list[str], caption: st
         "  var box = document.getElementById('edge-info');"
         "  if (p.edges.length && !p.nodes.length) {"
         "    var e = edges.get(p.edges[0]);"
-        "    box.textContent = e.from + ' \u2013 ' + e.to + ': ' + e.shared + ' shared experts, Jaccard '"
+        "    box.textContent = e.from + ' \u2013 ' + e.to + ': ' + e.shared + ' shared experts, overlap '"
         "      + Number(e.weight).toFixed(3) + '. Pick this pair under the graph to list them.';"
         "  } else if (p.nodes.length) {"
         "    var n = nodes.get(p.nodes[0]); box.textContent = n.title.replace(/\\n/g, ' \u00b7 ');"
@@ -120,7 +150,6 @@ def _finish(page: str, colours: Mapping[str, str], shown: list[str], caption: st
         "});"
         "</script>"
     )
-    page = page.replace("</body>", legend + "</body>", 1)
-    if _EXTERNAL.search(page):
-        raise RuntimeError("the network page still references an external resource")
-    return page
+    if _EXTERNAL.search(legend):  # the shell was checked once in _shell; only this part is new
+        raise RuntimeError("the network page would reference an external resource")
+    return page.replace("</body>", legend + "</body>", 1)

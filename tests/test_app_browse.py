@@ -138,6 +138,13 @@ def test_network_html_is_offline_and_escaped():
     assert data.index('"id": "bus"') < data.index('"id": "car"')  # sorted, so the same graph is the same page
 
 
+def test_network_html_never_uses_pyvis_link_tooltips():
+    """pyvis shows titles with innerHTML when one contains "href"; our pages never take that path."""
+    g = _graph('<a href="javascript:alert(1)">x</a>')
+    page = network_html(g, browse.domain_colours(['<a href="javascript:alert(1)">x</a>', "vehicle"]), browse.layout(g))
+    assert "popup.innerHTML" not in page and 'href="javascript' not in page
+
+
 def test_layout_is_seeded_and_spread():
     g = _graph("animal")
     a, b = browse.layout(g, seed=0), browse.layout(g, seed=0)

@@ -1,0 +1,297 @@
+"""Dashboard latency and memory: what moving τ costs on the server, and what a browsing app process holds.
+
+Measures, on synthetic stores built here (never the real store):
+
+* the concept-domain page at a new τ, 40 concepts (10 domains × 4): expert sets,
+  graph, ARI/NMI, seeded layout and the network HTML (``core.browse.domain_view``,
+  the same call the page makes) — target < 100 ms;
+* the alignment at a new τ on 1000 MEN-style pairs with 1000 bootstrap
+  resamples (``core.alignment.alignment_table`` with the page's cached index) —
+  target < 300 ms;
+* the resident memory (RSS) of a ``streamlit run app.py`` process after a
+  browser has visited every page (Chromium via Playwright when
+  /usr/bin/chromium exists; otherwise an AppTest process, reported as such).
+
+Each τ is new to the index's matrix cache, so nothing is reused between
+measurements except what the dashboard caches per run (the ExpertIndex).
+Benchmarks print numbers and ratios to target; they never assert.
+
+Run: ``python bench/bench_dashboard.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+
+import numpy as np
+import pandas as pd
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
+
+from core import browse  # noqa: E402
+from core.store import Store  # noqa: E402
+
+TARGET_GRAPH_MS = 100.0
+TARGET_ALIGN_MS = 300.0
+CHROMIUM = "/usr/bin/chromium"
+
+
+def word(i: int) -> str:
+    """A valid concept name for an integer: 0 → 'baa', 1 → 'bab', ..."""
+    letters = []
+    for _ in range(3):
+        letters.append(chr(ord("a") + i % 26))
+        i //= 26
+    return "b" + "".join(reversed(letters))
+
+
+def build_store(path: str, n_concepts: int, n_units: int, per_domain: int = 4, shared: int = 300, own: int = 150,
+                noise: int = 400, folds: int = 1, seed: int = 0, dim: int = 64) -> tuple[str, list[str], dict]:
+    """A store with planted domains, written in one transaction per table (fast, unlike part-by-part ingest)."""
+    rng = np.random.default_rng(seed)
+    store = Store(path)
+    concepts = [word(i) for i in range(n_concepts)]
+    domains = {c: f"d{i // per_domain}" for i, c in enumerate(concepts)}
+    run_id = f"bench{n_concepts}"
+    units = pd.DataFrame({"unit": np.arange(n_units, dtype=np.int32), "layer": (np.arange(n_units) * 30 // n_units)
+                          .astype(np.int16), "module": "m", "kind": np.where(np.arange(n_units) % 3, "mlp_neuron",
+                                                                            "attn_q"),
+                          "index": np.arange(n_units, dtype=np.int32), "head": np.int16(-1), "role": ""})
+    store.add_run({"run_id": run_id, "model": "bench/toy", "revision": None, "step": None, "family": "toy",
+                   "n_params": 135_000_000, "n_units": n_units, "n_layers": 30, "unit_table": f"bench-{n_units}",
+                   "dataset_hash": "bench", "config": "{}", "versions": "{}"}, units)
+    n_domains = (n_concepts + per_domain - 1) // per_domain
+    domain_units = {d: rng.choice(n_units, size=shared, replace=False) for d in range(n_domains)}
+    domain_dirs = rng.normal(size=(n_domains, dim))
+    ap_rows, res_rows, vec_rows = [], [], []
+    for i, c in enumerate(concepts):
+        d = i // per_domain
+        for fold in range(folds):
+            u = np.unique(np.concatenate([domain_units[d], rng.choice(n_units, size=own + noise, replace=False)]))
+            ap = np.where(np.isin(u, domain_units[d]), rng.uniform(0.75, 1.0, u.size), rng.uniform(0.5, 0.8, u.size))
+            ap_rows.append(pd.DataFrame({"run_id": run_id, "concept": c, "fold": np.int16(fold), "unit": u.astype(np.int32),
+                                         "ap": ap.astype(np.float32)}))
+            res_rows.append((run_id, c, fold, 400, 1000, n_units, u.size, 0.5, float(ap.max()), 0.3, None, None))
+        for kind in ("word", "sentence"):
+            vec_rows.append((run_id, c, kind, (domain_dirs[d] + rng.normal(size=dim)).astype(np.float32).tolist()))
+    ap_df = pd.concat(ap_rows, ignore_index=True)
+    res_df = pd.DataFrame(res_rows, columns=["run_id", "concept", "fold", "n_pos", "n_neg", "n_units", "n_stored",
+                                             "ap_floor", "max_ap", "mean_ap", "part", "finished_at"])
+    vec_df = pd.DataFrame(vec_rows, columns=["run_id", "concept", "kind", "vec"])
+    with store.connect(write=True) as con:
+        con.register("ap_df", ap_df)
+        con.register("res_df", res_df)
+        con.register("vec_df", vec_df)
+        con.execute("INSERT INTO ap SELECT * FROM ap_df")
+        con.execute("INSERT INTO results SELECT * FROM res_df")
+        con.execute("INSERT INTO vectors SELECT run_id, concept, kind, vec::FLOAT[] FROM vec_df")
+        con.execute("INSERT INTO concepts SELECT DISTINCT concept, now() FROM res_df")
+    return run_id, concepts, domains
+
+
+def pairs_for(concepts: list[str], domains: dict, n: int, seed: int = 1) -> pd.DataFrame:
+    """``n`` distinct word pairs with human-like scores: same-domain pairs rate higher."""
+    rng = np.random.default_rng(seed)
+    seen, rows = set(), []
+    while len(rows) < n:
+        a, b = rng.choice(len(concepts), 2, replace=False)
+        key = (min(a, b), max(a, b))
+        if key in seen:
+            continue
+        seen.add(key)
+        same = domains[concepts[a]] == domains[concepts[b]]
+        rows.append((concepts[a], concepts[b], float(rng.normal(38 if same else 15, 8)), "n", "n"))
+    return pd.DataFrame(rows, columns=["word1", "word2", "score", "pos1", "pos2"])
+
+
+def timed(fn, taus) -> list[float]:
+    out = []
+    for tau in taus:
+        t = time.perf_counter()
+        fn(tau)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def report(name: str, ms: list[float], target: float) -> dict:
+    med, p95 = statistics.median(ms), float(np.percentile(ms, 95))
+    print(f"{name:<58} median {med:8.1f} ms  p95 {p95:8.1f} ms  target {target:6.0f} ms  "
+          f"ratio {med / target:5.2f}  (n={len(ms)})")
+    return {"name": name, "median_ms": med, "p95_ms": p95, "target_ms": target, "ratio": med / target}
+
+
+def bench_graph(tmp: str, quick: bool) -> list[dict]:
+    from core.domains import domain_graph, domain_scores
+    from core.netview import network_html
+    from core.similarity import ExpertIndex
+
+    path = os.path.join(tmp, "graph.duckdb")
+    run_id, concepts, domains = build_store(path, 40, n_units=110_000, folds=1)
+    t = time.perf_counter()
+    index = ExpertIndex.from_store(Store(path, read_only=True), run_id)
+    print(f"40 concepts × 110k units: index read once in {(time.perf_counter() - t) * 1000:.0f} ms "
+          f"({index!r})")
+    taus = [round(0.5 + 0.01 * i, 2) for i in range(1, 16 if quick else 46)]
+    browse.domain_view(index, domains, 0.5, (), 0.05)  # warm-up: imports and pyvis' page, once per process
+    rows = [report("domain page at a new τ (sets+graph+ARI/NMI+layout+HTML)",
+                   timed(lambda tau: browse.domain_view(index, domains, tau, (), 0.05), taus), TARGET_GRAPH_MS)]
+    index2 = ExpertIndex.from_store(Store(path, read_only=True), run_id)  # fresh matrix cache for the breakdown
+    graph_ms, layout_ms, html_ms = [], [], []
+    for tau in taus:
+        t0 = time.perf_counter()
+        sets = index2.sets(tau)
+        g = domain_graph(sets, domains)
+        domain_scores(g, domains)
+        t1 = time.perf_counter()
+        pos = browse.layout(g)
+        t2 = time.perf_counter()
+        network_html(g, browse.domain_colours(domains.values()), pos)
+        t3 = time.perf_counter()
+        graph_ms.append((t1 - t0) * 1000)
+        layout_ms.append((t2 - t1) * 1000)
+        html_ms.append((t3 - t2) * 1000)
+    print(f"   breakdown (median): sets+graph+scores {statistics.median(graph_ms):.1f} ms, layout "
+          f"{statistics.median(layout_ms):.1f} ms, pyvis HTML {statistics.median(html_ms):.1f} ms")
+    return rows
+
+
+def bench_alignment(tmp: str, quick: bool) -> list[dict]:
+    from core.alignment import alignment_table
+    from core.similarity import ExpertIndex
+
+    path = os.path.join(tmp, "men.duckdb")
+    n_concepts = 650  # MEN's test split: 1000 pairs over roughly this many words
+    t = time.perf_counter()
+    run_id, concepts, domains = build_store(path, n_concepts, n_units=110_000, per_domain=8, folds=1)
+    print(f"\n{n_concepts} concepts × 110k units store built in {time.perf_counter() - t:.1f} s")
+    store = Store(path, read_only=True)
+    pairs = pairs_for(concepts, domains, 1000)
+    t = time.perf_counter()
+    index = ExpertIndex.from_store(store, run_id)
+    print(f"index read once in {(time.perf_counter() - t) * 1000:.0f} ms ({index!r})")
+    alignment_table(store, [run_id], pairs, 0.5, n_boot=10, index_cache={run_id: index})  # warm-up (imports)
+    taus = [round(0.5 + 0.01 * i, 2) for i in range(1, 8 if quick else 26)]
+    rows = []
+    for n_boot in (1000, 0):
+        label = f"alignment at a new τ, 1000 pairs, {n_boot} bootstrap resamples"
+        idx = ExpertIndex.from_store(store, run_id)
+        cache = {run_id: idx}
+        ms = timed(lambda tau, nb=n_boot, c=cache: alignment_table(store, [run_id], pairs, tau, n_boot=nb, seed=0,
+                                                                    index_cache=c), taus)
+        rows.append(report(label, ms, TARGET_ALIGN_MS))
+    return rows
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_memory(tmp: str) -> dict:
+    """RSS of a browsing app process after every page was visited."""
+    import psutil
+
+    from tests.synthetic import make_store, write_benchmark
+
+    path = os.path.join(tmp, "app.duckdb")
+    make_store(path, revisions=("step0", "step1000", "step143000"), folds=2)
+    env = {**os.environ, "EXPERTS_STORE": path, "EXPERTS_BENCHMARK": write_benchmark(os.path.join(tmp, "men_b.txt"))}
+    env.pop("EXPERTS_HOSTED", None)
+    pages = ["/", "/concept_domains", "/alignment", "/stability", "/concept_explorer", "/extract"]
+    if os.path.exists(CHROMIUM):
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            sync_playwright = None
+    else:
+        sync_playwright = None
+    if sync_playwright is None:
+        code = textwrap.dedent(f"""
+            import os, sys, json, psutil
+            sys.path.insert(0, {ROOT!r})
+            from streamlit.testing.v1 import AppTest
+            at = AppTest.from_file({os.path.join(ROOT, 'app.py')!r}, default_timeout=120)
+            at.run()
+            for p in ["pages/1_concept_domains.py", "pages/2_alignment.py", "pages/3_stability.py",
+                      "pages/4_concept_explorer.py", "pages/5_extract.py"]:
+                at.switch_page(p).run()
+            print(json.dumps({{"rss": psutil.Process().memory_info().rss,
+                               "torch": "torch" in sys.modules}}))
+            """)
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT)
+        info = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"\nbrowse-mode RSS (AppTest process, no Chromium here): {info['rss'] / 2**20:.0f} MiB, "
+              f"torch imported: {info['torch']}")
+        return {"rss_mib": info["rss"] / 2**20, "how": "apptest"}
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", os.path.join(ROOT, "app.py"),
+                             "--server.address=127.0.0.1", f"--server.port={port}", "--server.headless=true"],
+                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        rss_start = psutil.Process(proc.pid).memory_info().rss
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            page = browser.new_page()
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("http://127.0.0.1", "ws://"))
+                       else r.abort())
+            for p in pages:
+                page.goto(base + p + "?tau=0.7", wait_until="domcontentloaded")
+                page.wait_for_selector("h1", timeout=60_000)
+                page.wait_for_function(
+                    """() => { const a = document.querySelector('[data-testid="stApp"]');
+                               return a && a.getAttribute('data-test-script-state') !== 'running'
+                                      && !document.querySelector('[data-testid="stSpinner"]'); }""",
+                    timeout=60_000)
+                page.wait_for_timeout(500)
+            browser.close()
+        server = psutil.Process(proc.pid)
+        rss = server.memory_info().rss
+        print(f"\nbrowse-mode RSS of the streamlit server after visiting {len(pages)} pages: {rss / 2**20:.0f} MiB "
+              f"(at start {rss_start / 2**20:.0f} MiB)")
+        return {"rss_mib": rss / 2**20, "rss_start_mib": rss_start / 2**20, "how": "streamlit+chromium"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer τ values")
+    parser.add_argument("--no-memory", action="store_true", help="skip the app-process memory measurement")
+    args = parser.parse_args()
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = bench_graph(tmp, args.quick)
+        rows += bench_alignment(tmp, args.quick)
+        if not args.no_memory:
+            bench_memory(tmp)
+    print("\nratio = median / target (below 1 meets the target)")
+
+
+if __name__ == "__main__":
+    main()
