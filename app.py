@@ -60,7 +60,7 @@ st.subheader("Headline alignment with human similarity")
 if not p.settings.benchmarks:
     st.info("No benchmark file found: put the MEN files in `cache/MEN/` or set `EXPERTS_BENCHMARK`. "
             "Nothing is downloaded by the dashboard.", icon=":material/rule:")
-elif not p.ready or int(p.run.get("n_results", 0) or 0) == 0:
+elif not p.ready or browse.as_int(p.run.get("n_results")) == 0:
     st.info("The chosen run has no results yet.", icon=":material/hourglass_empty:")
 else:
     name, path = p.settings.benchmarks[0]

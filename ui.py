@@ -206,8 +206,9 @@ def multi(name: str, options: Sequence[str], default: Sequence[str], scope: str,
     options = list(options)
     value = from_link(name, lambda raw: browse.parse_multi(raw, options, name), list(default), scope) or list(default)
     value = [v for v in value if v in options]
+    every = set(options)  # all chosen (the default) leaves the link short: new options join in later
     return linked(st.multiselect, name, value, scope, label=label, options=options,
-                  to_text=lambda v: ",".join(v), **kwargs)
+                  to_text=lambda v: "" if set(v) == every else ",".join(v), **kwargs)
 
 
 def number(name: str, lo: float, hi: float, step: float, default: float, scope: str, label: str,
@@ -331,7 +332,7 @@ def _store_caption(cfg: browse.Settings, path: str, run: pd.Series | None) -> No
     mode = " · hosted demo (read-only)" if cfg.hosted else (" · demo store (read-only)" if cfg.is_demo else "")
     st.caption(f"Store: `{where}`{mode}")
     if run is not None:
-        st.caption(f"Run `{run['run_id']}` · {int(run.get('n_concepts', 0) or 0)} concepts")
+        st.caption(f"Run `{run['run_id']}` · {browse.as_int(run.get('n_concepts'))} concepts")
 
 
 def empty_state(p: Page, what: str = "") -> None:
@@ -347,7 +348,7 @@ def empty_state(p: Page, what: str = "") -> None:
 
 def require_run(p: Page, what: str = "") -> None:
     """Stop the page with a clear panel unless a run with results is chosen."""
-    if not p.ready or int(p.run.get("n_results", 0) or 0) == 0:
+    if not p.ready or browse.as_int(p.run.get("n_results")) == 0:
         if p.ready:
             st.info(f"Run {browse.run_title(p.run)} has no results yet (an extraction may still be writing). {what}",
                     icon=":material/hourglass_empty:")

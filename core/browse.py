@@ -225,7 +225,7 @@ def run_table(runs: pd.DataFrame) -> pd.DataFrame:
         return runs.assign(rev=pd.Series(dtype=str))
     t = runs.copy()
     t["rev"] = [revision_label(r) for r in t["revision"]]
-    t["_step"] = pd.to_numeric(t["step"], errors="coerce").fillna(np.inf)
+    t["_step"] = pd.to_numeric(t["step"], errors="coerce").astype("float64").fillna(np.inf)  # step may be Int64
     return t.sort_values(["model", "_step", "rev"], ignore_index=True).drop(columns="_step")
 
 
@@ -259,6 +259,14 @@ def choose_run(runs: pd.DataFrame, model: str | None, rev: str | None) -> tuple[
         notices.append(f"Revision {str(rev)[:40]!r} of {model} is not in this store; showing {mine.iloc[-1]['rev']}.")
         return mine.iloc[-1], notices
     return hit.iloc[0], notices
+
+
+def as_int(value, default: int = 0) -> int:
+    """An integer from a store value that may be None, NaN or pandas' NA."""
+    try:
+        return default if value is None or pd.isna(value) else int(value)
+    except (TypeError, ValueError):
+        return default
 
 
 def run_title(run: Mapping) -> str:
@@ -453,7 +461,7 @@ def curve_frame(table: pd.DataFrame) -> pd.DataFrame:
     if t.empty:
         return t.assign(size=pd.Series(dtype=str), x=pd.Series(dtype=float), rev=pd.Series(dtype=str))
     t["size"] = [size_label(n, m) for n, m in zip(t["n_params"], t["model"])]
-    step = pd.to_numeric(t["step"], errors="coerce")
+    step = pd.to_numeric(t["step"], errors="coerce").astype("float64")
     t["x"] = step.clip(lower=1)
     t["method_label"] = t["method"].map(METHOD_LABELS).fillna(t["method"])
     t["rev"] = [revision_label(r) for r in t["revision"]]

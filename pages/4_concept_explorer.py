@@ -23,7 +23,7 @@ m = st.columns(4)
 m[0].metric(f"Experts at τ = {p.tau:.2f}", f"{len(mine):,}")
 m[1].metric("Best AP", ui.fmt(res["max_ap"].max()) if len(res) else "—")
 m[2].metric("Sentences (pos / neg)", f"{int(res['n_pos'].iloc[0])} / {int(res['n_neg'].iloc[0])}" if len(res) else "—")
-m[3].metric("Share of all units", f"{100 * len(mine) / max(int(p.run.get('n_units') or 1), 1):.2f}%")
+m[3].metric("Share of all units", f"{100 * len(mine) / max(browse.as_int(p.run.get('n_units'), 1), 1):.2f}%")
 
 left, right = st.columns([3, 2])
 with left:

@@ -97,6 +97,15 @@ def _runs() -> pd.DataFrame:
     })
 
 
+def test_run_table_with_nullable_steps():
+    """DuckDB returns a BIGINT column with NULLs as pandas' nullable Int64 (a model's final weights have no step)."""
+    runs = _runs().astype({"step": "Int64", "n_results": "Int64"})
+    assert list(browse.run_table(runs)["rev"]) == ["final", "step0", "step1000", "final"]
+    assert browse.choose_run(runs, None, None)[0]["run_id"] == "r2"
+    frame = browse.curve_frame(_alignment_table().astype({"step": "Int64"}))
+    assert frame["x"].dtype == "float64"
+
+
 def test_run_choice_defaults_and_fallbacks():
     t = browse.run_table(_runs())
     assert list(t.loc[t["model"] == "m", "rev"]) == ["step0", "step1000", "final"]

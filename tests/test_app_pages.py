@@ -205,6 +205,28 @@ def test_explorer_page_and_comparison(env_populated):
     assert at.query_params["concept"] == "dog" and at.query_params["other"] == "car"
 
 
+@pytest.fixture(scope="module")
+def final_only(tmp_path_factory):
+    """A store whose only run is a model's released weights: no revision, no step (NULL), one fold."""
+    d = tmp_path_factory.mktemp("final")
+    make_store(str(d / "store.duckdb"), revisions=(None,), folds=1)
+    return {"store": str(d / "store.duckdb"), "bench": write_benchmark(str(d / "men_synthetic.txt"))}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_with_final_weights_only(final_only, monkeypatch, name):
+    monkeypatch.setenv("EXPERTS_STORE", final_only["store"])
+    monkeypatch.setenv("EXPERTS_BENCHMARK", final_only["bench"])
+    monkeypatch.delenv("EXPERTS_DOMAINS", raising=False)
+    at = open_page(name)
+    assert not at.error
+    assert at.query_params["rev"] == "final"
+    if name == "stability":
+        assert any("one fold" in i.value for i in at.info)
+    if name == "alignment":
+        assert len(at.dataframe[0].value) == 3
+
+
 def test_pickers_change_run_and_link(env_populated):
     at = open_page("explorer", tau="0.95", concept="cat")
     late = metric(at, "Experts at")
