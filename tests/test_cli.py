@@ -1,0 +1,29 @@
+import pandas as pd
+
+from core.cli import main
+from tests.tiny import save_tiny_model
+
+LINES = [f"the {w} sat by the river at night number {i} ." for w in ("cat", "dog", "bus") for i in range(20)]
+
+
+def test_mine_extract_runs_export(tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n".join(LINES + ["tiny ."]) + "\n")
+    store = str(tmp_path / "s.duckdb")
+    model = save_tiny_model(str(tmp_path / "m"), "gpt2")
+    assert main(["--store", store, "mine", str(corpus), "--concepts", "cat,dog,bus,zebra", "--limit", "15"]) == 0
+    out = capsys.readouterr().out
+    assert "cat: 15 found, 15 new" in out and "zebra: 0 found" in out and "3/4 concepts have sentences" in out
+    argv = ["--store", store, "extract", "--model", model, "--concepts", "cat,dog,bus", "--n-pos", "8", "--n-neg", "16",
+            "--quiet"]
+    assert main(argv) == 0
+    assert "3/3 (concept, fold) results stored (3 computed now" in capsys.readouterr().out
+    assert main(argv) == 0
+    assert "(0 computed now, 0 ingested from parts, 3 already stored)" in capsys.readouterr().out
+    assert main(["--store", store, "runs"]) == 0
+    run_id = capsys.readouterr().out.splitlines()[1].split()[0]
+    out_csv = str(tmp_path / "experts.csv")
+    assert main(["--store", store, "export", "--run", run_id, "--tau", "0.6", "--out", out_csv]) == 0
+    df = pd.read_csv(out_csv)
+    assert set(df.columns) >= {"concept", "unit", "ap", "layer", "kind", "module"}
+    assert (df["ap"] > 0.6).all() and set(df["concept"]) <= {"cat", "dog", "bus"}
