@@ -63,7 +63,7 @@ def settings() -> browse.Settings:
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _open(path: str, fp: tuple) -> Store:
     """A read-only Store handle (holds a path, not a connection); the schema check runs once per version."""
-    return Store(path, read_only=True, lock_timeout=30.0)
+    return Store(path, read_only=True)  # waits out a writer's brief lock (EXPERTS_LOCK_TIMEOUT, default 60 s)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

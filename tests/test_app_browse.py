@@ -237,6 +237,21 @@ def test_extract_command_is_a_safe_argument_list():
         jobs.extract_command("s.duckdb", "m", ["cat"], n_pos=0)
 
 
+def test_job_progress_counts_results_of_its_run(tmp_path):
+    import time
+
+    from tests.synthetic import make_store
+
+    started = time.time()
+    store, _ = make_store(str(tmp_path / "s.duckdb"), folds=2)
+    job = jobs.Job("j", 0, [], "", store.path, "synthetic/toy-10m", None, ["cat", "dog", "zebra"], 2, started)
+    assert jobs.progress(store, job) == (4, 6)  # cat and dog done in both folds; zebra not
+    later = jobs.Job("k", 0, [], "", store.path, "synthetic/toy-10m", None, ["cat"], 2, time.time() + 60)
+    assert jobs.progress(store, later) == (0, 2)  # runs not touched since the job started do not count
+    other = jobs.Job("m", 0, [], "", store.path, "synthetic/toy-10m", "step1", ["cat"], 2, started)
+    assert jobs.progress(store, other) == (0, 2)
+
+
 def test_job_lifecycle(tmp_path):
     store = str(tmp_path / "s.duckdb")
     job = jobs.start([sys.executable, "-c", "import time; print('working', flush=True); time.sleep(30)"], store,
