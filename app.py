@@ -57,6 +57,7 @@ c[3].metric("Concepts with sentences", info["n_concepts"])
 c[4].metric("Sentences", f"{info['n_sentences']:,}")
 
 st.subheader("Headline alignment with human similarity")
+table = None
 if not p.settings.benchmarks:
     st.info("No benchmark file found: put the MEN files in `cache/MEN/` or set `EXPERTS_BENCHMARK`. "
             "Nothing is downloaded by the dashboard.", icon=":material/rule:")
@@ -64,7 +65,11 @@ elif not p.ready or browse.as_int(p.run.get("n_results")) == 0:
     st.info("The chosen run has no results yet.", icon=":material/hourglass_empty:")
 else:
     name, path = p.settings.benchmarks[0]
-    table = ui.alignment(p, path, (p.run_id,), n_boot=500)
+    try:
+        table = ui.alignment(p, path, (p.run_id,), n_boot=500)
+    except (ValueError, KeyError) as e:  # an unreadable benchmark file
+        st.error(f"Alignment cannot be computed: {e}")
+if table is not None:
     rows = browse.headline(table)
     st.caption(f"{browse.run_title(p.run)} · {name} · τ = {p.tau:.2f} · 95% bootstrap CI over pairs")
     cols = st.columns(4)

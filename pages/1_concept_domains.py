@@ -61,7 +61,7 @@ else:
     info = {pr: (w, n) for pr, w, n in zip(pairs, edges["weight"], edges["shared"])}
     a, b = ui.choice(
         "pair", pairs, pairs[0], "domains", "Link (strongest first)",
-        to_text=lambda v: f"{v[0]}~{v[1]}", from_text=lambda raw: tuple(raw.split("~", 1)),
+        to_text=lambda v: f"{v[0]}~{v[1]}", from_text=lambda raw: tuple(sorted(raw.split("~", 1))),
         format_func=lambda v: f"{v[0]} – {v[1]}  (overlap {info[v][0]:.2f}, {info[v][1]} shared)",
     )
     table = ui.shared(p, a, b)

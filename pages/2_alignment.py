@@ -29,7 +29,11 @@ with c2:
                       format_func=lambda v: "every model and checkpoint" if v == "all" else f"only {p.run['model']}")
 run_ids = browse.alignment_runs(p.runs, p.run["model"] if scope == "model" else None)
 n_boot = browse.n_boot_for(len(run_ids))
-table = ui.alignment(p, dict(p.settings.benchmarks)[bench], run_ids, n_boot=n_boot)
+try:
+    table = ui.alignment(p, dict(p.settings.benchmarks)[bench], run_ids, n_boot=n_boot)
+except (ValueError, KeyError) as e:  # an unreadable benchmark file, a run removed meanwhile
+    st.error(f"Alignment cannot be computed: {e}")
+    st.stop()
 frame = browse.curve_frame(table)
 ceiling = browse.HUMAN_CEILING if bench.lower().startswith("men") else None  # the ceiling is MEN's
 title = f"{bench} · τ = {p.tau:.2f}"

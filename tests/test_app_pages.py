@@ -261,6 +261,20 @@ def test_bad_link_values_fall_back_with_a_notice(env_populated, params, notice):
     assert at.query_params["model"] == "synthetic/toy-10m"
 
 
+def test_unreadable_benchmark_is_an_error_not_a_traceback(env_populated, tmp_path, monkeypatch):
+    bad = tmp_path / "men_bad.txt"
+    bad.write_text("cat dog not-a-number\n")
+    monkeypatch.setenv("EXPERTS_BENCHMARK", str(bad))
+    for name in ("home", "alignment"):
+        at = open_page(name)
+        assert any("Alignment cannot be computed" in e.value for e in at.error)
+
+
+def test_pair_link_in_either_order(env_populated):
+    at = open_page("domains", tau="0.5", pair="dog~cat")
+    assert not at.warning and at.query_params["pair"] == "cat~dog"
+
+
 def test_unknown_concept_in_link(env_populated):
     at = open_page("explorer", concept="zebra")
     assert any("not available" in w.value for w in at.warning)
