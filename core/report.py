@@ -142,10 +142,13 @@ def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str
     def run_line(rid: str) -> str:
         r = by_id.loc[rid]
         rev = f" @ {r['revision']}" if r["revision"] else ""
-        size = f"{r['n_pos']} positives" + (f" (or all, down to {r['min_pos']})" if r["min_pos"] else "")
+        size = f"{int(r['n_pos'])} positives" + (
+            f" (or all, down to {int(r['min_pos'])})" if pd.notna(r["min_pos"]) else ""
+        )
         return (
             f"model `{r['model']}`{rev}, run `{rid}`: {r['n_done']}/{len(r['concepts'])} concepts done, "
-            f"{size}, {r['n_neg']} negatives ({r['negatives']}), {r['folds']} fold(s)"
+            f"{size}, {int(r['n_neg'])} negatives ({r['negatives']}), {int(r['folds'])} fold(s), "
+            f"{int(r['n_results'])} (concept, fold) results"
         )
 
     if "alignment" in summary:
