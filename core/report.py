@@ -124,6 +124,10 @@ def _fmt(x, digits: int = 3) -> str:
     return "–" if x is None or pd.isna(x) else f"{x:.{digits}f}"
 
 
+def _int(x) -> str:
+    return "?" if x is None or pd.isna(x) else str(int(x))
+
+
 def _p(x) -> str:
     return "–" if x is None or pd.isna(x) else ("< 0.001" if x < 0.001 else f"{x:.3f}")
 
@@ -147,8 +151,8 @@ def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str
         )
         return (
             f"model `{r['model']}`{rev}, run `{rid}`: {r['n_done']}/{len(r['concepts'])} concepts done, "
-            f"{size}, {int(r['n_neg'])} negatives ({r['negatives']}), {int(r['folds'])} fold(s), "
-            f"{int(r['n_results'])} (concept, fold) results"
+            f"{size}, {_int(r['n_neg'])} negatives ({r['negatives']}), {_int(r['folds'])} fold(s), "
+            f"{_int(r['n_results'])} (concept, fold) results"
         )
 
     if "alignment" in summary:
