@@ -146,8 +146,8 @@ def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str
     def run_line(rid: str) -> str:
         r = by_id.loc[rid]
         rev = f" @ {r['revision']}" if r["revision"] else ""
-        size = f"{int(r['n_pos'])} positives" + (
-            f" (or all, down to {int(r['min_pos'])})" if pd.notna(r["min_pos"]) else ""
+        size = f"{_int(r['n_pos'])} positives" + (
+            f" (or all, down to {_int(r['min_pos'])})" if pd.notna(r["min_pos"]) else ""
         )
         return (
             f"model `{r['model']}`{rev}, run `{rid}`: {r['n_done']}/{len(r['concepts'])} concepts done, "
