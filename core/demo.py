@@ -9,6 +9,7 @@ the project may redistribute them (those it generated itself, source
 from __future__ import annotations
 
 import os
+import shutil
 
 from .store import Store, _run
 
@@ -33,9 +34,14 @@ def build_demo(source: str, out: str = DEMO_PATH, run_ids: list[str] | None = No
     for p in (tmp, tmp + ".wal"):
         if os.path.exists(p):
             os.remove(p)
+    snapshot = tmp + ".source"
+    with src.connect():  # holding a read connection keeps writers out while the file is copied
+        for suffix in ("", ".wal"):
+            if os.path.exists(source + suffix):
+                shutil.copyfile(source + suffix, snapshot + suffix)
     demo = Store(tmp)
     with demo.connect(write=True) as con:
-        _run(con, "ATTACH ? AS src (READ_ONLY)", [os.path.abspath(source)])
+        _run(con, "ATTACH ? AS src (READ_ONLY)", [os.path.abspath(snapshot)])
         _run(con, "BEGIN")
         _run(con, "INSERT INTO runs SELECT * FROM src.runs WHERE run_id IN (SELECT unnest(?))", [ids])
         _run(
@@ -66,6 +72,9 @@ def build_demo(source: str, out: str = DEMO_PATH, run_ids: list[str] | None = No
         _run(con, "COMMIT")
         _run(con, "DETACH src")
         _run(con, "CHECKPOINT")
+    for suffix in ("", ".wal"):
+        if os.path.exists(snapshot + suffix):
+            os.remove(snapshot + suffix)
     size_mb = os.path.getsize(tmp) / 2**20
     if size_mb > max_mb:
         os.remove(tmp)
