@@ -179,7 +179,7 @@ def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str
         if not best.empty:
             lines += [
                 "Best single layers (experts restricted to one layer): "
-                + ", ".join(f"layer {r['group']} ρ = {_fmt(r['rho'])}" for _, r in best.iterrows())
+                + ", ".join(f"layer {_int(r['group'])} ρ = {_fmt(r['rho'])}" for _, r in best.iterrows())
                 + ".",
                 "",
             ]
