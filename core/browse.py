@@ -160,11 +160,8 @@ def parse_tau(raw: str | None, default: float = TAU_DEFAULT) -> tuple[float, str
     """τ from a link: a number in [0.5, 1] on the slider's 0.01 grid, else ``default`` and a notice."""
     if raw is None or raw == "":
         return default, None
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        value = math.nan
-    if not math.isfinite(value) or not TAU_MIN <= value <= TAU_MAX:
+    value = _link_float(raw, TAU_MIN, TAU_MAX)
+    if value is None:
         return default, f"τ = {str(raw)[:20]!r} in the link is not a number in [0.5, 1]; showing τ = {default:.2f}."
     return round(round(value / TAU_STEP) * TAU_STEP, 2), None
 
@@ -173,13 +170,19 @@ def parse_number(raw: str | None, lo: float, hi: float, default: float, name: st
     """A float link value clipped to nothing: out of [lo, hi] or not a number gives ``default`` and a notice."""
     if raw is None or raw == "":
         return default, None
+    value = _link_float(raw, lo, hi)
+    if value is None:
+        return default, f"{name} = {str(raw)[:20]!r} in the link is not in [{lo:g}, {hi:g}]; showing {default:g}."
+    return value, None
+
+
+def _link_float(raw: str, lo: float, hi: float) -> float | None:
+    """``raw`` as a finite float in [lo, hi], else None."""
     try:
         value = float(raw)
     except (TypeError, ValueError):
-        value = math.nan
-    if not math.isfinite(value) or not lo <= value <= hi:
-        return default, f"{name} = {str(raw)[:20]!r} in the link is not in [{lo:g}, {hi:g}]; showing {default:g}."
-    return value, None
+        return None
+    return value if math.isfinite(value) and lo <= value <= hi else None
 
 
 def parse_choice(
