@@ -64,6 +64,11 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -
     con.execute(sql, params or []).fetchall()
 
 
+def _is_interrupt(e: BaseException) -> bool:
+    """Whether DuckDB raised this because the process got SIGINT (it reports "Query interrupted")."""
+    return isinstance(e, duckdb.InterruptException) or "query interrupted" in str(e).lower()
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
@@ -117,6 +122,8 @@ class Store:
                 con = duckdb.connect(self.path, read_only=not write)
                 break
             except duckdb.Error as e:
+                if _is_interrupt(e):
+                    raise KeyboardInterrupt from None
                 if _is_lock_error(e) and time.monotonic() < deadline:
                     time.sleep(0.02 + random.random() * 0.08)
                     continue
@@ -130,6 +137,10 @@ class Store:
                 ) from None
         try:
             yield con
+        except (duckdb.Error, RuntimeError) as e:
+            if _is_interrupt(e):  # DuckDB swallows Ctrl-C into its own error; the open transaction rolls back
+                raise KeyboardInterrupt from None
+            raise
         finally:
             con.close()
 
