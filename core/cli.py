@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from .store import DEFAULT_PATH
@@ -382,17 +383,36 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INTERRUPTED = "interrupted: finished concepts are stored; run the same command to continue"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    interrupted = []
+
+    def on_sigint(signum, frame):  # remember it: a library may turn the KeyboardInterrupt into its own error
+        interrupted.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread: keep Python's own handler
+        previous = None
     try:
         return args.func(args)
     except KeyboardInterrupt:
-        print("interrupted: finished concepts are stored; run the same command to continue", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         return 130
-    except KNOWN_ERRORS as e:
-        if args.debug:
+    except Exception as e:
+        if interrupted:
+            print(INTERRUPTED, file=sys.stderr)
+            return 130
+        if args.debug or not isinstance(e, KNOWN_ERRORS):
             raise
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         print(f"error: {msg}", file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)

@@ -1,5 +1,10 @@
+import os
+import signal
+import time
+
 import pandas as pd
 
+import core.cli
 from core.cli import main
 from tests.tiny import save_tiny_model
 
@@ -27,3 +32,27 @@ def test_mine_extract_runs_export(tmp_path, capsys):
     df = pd.read_csv(out_csv)
     assert set(df.columns) >= {"concept", "unit", "ap", "layer", "kind", "module"}
     assert (df["ap"] > 0.6).all() and set(df["concept"]) <= {"cat", "dog", "bus"}
+
+
+def test_ctrl_c_that_a_library_turns_into_its_own_error_still_exits_130(monkeypatch, capsys):
+    def interrupted_inside_a_library(args):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            raise RuntimeError("INTERRUPT Error: Query interrupted") from None  # what DuckDB raises
+        return 0
+
+    monkeypatch.setattr(core.cli, "cmd_runs", interrupted_inside_a_library)
+    assert main(["runs"]) == 130
+    assert "run the same command to continue" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_an_error_without_ctrl_c_is_one_line_and_exit_2(monkeypatch, capsys):
+    def fails(args):
+        raise RuntimeError("something broke\nsecond line")
+
+    monkeypatch.setattr(core.cli, "cmd_runs", fails)
+    assert main(["runs"]) == 2
+    assert capsys.readouterr().err == "error: something broke\n"
