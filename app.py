@@ -12,7 +12,7 @@ import streamlit as st
 import ui
 from core import browse
 
-p = ui.page("Home", "home")
+p = ui.page("Home", "home", need="benchmark")
 
 st.title("Analyze the neurons, not the embeddings")
 st.markdown(
@@ -51,7 +51,7 @@ if p.store is None or p.runs.empty:
 info = ui.overview(p.path, p.fp)
 c = st.columns(5)
 c[0].metric("Models", info["n_models"])
-c[1].metric("Runs (model × revision)", info["n_revisions"])
+c[1].metric("Runs", info["n_runs"], help="A run: one model revision on one set of concepts and set sizes")
 c[2].metric("Concepts with results", info["n_concepts_done"])
 c[3].metric("Concepts with sentences", info["n_concepts"])
 c[4].metric("Sentences", f"{info['n_sentences']:,}")

@@ -43,7 +43,7 @@ PAGES: list[tuple[str, str, str]] = [  # (script, label, icon)
     ("pages/5_extract.py", "Extract", ":material/play_circle:"),
 ]
 EXTRACT_PAGE = "pages/5_extract.py"
-GLOBAL_PARAMS = ("tau", "model", "rev")
+GLOBAL_PARAMS = ("tau", "model", "rev", "run")
 _INDEX_LOCK = threading.Lock()  # ExpertIndex keeps a small LRU of matrices; sessions share cached indexes
 
 
@@ -74,6 +74,11 @@ def runs(path: str, fp: tuple) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=32)
 def overview(path: str, fp: tuple) -> dict:
     return browse.store_overview(_open(path, fp))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def contents(path: str, fp: tuple) -> dict[str, browse.RunContents]:
+    return browse.run_contents(_open(path, fp))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -111,6 +116,40 @@ def benchmark_pairs(path: str, mtime: float) -> pd.DataFrame:
     from core.benchmarks import read_pairs
 
     return read_pairs(path)
+
+
+def preference(need: str | None, cfg: browse.Settings, path: str, fp: tuple) -> dict[str, float] | None:
+    """``{run_id: score}`` for the run a page needs when a model and revision have several runs.
+
+    ``need``: "benchmark" (most pairs of the first benchmark covered), "domains" (most concepts of the domain
+    list), "folds" (most folds), or None (most results).
+    """
+    if need is None:
+        return None
+    c = contents(path, fp)
+    if need == "folds":
+        return browse.fold_preference(c)
+    try:
+        if need == "domains":
+            return browse.concept_coverage(c, domain_list(cfg.domains, os.path.getmtime(cfg.domains)))
+        if need == "benchmark" and cfg.benchmarks:
+            bench = cfg.benchmarks[0][1]
+            return browse.pair_coverage(c, benchmark_pairs(bench, os.path.getmtime(bench)))
+    except (ValueError, OSError):  # an unreadable list or benchmark: the page itself says so
+        return None
+    return None
+
+
+def coverage(p: Page, bench_path: str) -> dict[str, float]:
+    """Pairs of a benchmark each run covers, with the run picked by hand (if any) put first."""
+    try:
+        score = browse.pair_coverage(contents(p.path, p.fp), benchmark_pairs(bench_path, os.path.getmtime(bench_path)))
+    except (ValueError, OSError):  # an unreadable benchmark: the alignment call reports it
+        score = {}
+    picked = _state().get(":run")
+    if picked:
+        score[picked] = float("inf")
+    return score
 
 
 def locked(fn: Callable, *args, **kwargs):
@@ -251,10 +290,12 @@ class Page:
         return units(self.path, self.fp, self.run_id)
 
 
-def page(title: str, key: str, params: Sequence[str] = ()) -> Page:
-    """Start a page: config, sidebar (links, model/revision, τ), link state, the store.
+def page(title: str, key: str, params: Sequence[str] = (), need: str | None = None) -> Page:
+    """Start a page: config, sidebar (links, model/revision/run, τ), link state, the store.
 
     ``params`` names the page's own link parameters; others (left by another page) are dropped from the link.
+    ``need`` says which run the page shows by default when a model and revision have several (see
+    ``preference``); a run picked by hand or named in the link is kept.
     """
     # No page_icon: a Material icon as favicon is fetched from Google's servers; the default favicon is local.
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", layout="wide")
@@ -274,23 +315,28 @@ def page(title: str, key: str, params: Sequence[str] = ()) -> Page:
             error = str(e)
             store = None
     tau = from_link("tau", browse.parse_tau, browse.TAU_DEFAULT)
-    run = None
+    run, prefer = None, None
     if len(table):
+        prefer = preference(need, cfg, path, fp)
         run, notices = browse.choose_run(table, from_link("model", lambda raw: (raw, None), None),
-                                         from_link("rev", lambda raw: (raw, None), None))
+                                         from_link("rev", lambda raw: (raw, None), None),
+                                         from_link("run", lambda raw: (raw, None), None), prefer)
         for n in notices:
             st.warning(n, icon=":material/link_off:")
+        if notices:
+            _state().pop(":run", None)
     with st.sidebar:
         st.divider()
         if run is not None:
             models = list(dict.fromkeys(table["model"]))
             model = linked(st.selectbox, "model", run["model"], label="Model", options=models,
-                           also_clear=(":rev",), help="Models with results in the store")
-            revs = list(table.loc[table["model"] == model, "rev"])
+                           also_clear=(":rev", ":run"), help="Models with results in the store")
+            revs = list(dict.fromkeys(table.loc[table["model"] == model, "rev"]))
             rev_value = run["rev"] if run["model"] == model and run["rev"] in revs else revs[-1]
-            rev = linked(st.selectbox, "rev", rev_value, label="Revision", options=revs,
+            rev = linked(st.selectbox, "rev", rev_value, label="Revision", options=revs, also_clear=(":run",),
                          help="Training checkpoint (final = the model's released weights)")
-            run, _ = browse.choose_run(table, model, rev)
+            run, _ = browse.choose_run(table, model, rev, _state().get(":run"), prefer)
+            run = _run_picker(browse.runs_of(table, model, rev), run, contents(path, fp))
         tau = linked(st.slider, "tau", tau, label="Expert threshold τ (AP >)", min_value=browse.TAU_MIN,
                      max_value=browse.TAU_MAX, step=browse.TAU_STEP, format="%.2f", to_text=lambda v: f"{v:.2f}",
                      help="A unit is an expert of a concept when its average precision exceeds τ.")
@@ -300,6 +346,32 @@ def page(title: str, key: str, params: Sequence[str] = ()) -> Page:
     for notice in cfg.notices:
         st.info(notice, icon=":material/info:")
     return Page(key, cfg, path, fp, store, table, run, float(tau), error)
+
+
+def _run_picker(same: pd.DataFrame, run: pd.Series, held: dict) -> pd.Series:
+    """A run picker when the model and revision have several runs (concept sets, set sizes, folds).
+
+    The run is written to the link, but kept for the session only when picked by hand (or named in a link),
+    so that each page otherwise opens on the run it needs.
+    """
+    if len(same) < 2:
+        if "run" in st.query_params:
+            del st.query_params["run"]
+        _written()["run"] = None
+        return run
+    wkey = "w::run"
+    options = list(same["run_id"])
+    labels = {r["run_id"]: browse.run_label(r, held) for _, r in same.iterrows()}
+    if st.session_state.get("_page_changed", True) or st.session_state.get(wkey) != run["run_id"]:
+        st.session_state[wkey] = run["run_id"]
+    out = st.selectbox("Run", options, key=wkey, format_func=lambda r: labels.get(r, r),
+                       on_change=_copy_widget, args=(wkey, "run", ""),
+                       help="This model and revision have several runs (concept sets, set sizes, folds); "
+                            "each page opens on the one it needs unless you pick one.")
+    if st.query_params.get("run") != out:
+        st.query_params["run"] = out
+    _written()["run"] = out
+    return same[same["run_id"] == out].iloc[0]
 
 
 def _drop_foreign_params(params: Sequence[str]) -> None:

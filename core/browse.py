@@ -8,6 +8,7 @@ hosted demo only browses stored APs, and moving τ never runs a model.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Iterable, Mapping
@@ -232,36 +233,121 @@ def run_table(runs: pd.DataFrame) -> pd.DataFrame:
     return t.sort_values(["model", "_step", "rev"], ignore_index=True).drop(columns="_step")
 
 
-def default_run(runs: pd.DataFrame) -> pd.Series | None:
-    """The run shown when a link names none: the latest revision of the model with the most results."""
+@dataclass(frozen=True)
+class RunContents:
+    """What a run holds: the concepts with results and how many folds the most complete concept has."""
+
+    concepts: frozenset[str]
+    folds: int
+
+
+def run_contents(store) -> dict[str, RunContents]:
+    """``{run_id: RunContents}`` for every run with results (one small query)."""
+    rows = store.query("SELECT run_id, concept, count(*) AS n_folds FROM results GROUP BY ALL")
+    out: dict[str, RunContents] = {}
+    for rid, g in rows.groupby("run_id", sort=False):
+        out[str(rid)] = RunContents(frozenset(g["concept"]), int(g["n_folds"].max()))
+    return out
+
+
+def pair_coverage(contents: Mapping[str, RunContents], pairs: pd.DataFrame) -> dict[str, float]:
+    """Benchmark pairs whose two words both have results, per run: the run to show alignment with."""
+    words = list(zip(pairs["word1"], pairs["word2"]))
+    return {rid: float(sum(a in c.concepts and b in c.concepts for a, b in words)) for rid, c in contents.items()}
+
+
+def concept_coverage(contents: Mapping[str, RunContents], concepts: Iterable[str]) -> dict[str, float]:
+    """Listed concepts with results, per run: the run to draw a domain list with."""
+    wanted = set(concepts)
+    return {rid: float(len(wanted & c.concepts)) for rid, c in contents.items()}
+
+
+def fold_preference(contents: Mapping[str, RunContents]) -> dict[str, float]:
+    """Runs with more folds first (then more concepts): the run to measure stability across folds with."""
+    return {rid: c.folds + len(c.concepts) / 1e6 for rid, c in contents.items()}
+
+
+def _best(candidates: pd.DataFrame, prefer: Mapping[str, float] | None) -> pd.Series:
+    """The candidate run with the highest preference score, then the most results, then the first listed."""
+    score = candidates["run_id"].map(lambda r: (prefer or {}).get(r, 0.0)).astype(float)
+    results = pd.to_numeric(candidates["n_results"], errors="coerce").fillna(0).astype(float)
+    order = np.lexsort((np.arange(len(candidates)), -results.to_numpy(), -score.to_numpy()))
+    return candidates.iloc[int(order[0])]
+
+
+def default_run(runs: pd.DataFrame, prefer: Mapping[str, float] | None = None) -> pd.Series | None:
+    """The run shown when a link names none: the latest revision of the model with the most results.
+
+    Several runs of one model and revision (different concept sets or set sizes) are told apart by
+    ``prefer`` (``{run_id: score}``, higher first; a page's need, e.g. benchmark coverage), then by results.
+    """
     t = run_table(runs)
     if t.empty:
         return None
     per_model = t.groupby("model")["n_results"].sum().sort_values(ascending=False, kind="stable")
-    model = per_model.index[0]
-    return t[t["model"] == model].iloc[-1]
+    mine = t[t["model"] == per_model.index[0]]
+    return _best(mine[mine["rev"] == mine.iloc[-1]["rev"]], prefer)
 
 
-def choose_run(runs: pd.DataFrame, model: str | None, rev: str | None) -> tuple[pd.Series | None, list[str]]:
-    """The run a link asks for, or a default with notices saying what was replaced."""
+def choose_run(
+    runs: pd.DataFrame,
+    model: str | None,
+    rev: str | None,
+    run: str | None = None,
+    prefer: Mapping[str, float] | None = None,
+) -> tuple[pd.Series | None, list[str]]:
+    """The run a link asks for (model, revision and, when they have several runs, run id), or a default.
+
+    Returns the run and notices saying what from the link was replaced.
+    """
     t = run_table(runs)
     notices: list[str] = []
     if t.empty:
         return None, notices
-    fallback = default_run(t)
+    fallback = default_run(t, prefer)
     if model in (None, ""):
         model = fallback["model"]
     elif model not in set(t["model"]):
         notices.append(f"Model {str(model)[:60]!r} from the link is not in this store; showing {fallback['model']}.")
         model = fallback["model"]
     mine = t[t["model"] == model]
-    if rev in (None, ""):
-        return mine.iloc[-1], notices
-    hit = mine[mine["rev"] == rev]
-    if hit.empty:
+    if rev not in (None, "") and not (mine["rev"] == rev).any():
         notices.append(f"Revision {str(rev)[:40]!r} of {model} is not in this store; showing {mine.iloc[-1]['rev']}.")
-        return mine.iloc[-1], notices
-    return hit.iloc[0], notices
+        rev = None
+    if rev in (None, ""):
+        rev = mine.iloc[-1]["rev"]
+    same = mine[mine["rev"] == rev]
+    if run not in (None, ""):
+        hit = same[same["run_id"] == run]
+        if not hit.empty:
+            return hit.iloc[0], notices
+        notices.append(f"Run {str(run)[:20]!r} of {model} @ {rev} is not in this store; showing another run.")
+    return _best(same, prefer), notices
+
+
+def runs_of(runs: pd.DataFrame, model: str, rev: str) -> pd.DataFrame:
+    """The runs of one model and revision, in picker order."""
+    t = run_table(runs)
+    return t[(t["model"] == model) & (t["rev"] == rev)]
+
+
+def run_label(run: Mapping, contents: Mapping[str, RunContents] | None = None) -> str:
+    """How a run is named in the run picker: its concepts, set sizes, folds and id."""
+    n_pos = n_neg = None
+    try:
+        dataset = json.loads(run.get("config") or "{}").get("dataset", {})
+        n_pos, n_neg = dataset.get("n_pos"), dataset.get("n_neg")
+    except (TypeError, ValueError, AttributeError):
+        pass
+    c = (contents or {}).get(str(run["run_id"]))
+    folds = c.folds if c else None
+    parts = [f"{as_int(run.get('n_concepts'))} concepts"]
+    if n_pos and n_neg:
+        parts.append(f"{n_pos}+{n_neg} sentences")
+    if folds:
+        parts.append(f"{folds} fold{'s' if folds > 1 else ''}")
+    parts.append(str(run["run_id"])[:8])
+    return " · ".join(parts)
 
 
 def as_int(value, default: int = 0) -> int:
@@ -485,13 +571,19 @@ def size_label(n_params, model: str) -> str:
     return f"{int(n)}"
 
 
-def alignment_runs(runs: pd.DataFrame, model: str | None = None) -> list[str]:
-    """Run ids with results, of one model or of all, in picker order."""
+def alignment_runs(
+    runs: pd.DataFrame, model: str | None = None, prefer: Mapping[str, float] | None = None
+) -> list[str]:
+    """Run ids with results, of one model or of all, in picker order: one per (model, revision).
+
+    Where a model and revision have several runs, the one ``prefer`` scores highest (e.g. most benchmark
+    pairs covered) stands for it, so each checkpoint is one point of the training curve.
+    """
     t = run_table(runs)
     t = t[pd.to_numeric(t["n_results"], errors="coerce").fillna(0) > 0]
     if model is not None:
         t = t[t["model"] == model]
-    return list(t["run_id"])
+    return [_best(g, prefer)["run_id"] for _, g in t.groupby(["model", "rev"], sort=False)]
 
 
 def n_boot_for(n_runs: int) -> int:

@@ -10,7 +10,7 @@ import ui
 from core import browse
 from core.concepts import ConceptFileError
 
-p = ui.page("Concept domains", "domains", ("domains", "min_w", "pair"))
+p = ui.page("Concept domains", "domains", ("domains", "min_w", "pair"), need="domains")
 st.title("Concept domains")
 st.markdown(
     "Each node is a concept of the domain list, coloured by its domain; a link's thickness is the **reciprocal "

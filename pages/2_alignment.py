@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from core import browse, figures
 
-p = ui.page("Alignment", "alignment", ("bench", "runs"))
+p = ui.page("Alignment", "alignment", ("bench", "runs"), need="benchmark")
 st.title("Alignment with human similarity")
 st.markdown(
     "Spearman ρ between human similarity ratings and each method's similarity over the benchmark pairs both words "
@@ -27,10 +27,11 @@ with c1:
 with c2:
     scope = ui.choice("runs", ["all", "model"], "all", "alignment", "Runs",
                       format_func=lambda v: "every model and checkpoint" if v == "all" else f"only {p.run['model']}")
-run_ids = browse.alignment_runs(p.runs, p.run["model"] if scope == "model" else None)
+bench_path = dict(p.settings.benchmarks)[bench]
+run_ids = browse.alignment_runs(p.runs, p.run["model"] if scope == "model" else None, ui.coverage(p, bench_path))
 n_boot = browse.n_boot_for(len(run_ids))
 try:
-    table = ui.alignment(p, dict(p.settings.benchmarks)[bench], run_ids, n_boot=n_boot)
+    table = ui.alignment(p, bench_path, run_ids, n_boot=n_boot)
 except (ValueError, KeyError) as e:  # an unreadable benchmark file, a run removed meanwhile
     st.error(f"Alignment cannot be computed: {e}")
     st.stop()

@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from core import browse, figures
 
-p = ui.page("Stability", "stability")
+p = ui.page("Stability", "stability", need="folds")
 st.title("Stability of expert sets")
 st.markdown(
     "Each fold draws new positive and negative sentences. If experts belong to the concept rather than to the "

@@ -46,8 +46,9 @@ def make_store(
     model: str = "synthetic/toy-10m",
     seed: int = 0,
     sentences: bool = True,
+    run_prefix: str = "synthetic",
 ) -> tuple[Store, list[str]]:
-    """Build a store at ``path``; return it and the run ids (one per revision)."""
+    """Build a store at ``path`` (or add to it); return it and the run ids (one per revision)."""
     rng = np.random.default_rng(seed)
     store = Store(path)
     units = unit_frame()
@@ -60,7 +61,7 @@ def make_store(
     domain_dirs = {d: rng.normal(size=dim) for d in domains}
     run_ids = []
     for r, revision in enumerate(revisions):
-        run_id = f"synthetic{r:02d}"
+        run_id = f"{run_prefix}{r:02d}"
         step = int(revision[4:]) if revision and revision.startswith("step") else None
         config = {"model": {"model": model, "revision": revision}, "dataset": {"concepts": concepts}}
         store.add_run(

@@ -97,6 +97,51 @@ def _runs() -> pd.DataFrame:
     })
 
 
+def _same_revision_runs() -> pd.DataFrame:
+    cfg = '{"dataset": {"n_pos": 400, "n_neg": 1000}}'
+    return pd.DataFrame({
+        "run_id": ["a", "b", "c"], "model": ["m"] * 3, "revision": [None] * 3, "step": [None] * 3,
+        "n_params": [1e6] * 3, "n_results": [40, 30, 600], "n_concepts": [40, 10, 600], "config": [cfg] * 3,
+    })
+
+
+def test_several_runs_of_one_revision_are_told_apart_by_the_page_need():
+    runs = _same_revision_runs()
+    contents = {
+        "a": browse.RunContents(frozenset({"cat", "dog", "red", "blue"}), 1),
+        "b": browse.RunContents(frozenset({"cat", "red"}), 3),
+        "c": browse.RunContents(frozenset({"cat", "dog", "sun", "moon"}), 1),
+    }
+    assert browse.choose_run(runs, None, None)[0]["run_id"] == "c"  # no need: most results
+    assert browse.choose_run(runs, None, None, prefer=browse.fold_preference(contents))[0]["run_id"] == "b"
+    listed = browse.concept_coverage(contents, ["cat", "dog", "red", "blue"])
+    assert listed == {"a": 4.0, "b": 2.0, "c": 2.0}
+    assert browse.choose_run(runs, "m", "final", prefer=listed)[0]["run_id"] == "a"
+    pairs = pd.DataFrame({"word1": ["sun", "cat", "red"], "word2": ["moon", "dog", "cat"]})
+    cover = browse.pair_coverage(contents, pairs)
+    assert cover == {"a": 2.0, "b": 1.0, "c": 2.0}
+    assert browse.choose_run(runs, None, None, prefer=cover)[0]["run_id"] == "c"  # a tie goes to more results
+    run, notes = browse.choose_run(runs, "m", "final", run="b", prefer=cover)
+    assert run["run_id"] == "b" and not notes  # a run named in the link wins over the page's need
+    run, notes = browse.choose_run(runs, "m", "final", run="zzz", prefer=listed)
+    assert run["run_id"] == "a" and "'zzz'" in notes[0]
+    assert browse.alignment_runs(runs, prefer=listed) == ["a"]  # one run per (model, revision)
+    assert browse.alignment_runs(runs) == ["c"]
+    label = browse.run_label(runs.iloc[1], contents)
+    assert label == "10 concepts · 400+1000 sentences · 3 folds · b"
+
+
+def test_run_contents_from_a_store(tmp_path):
+    from tests.synthetic import make_store
+
+    store, _ = make_store(str(tmp_path / "s.duckdb"), folds=2)
+    make_store(str(tmp_path / "s.duckdb"), domains={"d": ["cat", "dog"]}, folds=3, run_prefix="other",
+               sentences=False)
+    got = browse.run_contents(store)
+    assert got["synthetic00"].folds == 2 and len(got["synthetic00"].concepts) == 8
+    assert got["other00"] == browse.RunContents(frozenset({"cat", "dog"}), 3)
+
+
 def test_run_table_with_nullable_steps():
     """DuckDB returns a BIGINT column with NULLs as pandas' nullable Int64 (a model's final weights have no step)."""
     runs = _runs().astype({"step": "Int64", "n_results": "Int64"})

@@ -227,6 +227,66 @@ def test_every_page_with_final_weights_only(final_only, monkeypatch, name):
         assert len(at.dataframe[0].value) == 3
 
 
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """One model and revision with two runs: all 8 concepts in one fold, and the animals in three folds."""
+    d = tmp_path_factory.mktemp("two_runs")
+    path = str(d / "store.duckdb")
+    make_store(path, folds=1, run_prefix="domainsrun")
+    make_store(path, domains={"animal": ["cat", "dog", "horse", "cheetah"]}, folds=3, run_prefix="foldsrun",
+               sentences=False, seed=1)
+    domains = d / "domains.txt"
+    domains.write_text("animal: cat, dog, horse, cheetah\nvehicle: car, bus, bike, truck\n")
+    return {"store": path, "bench": write_benchmark(str(d / "men_synthetic.txt")), "domains": str(domains)}
+
+
+@pytest.fixture
+def env_two_runs(two_runs, monkeypatch):
+    monkeypatch.setenv("EXPERTS_STORE", two_runs["store"])
+    monkeypatch.setenv("EXPERTS_BENCHMARK", two_runs["bench"])
+    monkeypatch.setenv("EXPERTS_DOMAINS", two_runs["domains"])
+    monkeypatch.delenv("EXPERTS_HOSTED", raising=False)
+    return two_runs
+
+
+def run_picker(at: AppTest):
+    return next(s for s in at.selectbox if s.label == "Run")
+
+
+def test_each_page_opens_on_the_run_it_needs(env_two_runs):
+    at = open_page("stability")
+    assert metric(at, "Concepts × folds") == "4 × 3"
+    assert run_picker(at).value == "foldsrun00" and at.query_params["run"] == "foldsrun00"
+    at = open_page("domains")
+    assert metric(at, "Concepts") == "8" and run_picker(at).value == "domainsrun00"
+    at = open_page("home")
+    assert run_picker(at).value == "domainsrun00"  # covers the benchmark's pairs
+    at = open_page("alignment")
+    table = at.dataframe[0].value
+    assert len(table) == 3 and set(table["n_pairs"]) == {28}  # one run per revision: the one covering the pairs
+    labels = [run_picker(at).format_func(o) for o in run_picker(at).options]
+    assert any("3 folds" in label and "4 concepts" in label for label in labels), labels
+
+
+def test_a_run_picked_by_hand_or_linked_is_kept(env_two_runs):
+    at = open_page("stability", run="domainsrun00")
+    assert any("one fold" in i.value for i in at.info)
+    at = open_page("domains")
+    run_picker(at).set_value("foldsrun00").run()
+    assert not at.exception
+    assert at.query_params["run"] == "foldsrun00" and metric(at, "Concepts") == "4"
+    at.switch_page("pages/3_stability.py").run()
+    assert not at.exception and run_picker(at).value == "foldsrun00"
+    at.switch_page("pages/2_alignment.py").run()
+    assert set(at.dataframe[0].value["n_pairs"]) == {6}  # the picked run stands for its revision: animal pairs
+
+
+def test_unknown_run_in_link_falls_back_with_a_notice(env_two_runs):
+    at = open_page("stability", run="nosuchrun")
+    assert any("not in this store" in w.value for w in at.warning)
+    assert run_picker(at).value == "foldsrun00"
+
+
 def test_pickers_change_run_and_link(env_populated):
     at = open_page("explorer", tau="0.95", concept="cat")
     late = metric(at, "Experts at")
