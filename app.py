@@ -58,17 +58,22 @@ c[4].metric("Sentences", f"{info['n_sentences']:,}")
 
 st.subheader("Headline alignment with human similarity")
 table = None
-if not p.settings.benchmarks:
+options = ui.benchmarks(p)
+if not options:
     st.info("No benchmark file found: put the MEN files in `cache/MEN/` or set `EXPERTS_BENCHMARK`. "
             "Nothing is downloaded by the dashboard.", icon=":material/rule:")
 elif not p.ready or browse.as_int(p.run.get("n_results")) == 0:
     st.info("The chosen run has no results yet.", icon=":material/hourglass_empty:")
 else:
-    name, path = p.settings.benchmarks[0]
+    name, path = options[0]
     try:
-        table = ui.alignment(p, path, (p.run_id,), n_boot=500)
+        table = ui.alignment(p, path, (p.run_id,), n_boot=500, name=name)
     except (ValueError, KeyError) as e:  # an unreadable benchmark file
         st.error(f"Alignment cannot be computed: {e}")
+    if path is None and table is not None and table.empty:
+        st.info(f"The stored {name} alignment does not include run `{p.run_id}`; pick another run.",
+                icon=":material/rule:")
+        table = None
 if table is not None:
     rows = browse.headline(table)
     st.caption(f"{browse.run_title(p.run)} · {name} · τ = {p.tau:.2f} · 95% bootstrap CI over pairs")
@@ -86,13 +91,16 @@ if table is not None:
     if missing:
         st.caption(f"{missing} benchmark pair{'s have' if missing > 1 else ' has'} a word without results "
                    "(left out).")
+    if path is None:
+        st.caption(ui.snapshot_note(name, ui.snapshot_meta(p, name)))
 
 st.subheader("Runs in the store")
 show = info["runs"][["model", "rev", "step", "n_params", "n_units", "n_layers", "n_concepts", "n_results",
                      "updated_at"]].rename(columns={"rev": "revision", "n_results": "results (concept × fold)"})
 st.dataframe(show, hide_index=True, width="stretch")
-if p.settings.benchmarks:
-    st.caption("Benchmarks: " + ", ".join(f"{n} (`{os.path.basename(x)}`)" for n, x in p.settings.benchmarks))
+if options:
+    st.caption("Benchmarks: " + ", ".join(f"{n} (`{os.path.basename(x)}`)" if x else f"{n} (stored snapshot)"
+                                          for n, x in options))
 
 with st.expander("How to add data"):
     st.markdown(GETTING_STARTED)

@@ -137,13 +137,29 @@ def preference(need: str | None, cfg: browse.Settings, path: str, fp: tuple) -> 
             return browse.pair_coverage(c, benchmark_pairs(bench, os.path.getmtime(bench)))
     except (ValueError, OSError):  # an unreadable list or benchmark: the page itself says so
         return None
+    if need == "benchmark":  # no file: the pairs each run covered when its snapshot was taken
+        return snapshot_coverage(path, fp, None)
     return None
 
 
-def coverage(p: Page, bench_path: str) -> dict[str, float]:
-    """Pairs of a benchmark each run covers, with the run picked by hand (if any) put first."""
+def snapshot_coverage(path: str, fp: tuple, name: str | None) -> dict[str, float]:
+    """``{run_id: pairs scored by experts}`` from the store's alignment snapshot (first benchmark if no name)."""
+    t = _snapshot(path, fp, name, 0.5)
+    if t.empty:
+        return {}
+    t = t[(t["benchmark"] == (name or t["benchmark"].iloc[0])) & (t["method"] == "experts")]
+    return {str(r): float(n) for r, n in zip(t["run_id"], t["n_pairs"])}
+
+
+def coverage(p: Page, bench_path: str | None, name: str | None = None) -> dict[str, float]:
+    """Pairs of a benchmark each run covers, with the run picked by hand (if any) put first.
+
+    ``bench_path`` None: the coverage recorded in the store's snapshot of benchmark ``name``.
+    """
     try:
-        score = browse.pair_coverage(contents(p.path, p.fp), benchmark_pairs(bench_path, os.path.getmtime(bench_path)))
+        score = (snapshot_coverage(p.path, p.fp, name) if bench_path is None else
+                 browse.pair_coverage(contents(p.path, p.fp), benchmark_pairs(bench_path,
+                                                                               os.path.getmtime(bench_path))))
     except (ValueError, OSError):  # an unreadable benchmark: the alignment call reports it
         score = {}
     picked = _state().get(":run")
@@ -452,9 +468,47 @@ def _alignment(path: str, fp: tuple, bench: str, bench_mtime: float, run_ids: tu
                   index_cache=cache)
 
 
-def alignment(p: Page, bench: str, run_ids: Sequence[str], n_boot: int = 1000) -> pd.DataFrame:
-    """``core.alignment.alignment_table`` of runs on a benchmark file at the page's τ (cached)."""
+def alignment(p: Page, bench: str | None, run_ids: Sequence[str], n_boot: int = 1000,
+              name: str | None = None) -> pd.DataFrame:
+    """``core.alignment.alignment_table`` of runs on a benchmark file at the page's τ (cached).
+
+    With no file (``bench`` None), the store's snapshot of benchmark ``name`` at this τ is read instead.
+    """
+    if bench is None:
+        t = _snapshot(p.path, p.fp, name, round(p.tau, 2))
+        t = t[t["run_id"].isin(list(run_ids))].drop(columns=["benchmark", "n_boot"])
+        order = {m: i for i, m in enumerate(browse.METHOD_LABELS)}  # the order alignment_table gives
+        rank = t["run_id"].map({r: i for i, r in enumerate(run_ids)}) * 10 + t["method"].map(order).fillna(9)
+        return t.assign(_o=rank).sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
     return _alignment(p.path, p.fp, bench, os.path.getmtime(bench), tuple(run_ids), p.tau, n_boot)
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _snapshot(path: str, fp: tuple, name: str | None, tau: float | None) -> pd.DataFrame:
+    return _open(path, fp).alignment_snapshot(name, tau)
+
+
+def snapshot_meta(p: Page, name: str) -> pd.DataFrame:
+    """The snapshot rows of benchmark ``name`` at the page's τ, with how they were computed."""
+    return _snapshot(p.path, p.fp, name, round(p.tau, 2))
+
+
+def benchmarks(p: Page) -> list[tuple[str, str | None]]:
+    """Benchmarks to show: files on disk, then those only the store's snapshots hold (path None)."""
+    live = list(p.settings.benchmarks)
+    if p.store is None:
+        return live
+    names = {n for n, _ in live}
+    kept = [n for n in dict.fromkeys(_snapshot(p.path, p.fp, None, 0.5)["benchmark"]) if n not in names]
+    return live + [(n, None) for n in kept]
+
+
+def snapshot_note(name: str, table: pd.DataFrame) -> str:
+    """Where numbers read from a snapshot come from."""
+    n_boot = int(table["n_boot"].max()) if "n_boot" in table and len(table) else None
+    return (f"{name}: read from the alignment snapshot stored with this store (computed from the benchmark file "
+            f"when the store was built{f', {n_boot} bootstrap resamples' if n_boot else ''}; the ratings are not "
+            "shipped). Put the MEN files in `cache/MEN/` or set `EXPERTS_MEN_DIR` to recompute them here.")
 
 
 @st.cache_data(show_spinner=False, max_entries=128)

@@ -353,6 +353,20 @@ def alignment_table(
     return pd.concat(tables, ignore_index=True)[columns]
 
 
+def alignment_over_taus(
+    store,
+    run_ids: Iterable[str] | None,
+    pairs: pd.DataFrame,
+    taus: Iterable[float],
+    n_boot: int = 1000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """``alignment_table`` at every τ of ``taus``, stacked (each run's APs are read once)."""
+    cache: dict = {}
+    tables = [alignment_table(store, run_ids, pairs, tau, n_boot, seed, index_cache=cache) for tau in taus]
+    return pd.concat(tables, ignore_index=True)
+
+
 def missing_pairs(index: ExpertIndex, pairs: pd.DataFrame, fold: int = 0) -> pd.DataFrame:
     """Benchmark pairs a run cannot score, with the missing word(s) in column ``missing``."""
     return coverage(pairs, set(index.concepts_of(fold)))[1]

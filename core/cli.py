@@ -265,10 +265,24 @@ def cmd_build_demo(args) -> int:
     from .demo import build_demo
 
     runs = [r for r in args.runs.split(",") if r] if args.runs else None
-    info = build_demo(args.store, args.out, runs, args.max_mb)
+    benchmarks = _snapshot_benchmarks(args)
+    info = build_demo(args.store, args.out, runs, args.max_mb, benchmarks, args.n_boot)
     print(f"demo store {info['path']}: {info['size_mb']} MB, {info['runs']} runs, {info['concepts']} concepts, "
-          f"{info['ap_rows']:,} AP rows, {info['sentences']} redistributable sentences")
+          f"{info['ap_rows']:,} AP rows, {info['sentences']} redistributable sentences, "
+          f"{info['snapshot_rows']} alignment snapshot rows ({', '.join(benchmarks) or 'no benchmark: pass --men-dir'})")
     return 0
+
+
+def _snapshot_benchmarks(args) -> dict:
+    """The benchmarks a demo store keeps alignment snapshots of: MEN test (--men-dir) and --benchmark files."""
+    from .benchmarks import load_men, read_pairs
+
+    out = {}
+    if args.men_dir:
+        out["MEN test"] = load_men("test", args.men_dir)
+    for path in args.benchmark or []:
+        out[os.path.splitext(os.path.basename(path))[0]] = read_pairs(path)
+    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -379,6 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=os.path.join("cache", "demo.duckdb"))
     p.add_argument("--runs", help="comma-separated run ids (default: every run with results)")
     p.add_argument("--max-mb", type=float, default=50.0)
+    p.add_argument("--men-dir", help="local MEN folder: keep MEN-test alignment at every slider τ (not the ratings)")
+    p.add_argument("--benchmark", action="append", help="another word-pair file to keep alignment of (repeatable)")
+    p.add_argument("--n-boot", type=int, default=1000)
     p.set_defaults(func=cmd_build_demo)
     return parser
 

@@ -4,21 +4,39 @@
 vectors from a working store into a fresh one. Sentences are copied only when
 the project may redistribute them (those it generated itself, source
 ``generated:*``); corpus text stays out, since the demo store is committed.
+Benchmark ratings stay out too: given benchmarks, the demo store keeps an
+alignment *snapshot* (ρ, CIs and tests at every τ of the dashboard's slider),
+so alignment can be shown where the benchmark file is not available.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Mapping
+
+import pandas as pd
 
 from .store import Store, _run
 
 DEMO_PATH = os.path.join("cache", "demo.duckdb")
 REDISTRIBUTABLE = "generated:%"
+SLIDER_TAUS = tuple(round(0.5 + 0.01 * i, 2) for i in range(51))  # the dashboard's τ slider: 0.50, 0.51, … 1.00
 
 
-def build_demo(source: str, out: str = DEMO_PATH, run_ids: list[str] | None = None, max_mb: float = 50.0) -> dict:
-    """Write the demo store ``out`` from ``source``; refuse (and remove it) if it exceeds ``max_mb``."""
+def build_demo(
+    source: str,
+    out: str = DEMO_PATH,
+    run_ids: list[str] | None = None,
+    max_mb: float = 50.0,
+    benchmarks: Mapping[str, pd.DataFrame] | None = None,
+    n_boot: int = 1000,
+) -> dict:
+    """Write the demo store ``out`` from ``source``; refuse (and remove it) if it exceeds ``max_mb``.
+
+    ``benchmarks`` (``{name: pairs}``, e.g. ``{"MEN test": load_men("test")}``) are scored at every τ of
+    the slider and kept as alignment snapshots; the pairs themselves are not written.
+    """
     src = Store(source, read_only=True)
     runs = src.runs()
     runs = runs[runs["n_results"] > 0]
@@ -75,6 +93,15 @@ def build_demo(source: str, out: str = DEMO_PATH, run_ids: list[str] | None = No
     for suffix in ("", ".wal"):
         if os.path.exists(snapshot + suffix):
             os.remove(snapshot + suffix)
+    n_snap = 0
+    if benchmarks:
+        from .alignment import alignment_over_taus
+
+        for name, pairs in benchmarks.items():
+            table = alignment_over_taus(demo, ids, pairs, SLIDER_TAUS, n_boot=n_boot)
+            n_snap += demo.save_alignment_snapshot(name, table, n_boot)
+        with demo.connect(write=True) as con:
+            _run(con, "CHECKPOINT")
     size_mb = os.path.getsize(tmp) / 2**20
     if size_mb > max_mb:
         os.remove(tmp)
@@ -89,4 +116,9 @@ def build_demo(source: str, out: str = DEMO_PATH, run_ids: list[str] | None = No
         .iloc[0]
         .to_dict()
     )
-    return {"path": out, "size_mb": round(size_mb, 2), **{k: int(v) for k, v in counts.items()}}
+    return {
+        "path": out,
+        "size_mb": round(size_mb, 2),
+        **{k: int(v) for k, v in counts.items()},
+        "snapshot_rows": n_snap,
+    }

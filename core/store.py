@@ -47,7 +47,12 @@ CREATE TABLE IF NOT EXISTS results(
 CREATE TABLE IF NOT EXISTS ap(run_id VARCHAR, concept VARCHAR, fold SMALLINT, unit INTEGER, ap FLOAT);
 CREATE TABLE IF NOT EXISTS vectors(
     run_id VARCHAR, concept VARCHAR, kind VARCHAR, vec FLOAT[], PRIMARY KEY(run_id, concept, kind));
+CREATE TABLE IF NOT EXISTS alignment_snapshots(
+    benchmark VARCHAR, run_id VARCHAR, method VARCHAR, tau DOUBLE, rho DOUBLE, ci_low DOUBLE, ci_high DOUBLE,
+    p_value DOUBLE, p_vs_experts DOUBLE, n_pairs INTEGER, n_missing INTEGER, n_boot INTEGER,
+    computed_at TIMESTAMP, PRIMARY KEY(benchmark, run_id, method, tau));
 """
+SNAPSHOT_COLUMNS = ["method", "tau", "rho", "ci_low", "ci_high", "p_value", "p_vs_experts", "n_pairs", "n_missing"]
 
 
 class StoreError(RuntimeError):
@@ -377,6 +382,50 @@ class Store:
     def results(self, run_id: str | None = None) -> pd.DataFrame:
         sql = "SELECT * FROM results" + (" WHERE run_id = ?" if run_id else "") + " ORDER BY run_id, concept, fold"
         return self.query(sql, [run_id] if run_id else [])
+
+    # -- alignment snapshots ---------------------------------------------------------
+    def save_alignment_snapshot(self, benchmark: str, table: pd.DataFrame, n_boot: int) -> int:
+        """Keep an alignment table (``core.alignment.alignment_table`` rows, any τs) under ``benchmark``.
+
+        A snapshot lets a store that travels without the benchmark file (the committed demo store: MEN is
+        not redistributed here) still show alignment; it holds correlations only, never the ratings.
+        Rows for the same benchmark, run, method and τ are replaced. Returns the number of rows written.
+        """
+        rows = table[["run_id", *SNAPSHOT_COLUMNS]].copy()
+        rows["tau"] = rows["tau"].astype(float).round(4)
+        with self.connect(write=True) as con:
+            con.register("snap_rows", rows)
+            _run(con, "BEGIN")
+            _run(
+                con,
+                "INSERT OR REPLACE INTO alignment_snapshots SELECT ?, run_id, method, tau, rho, ci_low, ci_high, "
+                "p_value, p_vs_experts, n_pairs, n_missing, ?, ? FROM snap_rows",
+                [benchmark, int(n_boot), _now()],
+            )
+            _run(con, "COMMIT")
+        return len(rows)
+
+    def alignment_snapshot(self, benchmark: str | None = None, tau: float | None = None) -> pd.DataFrame:
+        """Stored alignment rows with their runs' columns (empty when the store has none, e.g. an older one)."""
+        with self.connect() as con:
+            has = con.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'alignment_snapshots'"
+            ).fetchall()[0][0]
+            if not has:
+                return pd.DataFrame(columns=["benchmark", "run_id", *SNAPSHOT_COLUMNS])
+            sql = (
+                "SELECT s.benchmark, s.run_id, r.model, r.family, r.n_params, r.revision, r.step, "
+                + ", ".join(f"s.{c}" for c in SNAPSHOT_COLUMNS)
+                + ", s.n_boot FROM alignment_snapshots s JOIN runs r USING (run_id) WHERE true"
+            )
+            params: list = []
+            if benchmark is not None:
+                sql += " AND s.benchmark = ?"
+                params.append(benchmark)
+            if tau is not None:
+                sql += " AND abs(s.tau - ?) < 1e-6"
+                params.append(round(float(tau), 4))
+            return con.execute(sql + " ORDER BY s.benchmark, r.model, r.step NULLS LAST, s.run_id, s.tau", params).df()
 
     def vectors(self, run_id: str, kind: str) -> dict[str, np.ndarray]:
         rows = self.query(

@@ -15,26 +15,34 @@ st.markdown(
     "Bands and bars are 95% bootstrap confidence intervals over pairs; p vs experts is a paired bootstrap test."
 )
 ui.require_run(p)
-if not p.settings.benchmarks:
+options = dict(ui.benchmarks(p))
+if not options:
     st.info("No benchmark file found: put the MEN files in `cache/MEN/` or set `EXPERTS_BENCHMARK` to a "
             "`word1 word2 score` file. The dashboard downloads nothing.", icon=":material/rule:")
     st.stop()
 
-names = [n for n, _ in p.settings.benchmarks]
+names = list(options)
 c1, c2 = st.columns(2)
 with c1:
     bench = ui.choice("bench", names, names[0], "alignment", "Benchmark")
 with c2:
     scope = ui.choice("runs", ["all", "model"], "all", "alignment", "Runs",
                       format_func=lambda v: "every model and checkpoint" if v == "all" else f"only {p.run['model']}")
-bench_path = dict(p.settings.benchmarks)[bench]
-run_ids = browse.alignment_runs(p.runs, p.run["model"] if scope == "model" else None, ui.coverage(p, bench_path))
+bench_path = options[bench]
+run_ids = browse.alignment_runs(p.runs, p.run["model"] if scope == "model" else None,
+                                ui.coverage(p, bench_path, bench))
 n_boot = browse.n_boot_for(len(run_ids))
 try:
-    table = ui.alignment(p, bench_path, run_ids, n_boot=n_boot)
+    table = ui.alignment(p, bench_path, run_ids, n_boot=n_boot, name=bench)
 except (ValueError, KeyError) as e:  # an unreadable benchmark file, a run removed meanwhile
     st.error(f"Alignment cannot be computed: {e}")
     st.stop()
+if bench_path is None:
+    st.info(ui.snapshot_note(bench, ui.snapshot_meta(p, bench)), icon=":material/inventory_2:")
+    run_ids = list(dict.fromkeys(table["run_id"]))
+    if table.empty:
+        st.caption("The snapshot holds no run of this selection.")
+        st.stop()
 frame = browse.curve_frame(table)
 ceiling = browse.HUMAN_CEILING if bench.lower().startswith("men") else None  # the ceiling is MEN's
 title = f"{bench} · τ = {p.tau:.2f}"
@@ -43,7 +51,8 @@ st.plotly_chart(
     figures.alignment_figure(frame, ceiling),
     config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": "alignment", "scale": 2}},
 )
-st.caption(f"{len(run_ids)} runs · {n_boot} bootstrap resamples · "
+st.caption(f"{len(run_ids)} run{'s' if len(run_ids) != 1 else ''} · "
+           + (f"{n_boot} bootstrap resamples · " if bench_path else "")
            + ("human ceiling: agreement between MEN raters (0.84). " if ceiling else "")
            + "PNG: camera icon of the chart; SVG and CSV below.")
 

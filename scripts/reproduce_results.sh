@@ -20,4 +20,4 @@ python -m core --store "$S" extract --concepts cat,red,bus,driver,football,bread
 python -m core --store "$S" extract --men-split test --men-dir "$MEN" --n-pos 400 --min-pos 50 --skip-short \
   --n-neg 1000 --parts results/parts
 python -m core --store "$S" report --out results --men-dir "$MEN"
-python -m core --store "$S" build-demo
+python -m core --store "$S" build-demo --men-dir "$MEN"   # + MEN-test alignment at every slider tau (no ratings)

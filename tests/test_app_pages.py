@@ -183,6 +183,39 @@ def test_alignment_page_table_and_downloads(env_populated):
     assert at.dataframe[0].value["rho"].tolist() != rho_before
 
 
+@pytest.fixture
+def env_snapshot_only(populated, tmp_path, monkeypatch):
+    """A demo-like store with an alignment snapshot, opened where no benchmark file exists."""
+    from core.benchmarks import read_pairs
+    from core.demo import build_demo
+
+    info = build_demo(populated["store"], str(tmp_path / "demo.duckdb"),
+                      benchmarks={"MEN test": read_pairs(populated["bench"])}, n_boot=100)
+    monkeypatch.setenv("EXPERTS_STORE", info["path"])
+    monkeypatch.setenv("EXPERTS_MEN_DIR", str(tmp_path / "no_men_here"))
+    monkeypatch.delenv("EXPERTS_BENCHMARK", raising=False)
+    monkeypatch.setenv("EXPERTS_DOMAINS", populated["domains"])
+    monkeypatch.delenv("EXPERTS_HOSTED", raising=False)
+    return info
+
+
+def test_alignment_from_the_stored_snapshot_without_benchmark_files(env_snapshot_only):
+    at = open_page("alignment", tau="0.5")
+    assert not at.error
+    assert any("alignment snapshot" in i.value for i in at.info)
+    table = at.dataframe[0].value
+    assert len(table) == 9 and set(table["n_pairs"]) == {28}
+    assert list(table["method"][:3]) == ["Expert neurons (Jaccard)", "Word embedding (cosine)",
+                                         "Sentence embedding (cosine)"]
+    rho_before = table["rho"].tolist()
+    slider(at, "Expert threshold").set_value(0.9).run()
+    assert not at.exception
+    assert at.dataframe[0].value["rho"].tolist() != rho_before  # every slider τ is in the snapshot
+    home = open_page("home", tau="0.9")
+    assert metric(home, "Expert neurons").startswith("ρ = ")
+    assert any("alignment snapshot" in c.value for c in home.caption)
+
+
 def test_stability_page(env_populated):
     at = open_page("stability", tau="0.5")
     assert metric(at, "Concepts × folds") == "8 × 2"

@@ -1,8 +1,11 @@
+import numpy as np
 import pytest
 
-from core.demo import build_demo
+from core.alignment import alignment_table
+from core.benchmarks import read_pairs
+from core.demo import SLIDER_TAUS, build_demo
 from core.store import Store
-from tests.synthetic import make_store
+from tests.synthetic import make_store, write_benchmark
 
 
 def test_demo_store_keeps_numbers_and_only_redistributable_sentences(tmp_path):
@@ -24,3 +27,20 @@ def test_demo_store_over_budget_is_refused(tmp_path):
     with pytest.raises(ValueError, match="over the 0.01 MB budget"):
         build_demo(src.path, str(tmp_path / "demo.duckdb"), max_mb=0.01)
     assert not (tmp_path / "demo.duckdb").exists()
+
+
+def test_demo_store_keeps_alignment_at_every_slider_tau_but_not_the_ratings(tmp_path):
+    src, run_ids = make_store(str(tmp_path / "src.duckdb"), revisions=("step1", "step1000"))
+    pairs = read_pairs(write_benchmark(str(tmp_path / "bench.txt")))
+    info = build_demo(src.path, str(tmp_path / "demo.duckdb"), benchmarks={"MEN test": pairs}, n_boot=200)
+    assert info["snapshot_rows"] == len(run_ids) * len(SLIDER_TAUS) * 3
+    demo = Store(info["path"], read_only=True)
+    snap = demo.alignment_snapshot("MEN test", tau=0.7).set_index(["run_id", "method"]).sort_index()
+    live = alignment_table(src, run_ids, pairs, tau=0.7, n_boot=200).set_index(["run_id", "method"]).sort_index()
+    for col in ("rho", "ci_low", "ci_high", "p_value", "n_pairs"):
+        np.testing.assert_allclose(snap[col].astype(float), live[col].astype(float), equal_nan=True)
+    tables = set(demo.query("SELECT table_name FROM information_schema.tables")["table_name"])
+    assert not any("pair" in t or "bench" in t for t in tables)  # correlations only, never the ratings
+    scores = {f"{s:.6f}" for s in pairs["score"]}
+    cells = demo.query("SELECT * FROM alignment_snapshots").astype(str).to_numpy().ravel()
+    assert not scores & set(cells)

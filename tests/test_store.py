@@ -80,3 +80,29 @@ def test_read_only_store(tmp_path):
     ro = Store(str(tmp_path / "s.duckdb"), read_only=True)
     with pytest.raises(StoreError, match="read-only"):
         ro.add_sentences("cat", ["A cat sat."], "t")
+
+
+def test_alignment_snapshot_round_trip_and_older_stores(tmp_path):
+    import pandas as pd
+
+    store = Store(str(tmp_path / "s.duckdb"))
+    store.add_run({"run_id": "r1", "model": "m", "revision": "step5", "step": 5})
+    rows = pd.DataFrame({
+        "run_id": ["r1"] * 4, "method": ["experts", "word_embedding"] * 2, "tau": [0.5, 0.5, 0.7000000001, 0.7],
+        "rho": [0.6, 0.3, 0.5, 0.3], "ci_low": [0.5, 0.2, 0.4, 0.2], "ci_high": [0.7, 0.4, 0.6, 0.4],
+        "p_value": [1e-5, 0.01, 1e-4, 0.01], "p_vs_experts": [None, 0.02, None, 0.1],
+        "n_pairs": [100, 100, 100, 100], "n_missing": [900] * 4,
+    })
+    assert store.save_alignment_snapshot("MEN test", rows, n_boot=1000) == 4
+    assert store.save_alignment_snapshot("MEN test", rows.iloc[:1].assign(rho=0.65), n_boot=1000) == 1  # replaces
+    got = Store(store.path, read_only=True).alignment_snapshot("MEN test", tau=0.7)
+    assert got["rho"].tolist() == [0.5, 0.3] and set(got["step"]) == {5} and set(got["n_boot"]) == {1000}
+    assert store.alignment_snapshot(tau=0.5)["rho"].tolist() == [0.65, 0.3]
+    assert store.alignment_snapshot("SimLex").empty
+
+    old = str(tmp_path / "old.duckdb")  # a store from before snapshots existed
+    con = duckdb.connect(old)
+    con.execute("CREATE TABLE meta(key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    con.close()
+    assert Store(old, read_only=True).alignment_snapshot().empty
