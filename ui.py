@@ -551,6 +551,20 @@ def fold_overlap(p: Page, taus: Sequence[float], run_id: str | None = None) -> p
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
+def _by_size(path: str, fp: tuple, run_ids: tuple, tau: float) -> pd.DataFrame:
+    from core.stability import stability_by_size
+
+    cache = {rid: expert_index(path, fp, rid) for rid in run_ids}
+    return locked(stability_by_size, _open(path, fp), run_ids, (tau,), cache)
+
+
+def by_size(p: Page) -> pd.DataFrame:
+    """Fold overlap at the page's τ of the runs that differ from the chosen one only in set sizes."""
+    ids = browse.size_runs(p.runs, contents(p.path, p.fp), p.run)
+    return _by_size(p.path, p.fp, tuple(ids), round(p.tau, 2)) if len(ids) > 1 else pd.DataFrame()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
 def _set_sizes(path: str, fp: tuple, run_id: str, taus: tuple) -> pd.DataFrame:
     return locked(browse.set_sizes, expert_index(path, fp, run_id), taus)
 

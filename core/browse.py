@@ -331,6 +331,21 @@ def runs_of(runs: pd.DataFrame, model: str, rev: str) -> pd.DataFrame:
     return t[(t["model"] == model) & (t["rev"] == rev)]
 
 
+def size_runs(runs: pd.DataFrame, contents: Mapping[str, RunContents], run: Mapping) -> list[str]:
+    """Runs that differ from ``run`` only in set sizes: same model, revision and concepts, several folds.
+
+    Their fold overlap against positive and negative set size is the rest of the paper's Fig. 1.
+    """
+    mine = contents.get(str(run["run_id"]))
+    if mine is None or mine.folds < 2:
+        return []
+    same = runs_of(runs, run["model"], revision_label(run.get("revision")))
+    return [
+        rid for rid in same["run_id"]
+        if (c := contents.get(rid)) is not None and c.folds >= 2 and c.concepts == mine.concepts
+    ]
+
+
 def run_label(run: Mapping, contents: Mapping[str, RunContents] | None = None) -> str:
     """How a run is named in the run picker: its concepts, set sizes, folds and id."""
     n_pos = n_neg = None

@@ -248,6 +248,35 @@ def stability_figure(table: pd.DataFrame, tau: float):
     return fig
 
 
+def stability_size_figure(table: pd.DataFrame):
+    """Fold overlap at one τ against the positive set size (left) and the negative set size (right).
+
+    ``table``: ``core.stability.stability_by_size`` rows at one τ. Each panel holds the runs that share the
+    other size's most common value, so one size varies at a time.
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
+                        subplot_titles=("positive set size (negatives fixed)", "negative set size (positives fixed)"))
+    for col, (vary, fixed) in enumerate((("n_pos", "n_neg"), ("n_neg", "n_pos")), start=1):
+        held = table[fixed].round().mode()
+        t = table[table[fixed].round() == held.iloc[0]].sort_values(vary) if len(held) else table.iloc[:0]
+        for what, colour, name in (("within", "#0072B2", "same concept, other fold"),
+                                   ("between", "#D55E00", "different concepts")):
+            fig.add_trace(go.Scatter(x=t[vary], y=t[f"{what}_mean"], mode="lines+markers", name=name,
+                                     legendgroup=what, showlegend=col == 1, line={"color": colour, "width": 2},
+                                     error_y={"type": "data", "array": t[f"{what}_std"], "thickness": 1},
+                                     hovertemplate=f"{vary} = %{{x:.0f}}<br>Jaccard %{{y:.3f}}<extra>{name}</extra>"),
+                          row=1, col=col)
+        fig.update_xaxes(title=f"{vary} ({fixed} = {held.iloc[0]:.0f})" if len(held) else vary, type="log",
+                         row=1, col=col)
+    fig.update_yaxes(title="Jaccard of expert sets", range=[0, 1.02], row=1, col=1)
+    fig.update_layout(height=380, margin={"l": 60, "r": 20, "t": 40, "b": 50}, template="plotly_white",
+                      legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
 def set_size_figure(sizes: pd.DataFrame, tau: float):
     """Median expert-set size against τ with the interquartile range (log y)."""
     import plotly.graph_objects as go

@@ -19,7 +19,7 @@ from .benchmarks import MEN_HUMAN_CEILING, coverage
 from .domains import domain_analysis
 from .layers import alignment_by_layer
 from .similarity import ExpertIndex
-from .stability import fold_overlap
+from .stability import fold_overlap, stability_by_size
 
 
 def describe_runs(store) -> pd.DataFrame:
@@ -59,7 +59,7 @@ def pick_runs(described: pd.DataFrame, domains: dict[str, str], pairs: pd.DataFr
         out["domains"] = dom.sort_values("n_results").iloc[-1]["run_id"]
     st = d[d["folds"] > 1]
     if not st.empty:
-        out["stability"] = st.sort_values("n_results").iloc[-1]["run_id"]
+        out["stability"] = st.sort_values("n_results", ascending=False, kind="stable").iloc[0]["run_id"]  # 1st made
     if pairs is not None:
         words = set(pairs["word1"]) | set(pairs["word2"])
         cover = d["concepts"].map(lambda cs: len(words & set(cs)) / max(len(cs), 1))
@@ -67,6 +67,19 @@ def pick_runs(described: pd.DataFrame, domains: dict[str, str], pairs: pd.DataFr
         if not bench.empty:
             out["benchmark"] = bench.sort_values("n_results").iloc[-1]["run_id"]
     return out
+
+
+def size_variants(described: pd.DataFrame, run_id: str) -> list[str]:
+    """Multi-fold runs of the same model, revision and concepts as ``run_id``: they differ in set sizes only."""
+    d = described[described["n_results"] > 0].set_index("run_id")
+    me = d.loc[run_id]
+    same = d[
+        (d["model"] == me["model"])
+        & (d["revision"].fillna("") == ("" if pd.isna(me["revision"]) else me["revision"]))
+        & (d["folds"] > 1)
+        & d["concepts"].map(lambda cs: set(cs) == set(me["concepts"]))
+    ]
+    return sorted(same.index, key=lambda r: (same.loc[r, "n_pos"], same.loc[r, "n_neg"]))
 
 
 def write_report(
@@ -114,6 +127,11 @@ def write_report(
         stab = fold_overlap(index)
         stab.to_csv(os.path.join(out_dir, "stability.csv"), index=False)
         summary["stability"] = stab
+        sizes = size_variants(described, picked["stability"])
+        if len(sizes) > 1:
+            by_size = stability_by_size(store, sizes, (tau,))
+            by_size.to_csv(os.path.join(out_dir, "stability_by_size.csv"), index=False)
+            summary["stability_by_size"] = by_size
 
     with open(os.path.join(out_dir, "README.md"), "w") as f:
         f.write(markdown(summary, described, benchmark_name))
@@ -221,6 +239,20 @@ def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str
             lines.append(
                 f"| {r['tau']:.2f} | {_fmt(r['within_mean'])} ± {_fmt(r['within_std'])} | "
                 f"{_fmt(r['between_mean'])} ± {_fmt(r['between_std'])} |"
+            )
+        lines.append("")
+    if "stability_by_size" in summary:
+        bs = summary["stability_by_size"]
+        lines += [
+            f"Against set sizes (same concepts and folds, τ = {summary['tau']:.2f}; `stability_by_size.csv`):",
+            "",
+            "| positives | negatives | within-concept Jaccard | between-concept Jaccard | run |",
+            "|---|---|---|---|---|",
+        ]
+        for _, r in bs.iterrows():
+            lines.append(
+                f"| {_int(r['n_pos'])} | {_int(r['n_neg'])} | {_fmt(r['within_mean'])} ± {_fmt(r['within_std'])} | "
+                f"{_fmt(r['between_mean'])} ± {_fmt(r['between_std'])} | `{r['run_id']}` |"
             )
         lines.append("")
     return "\n".join(lines)

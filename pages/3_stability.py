@@ -27,10 +27,20 @@ else:
     m = st.columns(4)
     m[0].metric(f"Same concept, τ = {p.tau:.2f}", ui.fmt(here["within_mean"]), help="Mean Jaccard across folds")
     m[1].metric("Different concepts", ui.fmt(here["between_mean"]), help="Mean Jaccard between concepts (fold 0)")
-    ratio = here["within_mean"] / here["between_mean"] if here["between_mean"] else float("nan")
+    ratio = (here["within_mean"] / here["between_mean"] if here["between_mean"]
+             else float("inf") if here["within_mean"] > 0 else float("nan"))
     m[2].metric("Ratio", ui.fmt(ratio, 1))
     m[3].metric("Concepts × folds", f"{int(here['n_concepts'])} × {n_folds}")
     st.plotly_chart(figures.stability_figure(table, p.tau), config={"displaylogo": False})
+
+sized = ui.by_size(p)
+if not sized.empty:
+    st.subheader("Stability against set sizes")
+    st.caption(f"Runs of the same concepts that differ only in how many positive and negative sentences each fold "
+               f"draws, at τ = {p.tau:.2f}: do a few hundred sentences suffice for stable experts?")
+    st.plotly_chart(figures.stability_size_figure(sized), config={"displaylogo": False})
+    st.dataframe(sized[["run_id", "n_pos", "n_neg", "n_folds", "n_concepts", "within_mean", "within_std",
+                        "between_mean", "between_std"]], hide_index=True, width="stretch")
 
 st.subheader("Expert-set sizes")
 sizes = ui.set_sizes(p, taus)

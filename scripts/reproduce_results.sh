@@ -14,8 +14,13 @@ python -m core --store "$S" mine "$C" --men-split test --men-dir "$MEN" --limit 
 # Fig. 3: the 10 x 4 domain concepts at the paper's sizes (cheetah has 208 sentences, hence --min-pos)
 python -m core --store "$S" extract --concepts-file data/domains.txt --n-pos 400 --min-pos 200 --n-neg 1000 --parts results/parts
 # Fig. 1: stability across 3 folds, one concept per domain
-python -m core --store "$S" extract --concepts cat,red,bus,driver,football,bread,guitar,shirt,chair,rain \
-  --n-pos 100 --n-neg 1000 --folds 3 --parts results/parts
+STAB=cat,red,bus,driver,football,bread,guitar,shirt,chair,rain
+python -m core --store "$S" extract --concepts $STAB --n-pos 100 --n-neg 1000 --folds 3 --parts results/parts
+# ... and against set sizes: fewer/more positives, fewer negatives (same concepts and folds)
+for sizes in "50 1000" "200 1000" "100 250" "100 500"; do
+  set -- $sizes
+  python -m core --store "$S" extract --concepts $STAB --n-pos "$1" --n-neg "$2" --folds 3 --parts results/parts
+done
 # Fig. 2 at the last checkpoint: the MEN test words (400 positives, or all down to 50), in pair-coverage order
 python -m core --store "$S" extract --men-split test --men-dir "$MEN" --n-pos 400 --min-pos 50 --skip-short \
   --n-neg 1000 --parts results/parts

@@ -47,6 +47,8 @@ def make_store(
     seed: int = 0,
     sentences: bool = True,
     run_prefix: str = "synthetic",
+    n_pos: int = 6,
+    n_neg: int = 20,
 ) -> tuple[Store, list[str]]:
     """Build a store at ``path`` (or add to it); return it and the run ids (one per revision)."""
     rng = np.random.default_rng(seed)
@@ -63,7 +65,8 @@ def make_store(
     for r, revision in enumerate(revisions):
         run_id = f"{run_prefix}{r:02d}"
         step = int(revision[4:]) if revision and revision.startswith("step") else None
-        config = {"model": {"model": model, "revision": revision}, "dataset": {"concepts": concepts}}
+        dataset = {"concepts": concepts, "folds": folds, "n_pos": n_pos, "n_neg": n_neg}
+        config = {"model": {"model": model, "revision": revision}, "dataset": dataset}
         store.add_run(
             {
                 "run_id": run_id,
@@ -109,8 +112,8 @@ def make_store(
                         "run_id": run_id,
                         "concept": c,
                         "fold": fold,
-                        "n_pos": 6,
-                        "n_neg": 20,
+                        "n_pos": n_pos,
+                        "n_neg": n_neg,
                         "n_units": n_units,
                         "n_stored": len(unit_ids),
                         "ap_floor": 0.5,

@@ -314,6 +314,21 @@ def test_a_run_picked_by_hand_or_linked_is_kept(env_two_runs):
     assert set(at.dataframe[0].value["n_pairs"]) == {6}  # the picked run stands for its revision: animal pairs
 
 
+def test_stability_against_set_sizes(tmp_path, monkeypatch):
+    path = str(tmp_path / "store.duckdb")
+    animals = {"animal": ["cat", "dog", "horse", "cheetah"]}
+    make_store(path, animals, folds=3, run_prefix="pos100_", n_pos=100, n_neg=1000)
+    make_store(path, animals, folds=3, run_prefix="pos50_", n_pos=50, n_neg=1000, sentences=False, seed=1)
+    make_store(path, animals, folds=3, run_prefix="neg250_", n_pos=100, n_neg=250, sentences=False, seed=2)
+    monkeypatch.setenv("EXPERTS_STORE", path)
+    monkeypatch.delenv("EXPERTS_BENCHMARK", raising=False)
+    at = open_page("stability", tau="0.6")
+    assert any(h.value == "Stability against set sizes" for h in at.subheader)
+    sizes = next(d.value for d in at.dataframe if "n_neg" in d.value.columns)
+    assert sorted(zip(sizes["n_pos"], sizes["n_neg"])) == [(50, 1000), (100, 250), (100, 1000)]
+    assert len(at.get("plotly_chart")) >= 2
+
+
 def test_unknown_run_in_link_falls_back_with_a_notice(env_two_runs):
     at = open_page("stability", run="nosuchrun")
     assert any("not in this store" in w.value for w in at.warning)
