@@ -194,7 +194,7 @@ def from_link(name: str, parse: Callable[[str], tuple[Any, str | None]], default
     if raw is not None and raw != _written().get(name):
         value, notice = parse(raw)
         if notice:
-            st.warning(notice, icon=":material/link_off:")
+            st.warning(browse.md_escape(notice), icon=":material/link_off:")
             _written()[name] = raw  # shown once; the corrected value replaces it below
         else:
             _state()[key] = value
@@ -338,7 +338,7 @@ def page(title: str, key: str, params: Sequence[str] = (), need: str | None = No
                                          from_link("rev", lambda raw: (raw, None), None),
                                          from_link("run", lambda raw: (raw, None), None), prefer)
         for n in notices:
-            st.warning(n, icon=":material/link_off:")
+            st.warning(browse.md_escape(n), icon=":material/link_off:")
         if notices:
             _state().pop(":run", None)
     with st.sidebar:

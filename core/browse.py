@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -157,6 +158,20 @@ def fingerprint(path: str) -> tuple:
 
 
 # -- link (query-string) values -------------------------------------------------------------
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:&=])")
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|www|mailto)")
+
+
+def md_escape(text: str) -> str:
+    """``text`` as literal Markdown: a link value echoed in a notice must not become an image, link or HTML.
+
+    Streamlit renders notices as Markdown, so ``?model=![x](https://elsewhere/pixel.png)`` would otherwise
+    make every visitor's browser fetch from another server.
+    """
+    escaped = _MARKDOWN.sub(r"\\\1", str(text))
+    return _AUTOLINK.sub(lambda m: m.group(0)[0] + "\u2060" + m.group(0)[1:], escaped)  # no bare-URL links
+
+
 def parse_tau(raw: str | None, default: float = TAU_DEFAULT) -> tuple[float, str | None]:
     """τ from a link: a number in [0.5, 1] on the slider's 0.01 grid, else ``default`` and a notice."""
     if raw is None or raw == "":

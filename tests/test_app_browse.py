@@ -312,3 +312,11 @@ def test_job_lifecycle(tmp_path):
     assert jobs.status(jobs.refresh(done)) == "done" and "ok" in jobs.log_tail(done)
     with pytest.raises(TypeError):
         jobs.start("echo hi", store, "m", ["cat"])  # never a shell string
+
+
+def test_link_values_echoed_in_notices_stay_plain_text():
+    raw = "![x](https://elsewhere.example/p.png) <img src=x> [a](javascript:alert(1)) www.x.org"
+    out = browse.md_escape(f"Model {raw!r} from the link is not in this store.")
+    assert re.search(r"(?<!\\)[!\[\]()<>]", out) is None  # every Markdown/HTML character is escaped
+    assert "https://" not in out and "www." not in out  # no bare-URL autolinks either
+    assert out.replace("\\", "").replace("\u2060", "") == f"Model {raw!r} from the link is not in this store."

@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -245,7 +246,20 @@ def _check_dashboard(server, page, outside, dialogs):
             page.wait_for_selector('[data-testid="stDataFrame"]', timeout=30_000)
         _shot(page, shot)
 
-    # 4. A sentence containing HTML, shown in the explorer, ran nothing; nothing left 127.0.0.1.
+    # 4. Link values that look like Markdown or HTML are echoed as plain text in the notices (no image is fetched
+    # from elsewhere, no link or element is made), and the page falls back to what the store holds.
+    query = urllib.parse.urlencode({"model": "![x](http://203.0.113.9/pixel.png)", "rev": XSS,
+                                    "tau": "[a](javascript:alert(4))"})
+    page.goto(f"{base}/?{query}", wait_until="domcontentloaded")
+    page.wait_for_selector('[data-testid="stAlert"]', timeout=60_000)
+    _wait_idle(page)
+    shown = " ".join(page.locator('[data-testid="stAlert"]').all_inner_texts())
+    assert "![x](http://203.0.113.9/pixel.png)".replace("http", "h\u2060ttp") in shown, shown
+    assert page.locator('[data-testid="stAlert"] img, [data-testid="stAlert"] a').count() == 0
+    page.wait_for_selector("text=Human ceiling", timeout=30_000)
+    _shot(page, "bad_link_values")
+
+    # 5. A sentence containing HTML, shown in the explorer, ran nothing; nothing left 127.0.0.1.
     assert dialogs == [], f"a dialog opened: {dialogs}"
     stray = [u for u in outside if not TAB_ICON_FONT.search(u)]
     assert stray == [], f"requests outside 127.0.0.1: {stray}"
