@@ -200,16 +200,22 @@ def _free_port() -> int:
 
 
 def bench_memory(tmp: str) -> dict:
-    """RSS of a browsing app process after every page was visited."""
+    """RSS of the app process in hosted mode on the committed demo store, after every page was visited.
+
+    Hosted mode as on a demo server: the embedded store read-only, no benchmark file (alignment from the
+    store's snapshot), every page visited once, and again with the run picker's other runs.
+    """
     import psutil
 
-    from tests.synthetic import make_store, write_benchmark
+    env = {**os.environ, "EXPERTS_HOSTED": "1", "EXPERTS_MEN_DIR": os.path.join(tmp, "no-men")}
+    for key in ("EXPERTS_STORE", "EXPERTS_BENCHMARK", "EXPERTS_DOMAINS"):
+        env.pop(key, None)
+    from core.browse import DEMO_STORE
+    from core.store import Store
 
-    path = os.path.join(tmp, "app.duckdb")
-    make_store(path, revisions=("step0", "step1000", "step143000"), folds=2)
-    env = {**os.environ, "EXPERTS_STORE": path, "EXPERTS_BENCHMARK": write_benchmark(os.path.join(tmp, "men_b.txt"))}
-    env.pop("EXPERTS_HOSTED", None)
+    run_ids = Store(os.path.join(ROOT, DEMO_STORE), read_only=True).runs()["run_id"].tolist()
     pages = ["/", "/concept_domains", "/alignment", "/stability", "/concept_explorer", "/extract"]
+    pages += [f"/concept_explorer?run={r}" for r in run_ids]  # every run's index loaded once
     if os.path.exists(CHROMIUM):
         try:
             from playwright.sync_api import sync_playwright
@@ -257,7 +263,7 @@ def bench_memory(tmp: str) -> dict:
             page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("http://127.0.0.1", "ws://"))
                        else r.abort())
             for p in pages:
-                page.goto(base + p + "?tau=0.7", wait_until="domcontentloaded")
+                page.goto(base + p + ("&" if "?" in p else "?") + "tau=0.7", wait_until="domcontentloaded")
                 page.wait_for_selector("h1", timeout=60_000)
                 page.wait_for_function(
                     """() => { const a = document.querySelector('[data-testid="stApp"]');
@@ -268,8 +274,9 @@ def bench_memory(tmp: str) -> dict:
             browser.close()
         server = psutil.Process(proc.pid)
         rss = server.memory_info().rss
-        print(f"\nbrowse-mode RSS of the streamlit server after visiting {len(pages)} pages: {rss / 2**20:.0f} MiB "
-              f"(at start {rss_start / 2**20:.0f} MiB)")
+        print(f"\nhosted-mode RSS of the streamlit server on the demo store after visiting {len(pages)} pages: "
+              f"{rss / 2**20:.0f} MiB (at start {rss_start / 2**20:.0f} MiB)   target 700 MiB   "
+              f"ratio {rss / 2**20 / 700:.2f}")
         return {"rss_mib": rss / 2**20, "rss_start_mib": rss_start / 2**20, "how": "streamlit+chromium"}
     finally:
         proc.terminate()
