@@ -42,7 +42,11 @@ left, right = st.columns([3, 2])
 with left:
     st.subheader("Example positive sentences")
     sents = ui.sentences(p.path, p.fp, concept)
-    if sents.empty:
+    if sents.empty and len(res):
+        st.caption(f"The {int(res['n_pos'].iloc[0])} positive sentences behind these experts are not in this store: "
+                   "it holds derived numbers only (the demo store leaves out corpus text, which it may not "
+                   "redistribute).")
+    elif sents.empty:
         st.caption("No sentences stored for this concept.")
     else:
         st.dataframe(sents[["text"]].head(12), hide_index=True, width="stretch")
