@@ -1,6 +1,6 @@
 """Dashboard latency and memory: what moving τ costs on the server, and what a browsing app process holds.
 
-Measures, on synthetic stores built here (never the real store):
+Measures, on synthetic stores built here:
 
 * the concept-domain page at a new τ, 40 concepts (10 domains × 4): expert sets,
   graph, ARI/NMI, seeded layout and the network HTML (``core.browse.domain_view``,
@@ -11,6 +11,9 @@ Measures, on synthetic stores built here (never the real store):
 * the resident memory (RSS) of a ``streamlit run app.py`` process after a
   browser has visited every page (Chromium via Playwright when
   /usr/bin/chromium exists; otherwise an AppTest process, reported as such).
+
+and, when a real store and MEN are at hand (``--store``, default ``cache/experts.duckdb``; ``--men-dir``,
+default ``../shared/data/men``), the same two calls on its domain run and its MEN-test run.
 
 Each τ is new to the index's matrix cache, so nothing is reused between
 measurements except what the dashboard caches per run (the ExpertIndex).
@@ -193,6 +196,38 @@ def bench_alignment(tmp: str, quick: bool) -> list[dict]:
     return rows
 
 
+def bench_real(store_path: str, men_dir: str, quick: bool) -> list[dict]:
+    """The domain page and the MEN-test alignment at a new τ on a real store's runs (read-only)."""
+    from core.alignment import alignment_table
+    from core.benchmarks import load_men
+    from core.concepts import read_domains
+    from core.report import describe_runs, pick_runs
+    from core.similarity import ExpertIndex
+
+    store = Store(store_path, read_only=True)
+    domains = read_domains()
+    pairs = load_men("test", men_dir)
+    picked = pick_runs(describe_runs(store), domains, pairs)
+    taus = [round(0.5 + 0.01 * i, 2) for i in range(1, 16 if quick else 46)]
+    rows = []
+    print(f"\nreal store {store_path}")
+    if picked["domains"]:
+        index = ExpertIndex.from_store(store, picked["domains"])
+        browse.domain_view(index, domains, 0.5, (), 0.05)
+        rows.append(report(f"domain page at a new τ, real run ({len(index.concepts)} concepts)",
+                           timed(lambda tau: browse.domain_view(index, domains, tau, (), 0.05), taus),
+                           TARGET_GRAPH_MS))
+    if picked["benchmark"]:
+        rid = picked["benchmark"]
+        cache = {rid: ExpertIndex.from_store(store, rid)}
+        n = int(alignment_table(store, [rid], pairs, 0.5, n_boot=10, index_cache=cache)["n_pairs"].max())
+        rows.append(report(f"MEN-test alignment at a new τ, real run ({n} pairs covered, 1000 resamples)",
+                           timed(lambda tau: alignment_table(store, [rid], pairs, tau, n_boot=1000, seed=0,
+                                                             index_cache=cache), taus[:25]),
+                           TARGET_ALIGN_MS))
+    return rows
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -290,11 +325,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer τ values")
     parser.add_argument("--no-memory", action="store_true", help="skip the app-process memory measurement")
+    parser.add_argument("--store", default=os.path.join(ROOT, browse.DEFAULT_STORE), help="a real store (if present)")
+    parser.add_argument("--men-dir", default=os.path.join(ROOT, "..", "shared", "data", "men"))
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
     with tempfile.TemporaryDirectory() as tmp:
         rows = bench_graph(tmp, args.quick)
         rows += bench_alignment(tmp, args.quick)
+        if os.path.exists(args.store) and os.path.isdir(args.men_dir):
+            rows += bench_real(args.store, args.men_dir, args.quick)
         if not args.no_memory:
             bench_memory(tmp)
     print("\nratio = median / target (below 1 meets the target)")
