@@ -45,13 +45,18 @@ def populated(tmp_path_factory):
     return {"store": str(d / "store.duckdb"), "bench": bench, "domains": str(domains)}
 
 
+def use(files: dict, monkeypatch) -> dict:
+    """Point the app at a store, benchmark and domain list (not hosted)."""
+    monkeypatch.setenv("EXPERTS_STORE", files["store"])
+    monkeypatch.setenv("EXPERTS_BENCHMARK", files["bench"])
+    monkeypatch.setenv("EXPERTS_DOMAINS", files["domains"])
+    monkeypatch.delenv("EXPERTS_HOSTED", raising=False)
+    return files
+
+
 @pytest.fixture
 def env_populated(populated, monkeypatch):
-    monkeypatch.setenv("EXPERTS_STORE", populated["store"])
-    monkeypatch.setenv("EXPERTS_BENCHMARK", populated["bench"])
-    monkeypatch.setenv("EXPERTS_DOMAINS", populated["domains"])
-    monkeypatch.delenv("EXPERTS_HOSTED", raising=False)
-    return populated
+    return use(populated, monkeypatch)
 
 
 @pytest.fixture
@@ -275,11 +280,7 @@ def two_runs(tmp_path_factory):
 
 @pytest.fixture
 def env_two_runs(two_runs, monkeypatch):
-    monkeypatch.setenv("EXPERTS_STORE", two_runs["store"])
-    monkeypatch.setenv("EXPERTS_BENCHMARK", two_runs["bench"])
-    monkeypatch.setenv("EXPERTS_DOMAINS", two_runs["domains"])
-    monkeypatch.delenv("EXPERTS_HOSTED", raising=False)
-    return two_runs
+    return use(two_runs, monkeypatch)
 
 
 def run_picker(at: AppTest):
