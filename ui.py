@@ -476,11 +476,32 @@ def alignment(p: Page, bench: str | None, run_ids: Sequence[str], n_boot: int = 
     """
     if bench is None:
         t = _snapshot(p.path, p.fp, name, round(p.tau, 2))
-        t = t[t["run_id"].isin(list(run_ids))].drop(columns=["benchmark", "n_boot"])
+        t = t[t["run_id"].isin(list(run_ids)) & t["method"].isin(list(browse.METHOD_LABELS))]
+        t = t.drop(columns=["benchmark", "n_boot"])
         order = {m: i for i, m in enumerate(browse.METHOD_LABELS)}  # the order alignment_table gives
         rank = t["run_id"].map({r: i for i, r in enumerate(run_ids)}) * 10 + t["method"].map(order).fillna(9)
         return t.assign(_o=rank).sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
     return _alignment(p.path, p.fp, bench, os.path.getmtime(bench), tuple(run_ids), p.tau, n_boot)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _where(path: str, fp: tuple, run_id: str, bench: str, bench_mtime: float, tau: float) -> tuple:
+    from core.layers import alignment_by_layer
+
+    index, units, pairs = expert_index(path, fp, run_id), _open(path, fp).units(run_id), benchmark_pairs(bench,
+                                                                                                     bench_mtime)
+    return tuple(locked(alignment_by_layer, index, units, pairs, tau, by=by) for by in ("layer", "kind"))
+
+
+def where(p: Page, bench: str | None, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ρ from one layer and one module kind at a time, for the page's run (live, or from the snapshot)."""
+    if bench is None:
+        from core.layers import groups_from_rows
+
+        t = _snapshot(p.path, p.fp, name, round(p.tau, 2))
+        t = t[t["run_id"] == p.run_id]
+        return groups_from_rows(t, "layer"), groups_from_rows(t, "kind")
+    return _where(p.path, p.fp, p.run_id, bench, os.path.getmtime(bench), round(p.tau, 2))
 
 
 @st.cache_data(show_spinner=False, max_entries=128)

@@ -5,7 +5,8 @@ vectors from a working store into a fresh one. Sentences are copied only when
 the project may redistribute them (those it generated itself, source
 ``generated:*``); corpus text stays out, since the demo store is committed.
 Benchmark ratings stay out too: given benchmarks, the demo store keeps an
-alignment *snapshot* (ρ, CIs and tests at every τ of the dashboard's slider),
+alignment *snapshot* (ρ, CIs and tests at every τ of the dashboard's slider,
+and ρ from one layer or module kind at a time),
 so alignment can be shown where the benchmark file is not available.
 """
 
@@ -96,10 +97,14 @@ def build_demo(
     n_snap = 0
     if benchmarks:
         from .alignment import alignment_over_taus
+        from .layers import group_alignment_rows
 
         for name, pairs in benchmarks.items():
             table = alignment_over_taus(demo, ids, pairs, SLIDER_TAUS, n_boot=n_boot)
             n_snap += demo.save_alignment_snapshot(name, table, n_boot)
+            for by in ("layer", "kind"):  # where in the network: one group of units at a time
+                n_snap += demo.save_alignment_snapshot(name, group_alignment_rows(demo, ids, pairs, SLIDER_TAUS, by),
+                                                       n_boot)
         with demo.connect(write=True) as con:
             _run(con, "CHECKPOINT")
     size_mb = os.path.getsize(tmp) / 2**20

@@ -315,3 +315,31 @@ def layer_figure(table: pd.DataFrame, colour_by: str = "kind"):
     fig.update_xaxes(title="layer", dtick=1)
     fig.update_yaxes(title="experts")
     return fig
+
+
+def where_figure(layers: pd.DataFrame, kinds: pd.DataFrame, overall: float | None = None):
+    """ρ from one layer at a time (left) and one module kind at a time (right); dashed: ρ from all units.
+
+    ``layers``/``kinds``: ``core.layers.alignment_by_layer`` rows (group, rho, ...).
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.7, 0.3], horizontal_spacing=0.04,
+                        subplot_titles=("one layer at a time", "one module kind at a time"))
+    colour = METHOD_COLOURS["experts"]
+    fig.add_trace(go.Scatter(x=layers["group"], y=layers["rho"], mode="lines+markers", line={"color": colour},
+                             name="experts from one layer", hovertemplate="layer %{x}<br>ρ = %{y:.3f}<extra></extra>"),
+                  row=1, col=1)
+    fig.add_trace(go.Bar(x=[str(k) for k in kinds["group"]], y=kinds["rho"], marker_color=colour, opacity=0.8,
+                         name="experts from one kind", hovertemplate="%{x}<br>ρ = %{y:.3f}<extra></extra>"),
+                  row=1, col=2)
+    if overall is not None and np.isfinite(overall):
+        fig.add_hline(y=overall, line_dash="dash", line_color="#555555", row=1, col=1,
+                      annotation_text=f"all units {overall:.2f}", annotation_position="bottom right")
+        fig.add_hline(y=overall, line_dash="dash", line_color="#555555", row=1, col=2)
+    fig.update_xaxes(title="layer", dtick=2, row=1, col=1)
+    fig.update_yaxes(title="Spearman ρ with human ratings", row=1, col=1)
+    fig.update_layout(height=380, margin={"l": 60, "r": 20, "t": 40, "b": 50}, template="plotly_white",
+                      showlegend=False)
+    return fig

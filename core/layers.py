@@ -131,3 +131,49 @@ def alignment_by_layer(
             }
         )
     return pd.DataFrame(rows, columns=["group", "rho", "p_value", "n_pairs", "n_units", "mean_experts"])
+
+
+GROUP_PREFIX = {"layer": "layer:", "kind": "kind:"}
+
+
+def group_alignment_rows(
+    store, run_ids: Iterable[str], pairs: pd.DataFrame, taus: Iterable[float], by: str = "layer"
+) -> pd.DataFrame:
+    """``alignment_by_layer`` of runs at several τs, as alignment-table rows with method ``layer:<n>``/``kind:<k>``.
+
+    This is the form an alignment snapshot stores, so a store without its benchmark file can still show
+    where in the network the human-aligned units sit.
+    """
+    rows = []
+    for run_id in run_ids:
+        index = ExpertIndex.from_store(store, run_id)
+        units = store.units(run_id)
+        for tau in taus:
+            t = alignment_by_layer(index, units, pairs, tau, by=by)
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "run_id": run_id,
+                        "method": [f"{GROUP_PREFIX[by]}{g}" for g in t["group"]],
+                        "tau": float(tau),
+                        "rho": t["rho"],
+                        "ci_low": np.nan,
+                        "ci_high": np.nan,
+                        "p_value": t["p_value"],
+                        "p_vs_experts": np.nan,
+                        "n_pairs": t["n_pairs"],
+                        "n_missing": len(pairs) - t["n_pairs"],
+                    }
+                )
+            )
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+
+
+def groups_from_rows(rows: pd.DataFrame, by: str = "layer") -> pd.DataFrame:
+    """``alignment_by_layer``-like columns (group, rho, p_value, n_pairs) back from snapshot rows."""
+    prefix = GROUP_PREFIX[by]
+    t = rows[rows["method"].str.startswith(prefix)]
+    group = t["method"].str.slice(len(prefix))
+    out = pd.DataFrame({"group": group.astype(int) if by == "layer" else group, "rho": t["rho"],
+                        "p_value": t["p_value"], "n_pairs": t["n_pairs"]})
+    return out.sort_values("group", ignore_index=True)

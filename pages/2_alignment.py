@@ -62,3 +62,17 @@ d1, d2, _ = st.columns([1, 1, 3])
 d1.download_button("Table (CSV)", table.to_csv(index=False).encode(), "alignment.csv", "text/csv")
 d2.download_button("Figure (SVG)", figures.alignment_svg(frame, ceiling, title).encode(), "alignment.svg",
                    "image/svg+xml")
+
+st.subheader("Where in the network")
+layers, kinds = ui.where(p, bench_path, bench)
+if layers.empty or layers["rho"].isna().all():
+    st.caption(f"No layer breakdown for run {browse.run_title(p.run)} on {bench} at τ = {p.tau:.2f}.")
+else:
+    mine = table[(table["run_id"] == p.run_id) & (table["method"] == "experts")]
+    overall = float(mine["rho"].iloc[0]) if len(mine) else None
+    st.caption(f"Spearman ρ when the expert overlap is computed from the units of one layer (or one module kind) "
+               f"only, run {browse.run_title(p.run)} (`{p.run_id[:8]}`), {int(layers['n_pairs'].max())} pairs, "
+               f"τ = {p.tau:.2f}; dashed: all units.")
+    st.plotly_chart(figures.where_figure(layers, kinds, overall), config={"displaylogo": False})
+    best = layers.dropna(subset=["rho"]).sort_values("rho", ascending=False).head(3)
+    st.caption("Best single layers: " + ", ".join(f"{int(r.group)} (ρ = {r.rho:.3f})" for r in best.itertuples()))

@@ -184,6 +184,7 @@ def test_alignment_page_table_and_downloads(env_populated):
     assert at.get("plotly_chart")
     assert any("human ceiling" in c.value for c in at.caption)
     rho_before = table["rho"].tolist()
+    assert any(h.value == "Where in the network" for h in at.subheader) and len(at.get("plotly_chart")) == 2
     slider(at, "Expert threshold").set_value(0.9).run()
     assert at.dataframe[0].value["rho"].tolist() != rho_before
 
@@ -213,9 +214,12 @@ def test_alignment_from_the_stored_snapshot_without_benchmark_files(env_snapshot
     assert list(table["method"][:3]) == ["Expert neurons (Jaccard)", "Word embedding (cosine)",
                                          "Sentence embedding (cosine)"]
     rho_before = table["rho"].tolist()
+    assert any(h.value == "Where in the network" for h in at.subheader) and len(at.get("plotly_chart")) == 2
+    where_before = [c.value for c in at.caption if c.value.startswith("Best single layers")]
     slider(at, "Expert threshold").set_value(0.9).run()
     assert not at.exception
     assert at.dataframe[0].value["rho"].tolist() != rho_before  # every slider τ is in the snapshot
+    assert [c.value for c in at.caption if c.value.startswith("Best single layers")] != where_before
     home = open_page("home", tau="0.9")
     assert metric(home, "Expert neurons").startswith("ρ = ")
     assert any("alignment snapshot" in c.value for c in home.caption)

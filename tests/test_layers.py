@@ -4,7 +4,7 @@ import pytest
 from scipy import stats
 
 from core.benchmarks import coverage, read_pairs
-from core.layers import alignment_by_layer, experts_by_layer
+from core.layers import alignment_by_layer, experts_by_layer, group_alignment_rows, groups_from_rows
 from core.similarity import ExpertIndex, jaccard
 from tests.analysis_data import synthetic_store
 
@@ -67,3 +67,15 @@ def test_alignment_by_kind(synth):
     assert sorted(t["group"]) == sorted(units["kind"].unique())
     with pytest.raises(ValueError):
         alignment_by_layer(idx, units, pairs, 0.5, by="colour")
+
+
+@pytest.mark.parametrize("by", ["layer", "kind"])
+def test_group_rows_for_snapshots_round_trip(synth, by):
+    store, run_id, index, units, pairs = synth
+    rows = group_alignment_rows(store, [run_id], pairs, (0.5, 0.8), by)
+    assert set(rows["tau"]) == {0.5, 0.8} and rows["method"].str.startswith(f"{by}:").all()
+    for tau in (0.5, 0.8):
+        back = groups_from_rows(rows[rows["tau"] == tau], by)
+        live = alignment_by_layer(index, units, pairs, tau, by=by).sort_values("group", ignore_index=True)
+        assert back["group"].tolist() == live["group"].tolist()
+        np.testing.assert_allclose(back["rho"], live["rho"], equal_nan=True)
