@@ -14,12 +14,14 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from .alignment import alignment_table
+from .alignment import alignment_over_taus, alignment_table
 from .benchmarks import MEN_HUMAN_CEILING, coverage
 from .domains import domain_analysis
 from .layers import alignment_by_layer
 from .similarity import ExpertIndex
 from .stability import fold_overlap, stability_by_size
+
+REPORT_TAUS = (0.5, 0.6, 0.7, 0.8, 0.9)
 
 
 def describe_runs(store) -> pd.DataFrame:
@@ -115,6 +117,10 @@ def write_report(
         summary["coverage"] = (len(covered), len(pairs))
         summary["best_layer"] = layers.sort_values("rho", ascending=False).head(3)
         summary["kinds"] = kinds
+        by_tau = alignment_over_taus(store, [rid], pairs, REPORT_TAUS, n_boot=n_boot, seed=seed)
+        by_tau = by_tau[by_tau["method"] == "experts"]
+        by_tau.to_csv(os.path.join(out_dir, "alignment_by_tau.csv"), index=False)
+        summary["by_tau"] = by_tau
 
     if picked["domains"]:
         index = ExpertIndex.from_store(store, picked["domains"])
@@ -205,6 +211,15 @@ def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str
         if not kinds.empty:
             lines += [
                 "By module kind: " + ", ".join(f"{r['group']} ρ = {_fmt(r['rho'])}" for _, r in kinds.iterrows()) + ".",
+                "",
+            ]
+        by_tau = summary.get("by_tau")
+        if by_tau is not None and not by_tau.empty:
+            lines += [
+                "Experts at other thresholds (`alignment_by_tau.csv`): "
+                + ", ".join(f"τ = {r['tau']:.1f} ρ = {_fmt(r['rho'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+                            for _, r in by_tau.iterrows())
+                + ".",
                 "",
             ]
     else:
