@@ -27,10 +27,13 @@ REPORT_TAUS = (0.5, 0.6, 0.7, 0.8, 0.9)
 def describe_runs(store) -> pd.DataFrame:
     """One row per run with its dataset settings read back from its configuration."""
     runs = store.runs()
+    res = store.results()
+    pos_by_run = res.groupby("run_id")["n_pos"].apply(list).to_dict() if not res.empty else {}
     rows = []
     for _, r in runs.iterrows():
         cfg = json.loads(r["config"]) if isinstance(r["config"], str) else {}
         ds = cfg.get("dataset", {})
+        short = [int(n) for n in pos_by_run.get(r["run_id"], []) if ds.get("n_pos") and n < ds["n_pos"]]
         rows.append(
             {
                 "run_id": r["run_id"],
@@ -44,6 +47,9 @@ def describe_runs(store) -> pd.DataFrame:
                 "negatives": ds.get("negatives"),
                 "n_done": int(r["n_concepts"]),
                 "n_results": int(r["n_results"]),
+                "n_short": len(short),  # results with fewer positives than asked (``min_pos`` runs)
+                "short_min": min(short) if short else None,
+                "short_max": max(short) if short else None,
             }
         )
     return pd.DataFrame(rows)
@@ -173,6 +179,13 @@ def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str
         size = f"{_int(r['n_pos'])} positives" + (
             f" (or all, down to {_int(r['min_pos'])})" if pd.notna(r["min_pos"]) else ""
         )
+        if r["n_short"]:
+            size += (
+                f" — {r['n_results'] - r['n_short']} results have all {_int(r['n_pos'])}, {r['n_short']} "
+                f"{'has' if r['n_short'] == 1 else 'have'} fewer ({_int(r['short_min'])}"
+                + ("" if r["short_min"] == r["short_max"] else f"–{_int(r['short_max'])}")
+                + ")"
+            )
         return (
             f"model `{r['model']}`{rev}, run `{rid}`: {r['n_done']}/{len(r['concepts'])} concepts done, "
             f"{size}, {_int(r['n_neg'])} negatives ({r['negatives']}), {_int(r['folds'])} fold(s), "

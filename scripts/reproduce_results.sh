@@ -11,7 +11,7 @@ C=$SHARED/corpus/enwiki2015_sample/sentences.jsonl.gz
 MEN=$SHARED/men
 python -m core --store "$S" mine "$C" --concepts-file data/domains.txt --limit 1500 --quiet
 python -m core --store "$S" mine "$C" --men-split test --men-dir "$MEN" --limit 1500 --quiet
-# Fig. 3: the 10 x 4 domain concepts at the paper's sizes (cheetah has 208 sentences, hence --min-pos)
+# Fig. 3: the 10 x 4 domain concepts at the paper's sizes (cheetah has 214 sentences, hence --min-pos)
 python -m core --store "$S" extract --concepts-file data/domains.txt --n-pos 400 --min-pos 200 --n-neg 1000 --parts results/parts
 # Fig. 1: stability across 3 folds, one concept per domain
 STAB=cat,red,bus,driver,football,bread,guitar,shirt,chair,rain

@@ -5,12 +5,17 @@ from tests.synthetic import DOMAINS, make_store, write_benchmark
 
 def test_report_writes_tables_from_the_store(tmp_path):
     store, run_ids = make_store(str(tmp_path / "s.duckdb"), folds=1)
+    with store.connect(write=True) as con:  # two concepts had fewer positives than asked (a --min-pos run)
+        con.execute("UPDATE results SET n_pos = n_pos - 2 WHERE concept IN ('cat', 'dog')")
+        con.execute("UPDATE results SET n_pos = n_pos - 1 WHERE concept = 'horse'")
     pairs = read_pairs(write_benchmark(str(tmp_path / "bench.txt")))
     domains = {c: d for d, cs in DOMAINS.items() for c in cs}
     summary = write_report(store, str(tmp_path / "results"), pairs, domains, tau=0.5, n_boot=200)
     assert summary["runs"]["domains"] == run_ids[0] and summary["runs"]["benchmark"] == run_ids[0]
     text = (tmp_path / "results" / "README.md").read_text()
     assert "| 1.000 | 1.000 | 2 |" in text  # planted domains recovered: ARI = NMI = 1, two communities
+    n = len(store.results())
+    assert f"6 positives — {n - 3} results have all 6, 3 have fewer (4–5)" in text
     assert f"Pairs covered: {len(pairs) - 1} of {len(pairs)}" in text  # the pair with 'zebra' is listed, not dropped
     missing = (tmp_path / "results" / "pairs_not_covered.csv").read_text()
     assert "zebra" in missing
