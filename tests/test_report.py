@@ -5,7 +5,7 @@ from tests.synthetic import DOMAINS, make_store, write_benchmark
 
 def test_report_writes_tables_from_the_store(tmp_path):
     store, run_ids = make_store(str(tmp_path / "s.duckdb"), folds=1)
-    with store.connect(write=True) as con:  # two concepts had fewer positives than asked (a --min-pos run)
+    with store.connect(write=True) as con:  # three concepts had fewer positives than asked (a --min-pos run)
         con.execute("UPDATE results SET n_pos = n_pos - 2 WHERE concept IN ('cat', 'dog')")
         con.execute("UPDATE results SET n_pos = n_pos - 1 WHERE concept = 'horse'")
     pairs = read_pairs(write_benchmark(str(tmp_path / "bench.txt")))
