@@ -28,6 +28,7 @@ chromium:
 
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: $(VENV)/.test-installed chromium lint
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -60,8 +60,11 @@ st.subheader("Headline alignment with human similarity")
 table = None
 options = ui.benchmarks(p)
 if not options:
-    st.info("No benchmark file found: put the MEN files in `cache/MEN/` or set `EXPERTS_BENCHMARK`. "
-            "Nothing is downloaded by the dashboard.", icon=":material/rule:")
+    st.info(
+        "No benchmark file found: put the MEN files in `cache/MEN/` or set `EXPERTS_BENCHMARK`. "
+        "Nothing is downloaded by the dashboard.",
+        icon=":material/rule:",
+    )
 elif not p.ready or browse.as_int(p.run.get("n_results")) == 0:
     st.info("The chosen run has no results yet.", icon=":material/hourglass_empty:")
 else:
@@ -71,8 +74,9 @@ else:
     except (ValueError, KeyError) as e:  # an unreadable benchmark file
         st.error(f"Alignment cannot be computed: {e}")
     if path is None and table is not None and table.empty:
-        st.info(f"The stored {name} alignment does not include run `{p.run_id}`; pick another run.",
-                icon=":material/rule:")
+        st.info(
+            f"The stored {name} alignment does not include run `{p.run_id}`; pick another run.", icon=":material/rule:"
+        )
         table = None
 if table is not None:
     rows = browse.headline(table)
@@ -83,24 +87,29 @@ if table is not None:
         if r is None:
             col.metric(browse.METHOD_LABELS[method], "—")
             continue
-        col.metric(browse.METHOD_LABELS[method], f"ρ = {ui.fmt(r['rho'])}",
-                   help=f"95% CI [{ui.fmt(r['ci_low'])}, {ui.fmt(r['ci_high'])}], {int(r['n_pairs'])} pairs")
+        col.metric(
+            browse.METHOD_LABELS[method],
+            f"ρ = {ui.fmt(r['rho'])}",
+            help=f"95% CI [{ui.fmt(r['ci_low'])}, {ui.fmt(r['ci_high'])}], {int(r['n_pairs'])} pairs",
+        )
         col.caption(f"CI [{ui.fmt(r['ci_low'])}, {ui.fmt(r['ci_high'])}] · {int(r['n_pairs'])} pairs")
     cols[3].metric("Human ceiling (MEN)", f"{browse.HUMAN_CEILING:.2f}")
     missing = int(table["n_missing"].max()) if len(table) else 0
     if missing:
-        st.caption(f"{missing} benchmark pair{'s have' if missing > 1 else ' has'} a word without results "
-                   "(left out).")
+        st.caption(f"{missing} benchmark pair{'s have' if missing > 1 else ' has'} a word without results (left out).")
     if path is None:
         st.caption(ui.snapshot_note(name, ui.snapshot_meta(p, name)))
 
 st.subheader("Runs in the store")
-show = info["runs"][["model", "rev", "step", "n_params", "n_units", "n_layers", "n_concepts", "n_results",
-                     "updated_at"]].rename(columns={"rev": "revision", "n_results": "results (concept × fold)"})
+show = info["runs"][
+    ["model", "rev", "step", "n_params", "n_units", "n_layers", "n_concepts", "n_results", "updated_at"]
+].rename(columns={"rev": "revision", "n_results": "results (concept × fold)"})
 st.dataframe(show, hide_index=True, width="stretch")
 if options:
-    st.caption("Benchmarks: " + ", ".join(f"{n} (`{os.path.basename(x)}`)" if x else f"{n} (stored snapshot)"
-                                          for n, x in options))
+    st.caption(
+        "Benchmarks: "
+        + ", ".join(f"{n} (`{os.path.basename(x)}`)" if x else f"{n} (stored snapshot)" for n, x in options)
+    )
 
 with st.expander("How to add data"):
     st.markdown(GETTING_STARTED)

@@ -157,9 +157,11 @@ def coverage(p: Page, bench_path: str | None, name: str | None = None) -> dict[s
     ``bench_path`` None: the coverage recorded in the store's snapshot of benchmark ``name``.
     """
     try:
-        score = (snapshot_coverage(p.path, p.fp, name) if bench_path is None else
-                 browse.pair_coverage(contents(p.path, p.fp), benchmark_pairs(bench_path,
-                                                                               os.path.getmtime(bench_path))))
+        score = (
+            snapshot_coverage(p.path, p.fp, name)
+            if bench_path is None
+            else browse.pair_coverage(contents(p.path, p.fp), benchmark_pairs(bench_path, os.path.getmtime(bench_path)))
+        )
     except (ValueError, OSError):  # an unreadable benchmark: the alignment call reports it
         score = {}
     picked = _state().get(":run")
@@ -221,8 +223,15 @@ def _copy_widget(widget_key: str, name: str, scope: str, also_clear: Sequence[st
         _state().pop(other, None)
 
 
-def linked(widget: Callable, name: str, value: Any, scope: str = "", also_clear: Sequence[str] = (),
-           to_text: Callable[[Any], str] = str, **kwargs) -> Any:
+def linked(
+    widget: Callable,
+    name: str,
+    value: Any,
+    scope: str = "",
+    also_clear: Sequence[str] = (),
+    to_text: Callable[[Any], str] = str,
+    **kwargs,
+) -> Any:
     """Draw ``widget`` (st.slider, st.selectbox, …) showing ``value`` and keep it in the link.
 
     The widget is driven through its session-state key, never ``value=``, so
@@ -239,8 +248,16 @@ def linked(widget: Callable, name: str, value: Any, scope: str = "", also_clear:
     return out
 
 
-def choice(name: str, options: Sequence, default: Any, scope: str, label: str,
-           to_text: Callable[[Any], str] = str, from_text: Callable[[str], Any] | None = None, **kwargs) -> Any:
+def choice(
+    name: str,
+    options: Sequence,
+    default: Any,
+    scope: str,
+    label: str,
+    to_text: Callable[[Any], str] = str,
+    from_text: Callable[[str], Any] | None = None,
+    **kwargs,
+) -> Any:
     """A selectbox kept in the link; a value no longer among ``options`` falls back to ``default``."""
     options = list(options)
 
@@ -262,17 +279,37 @@ def multi(name: str, options: Sequence[str], default: Sequence[str], scope: str,
     value = from_link(name, lambda raw: browse.parse_multi(raw, options, name), list(default), scope) or list(default)
     value = [v for v in value if v in options]
     every = set(options)  # all chosen (the default) leaves the link short: new options join in later
-    return linked(st.multiselect, name, value, scope, label=label, options=options,
-                  to_text=lambda v: "" if set(v) == every else ",".join(v), **kwargs)
+    return linked(
+        st.multiselect,
+        name,
+        value,
+        scope,
+        label=label,
+        options=options,
+        to_text=lambda v: "" if set(v) == every else ",".join(v),
+        **kwargs,
+    )
 
 
-def number(name: str, lo: float, hi: float, step: float, default: float, scope: str, label: str,
-           digits: int = 2, **kwargs) -> float:
+def number(
+    name: str, lo: float, hi: float, step: float, default: float, scope: str, label: str, digits: int = 2, **kwargs
+) -> float:
     """A float slider kept in the link."""
     value = from_link(name, lambda raw: browse.parse_number(raw, lo, hi, default, name), default, scope)
     value = round(round(float(value) / step) * step, digits)
-    return linked(st.slider, name, value, scope, label=label, min_value=lo, max_value=hi, step=step,
-                  format=f"%.{digits}f", to_text=lambda v: f"{v:.{digits}f}", **kwargs)
+    return linked(
+        st.slider,
+        name,
+        value,
+        scope,
+        label=label,
+        min_value=lo,
+        max_value=hi,
+        step=step,
+        format=f"%.{digits}f",
+        to_text=lambda v: f"{v:.{digits}f}",
+        **kwargs,
+    )
 
 
 # -- page frame ----------------------------------------------------------------------------------
@@ -334,9 +371,13 @@ def page(title: str, key: str, params: Sequence[str] = (), need: str | None = No
     run, prefer = None, None
     if len(table):
         prefer = preference(need, cfg, path, fp)
-        run, notices = browse.choose_run(table, from_link("model", lambda raw: (raw, None), None),
-                                         from_link("rev", lambda raw: (raw, None), None),
-                                         from_link("run", lambda raw: (raw, None), None), prefer)
+        run, notices = browse.choose_run(
+            table,
+            from_link("model", lambda raw: (raw, None), None),
+            from_link("rev", lambda raw: (raw, None), None),
+            from_link("run", lambda raw: (raw, None), None),
+            prefer,
+        )
         for n in notices:
             st.warning(browse.md_escape(n), icon=":material/link_off:")
         if notices:
@@ -345,17 +386,40 @@ def page(title: str, key: str, params: Sequence[str] = (), need: str | None = No
         st.divider()
         if run is not None:
             models = list(dict.fromkeys(table["model"]))
-            model = linked(st.selectbox, "model", run["model"], label="Model", options=models,
-                           also_clear=(":rev", ":run"), help="Models with results in the store")
+            model = linked(
+                st.selectbox,
+                "model",
+                run["model"],
+                label="Model",
+                options=models,
+                also_clear=(":rev", ":run"),
+                help="Models with results in the store",
+            )
             revs = list(dict.fromkeys(table.loc[table["model"] == model, "rev"]))
             rev_value = run["rev"] if run["model"] == model and run["rev"] in revs else revs[-1]
-            rev = linked(st.selectbox, "rev", rev_value, label="Revision", options=revs, also_clear=(":run",),
-                         help="Training checkpoint (final = the model's released weights)")
+            rev = linked(
+                st.selectbox,
+                "rev",
+                rev_value,
+                label="Revision",
+                options=revs,
+                also_clear=(":run",),
+                help="Training checkpoint (final = the model's released weights)",
+            )
             run, _ = browse.choose_run(table, model, rev, _state().get(":run"), prefer)
             run = _run_picker(browse.runs_of(table, model, rev), run, contents(path, fp))
-        tau = linked(st.slider, "tau", tau, label="Expert threshold τ (AP >)", min_value=browse.TAU_MIN,
-                     max_value=browse.TAU_MAX, step=browse.TAU_STEP, format="%.2f", to_text=lambda v: f"{v:.2f}",
-                     help="A unit is an expert of a concept when its average precision exceeds τ.")
+        tau = linked(
+            st.slider,
+            "tau",
+            tau,
+            label="Expert threshold τ (AP >)",
+            min_value=browse.TAU_MIN,
+            max_value=browse.TAU_MAX,
+            step=browse.TAU_STEP,
+            format="%.2f",
+            to_text=lambda v: f"{v:.2f}",
+            help="A unit is an expert of a concept when its average precision exceeds τ.",
+        )
         _store_caption(cfg, path, run)
     if error:
         st.error(f"The store cannot be read: {error}")
@@ -380,10 +444,16 @@ def _run_picker(same: pd.DataFrame, run: pd.Series, held: dict) -> pd.Series:
     labels = {r["run_id"]: browse.run_label(r, held) for _, r in same.iterrows()}
     if st.session_state.get("_page_changed", True) or st.session_state.get(wkey) != run["run_id"]:
         st.session_state[wkey] = run["run_id"]
-    out = st.selectbox("Run", options, key=wkey, format_func=lambda r: labels.get(r, r),
-                       on_change=_copy_widget, args=(wkey, "run", ""),
-                       help="This model and revision have several runs (concept sets, set sizes, folds); "
-                            "each page opens on the one it needs unless you pick one.")
+    out = st.selectbox(
+        "Run",
+        options,
+        key=wkey,
+        format_func=lambda r: labels.get(r, r),
+        on_change=_copy_widget,
+        args=(wkey, "run", ""),
+        help="This model and revision have several runs (concept sets, set sizes, folds); "
+        "each page opens on the one it needs unless you pick one.",
+    )
     if st.query_params.get("run") != out:
         st.query_params["run"] = out
     _written()["run"] = out
@@ -438,8 +508,10 @@ def require_run(p: Page, what: str = "") -> None:
     """Stop the page with a clear panel unless a run with results is chosen."""
     if not p.ready or browse.as_int(p.run.get("n_results")) == 0:
         if p.ready:
-            st.info(f"Run {browse.run_title(p.run)} has no results yet (an extraction may still be writing). {what}",
-                    icon=":material/hourglass_empty:")
+            st.info(
+                f"Run {browse.run_title(p.run)} has no results yet (an extraction may still be writing). {what}",
+                icon=":material/hourglass_empty:",
+            )
         else:
             empty_state(p, what)
         st.stop()
@@ -458,18 +530,21 @@ def fmt(x: Any, digits: int = 3) -> str:
 
 # -- cached analysis ------------------------------------------------------------------------------
 @st.cache_data(show_spinner="Scoring alignment with human ratings…", max_entries=64)
-def _alignment(path: str, fp: tuple, bench: str, bench_mtime: float, run_ids: tuple, tau: float,
-               n_boot: int) -> pd.DataFrame:
+def _alignment(
+    path: str, fp: tuple, bench: str, bench_mtime: float, run_ids: tuple, tau: float, n_boot: int
+) -> pd.DataFrame:
     from core.alignment import alignment_table
 
     pairs = benchmark_pairs(bench, bench_mtime)
     cache = {rid: expert_index(path, fp, rid) for rid in run_ids}
-    return locked(alignment_table, _open(path, fp), list(run_ids), pairs, tau=tau, n_boot=n_boot, seed=0,
-                  index_cache=cache)
+    return locked(
+        alignment_table, _open(path, fp), list(run_ids), pairs, tau=tau, n_boot=n_boot, seed=0, index_cache=cache
+    )
 
 
-def alignment(p: Page, bench: str | None, run_ids: Sequence[str], n_boot: int = 1000,
-              name: str | None = None) -> pd.DataFrame:
+def alignment(
+    p: Page, bench: str | None, run_ids: Sequence[str], n_boot: int = 1000, name: str | None = None
+) -> pd.DataFrame:
     """``core.alignment.alignment_table`` of runs on a benchmark file at the page's τ (cached).
 
     With no file (``bench`` None), the store's snapshot of benchmark ``name`` at this τ is read instead.
@@ -488,8 +563,11 @@ def alignment(p: Page, bench: str | None, run_ids: Sequence[str], n_boot: int = 
 def _where(path: str, fp: tuple, run_id: str, bench: str, bench_mtime: float, tau: float) -> tuple:
     from core.layers import alignment_by_layer
 
-    index, units, pairs = expert_index(path, fp, run_id), _open(path, fp).units(run_id), benchmark_pairs(bench,
-                                                                                                     bench_mtime)
+    index, units, pairs = (
+        expert_index(path, fp, run_id),
+        _open(path, fp).units(run_id),
+        benchmark_pairs(bench, bench_mtime),
+    )
     return tuple(locked(alignment_by_layer, index, units, pairs, tau, by=by) for by in ("layer", "kind"))
 
 
@@ -527,14 +605,25 @@ def benchmarks(p: Page) -> list[tuple[str, str | None]]:
 def snapshot_note(name: str, table: pd.DataFrame) -> str:
     """Where numbers read from a snapshot come from."""
     n_boot = int(table["n_boot"].max()) if "n_boot" in table and len(table) else None
-    return (f"{name}: read from the alignment snapshot stored with this store (computed from the benchmark file "
-            f"when the store was built{f', {n_boot} bootstrap resamples' if n_boot else ''}; the ratings are not "
-            "shipped). Put the MEN files in `cache/MEN/` or set `EXPERTS_MEN_DIR` to recompute them here.")
+    return (
+        f"{name}: read from the alignment snapshot stored with this store (computed from the benchmark file "
+        f"when the store was built{f', {n_boot} bootstrap resamples' if n_boot else ''}; the ratings are not "
+        "shipped). Put the MEN files in `cache/MEN/` or set `EXPERTS_MEN_DIR` to recompute them here."
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=128)
-def _domain_view(path: str, fp: tuple, run_id: str, tau: float, domains_path: str, domains_mtime: float,
-                 chosen: tuple, min_weight: float, seed: int) -> dict:
+def _domain_view(
+    path: str,
+    fp: tuple,
+    run_id: str,
+    tau: float,
+    domains_path: str,
+    domains_mtime: float,
+    chosen: tuple,
+    min_weight: float,
+    seed: int,
+) -> dict:
     index = expert_index(path, fp, run_id)
     return locked(browse.domain_view, index, domain_list(domains_path, domains_mtime), tau, chosen, min_weight, seed)
 
@@ -542,8 +631,9 @@ def _domain_view(path: str, fp: tuple, run_id: str, tau: float, domains_path: st
 def domain_view(p: Page, chosen: Sequence[str], min_weight: float, seed: int = 0) -> dict:
     """The concept-domain network of the page's run at τ: HTML, ARI/NMI, edges, nodes (cached)."""
     path = p.settings.domains
-    return _domain_view(p.path, p.fp, p.run_id, p.tau, path, os.path.getmtime(path), tuple(chosen),
-                        round(float(min_weight), 4), seed)
+    return _domain_view(
+        p.path, p.fp, p.run_id, p.tau, path, os.path.getmtime(path), tuple(chosen), round(float(min_weight), 4), seed
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -25,8 +25,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-CORPUS = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "corpus", "enwiki2015_sample",
-                      "sentences.jsonl.gz")
+CORPUS = os.path.join(
+    os.path.dirname(__file__), "..", "..", "shared", "data", "corpus", "enwiki2015_sample", "sentences.jsonl.gz"
+)
 
 
 def peak_rss_mb() -> float:
@@ -102,13 +103,17 @@ def bench_extraction(n_sentences: int, batch_tokens: int, repeats: int) -> None:
             fn()
             times[name].append(time.perf_counter() - t)
     best = {k: min(v) for k, v in times.items()}
-    print(f"Extraction, SmolLM2-135M ({n_units(groups):,} units), {n_sentences} corpus sentences, {n_tokens:,} tokens,"
-          f" {len(batches)} length-bucketed batches, {torch.get_num_threads()} threads:")
+    print(
+        f"Extraction, SmolLM2-135M ({n_units(groups):,} units), {n_sentences} corpus sentences, {n_tokens:,} tokens,"
+        f" {len(batches)} length-bucketed batches, {torch.get_num_threads()} threads:"
+    )
     for k in ("plain", "hooked"):
         print(f"  {k:7s} forward  {n_sentences / best[k]:7.1f} sentences/s  {n_tokens / best[k]:8.0f} tokens/s")
     print(f"  throughput ratio hooked/plain = {best['plain'] / best['hooked']:.2f}   (target >= 0.8)")
-    print(f"  peak RSS of this process: {peak_rss_mb():.0f} MB (model + batches; pooled buffer per batch "
-          f"<= {max(len(b[0]) for b in batches) * n_units(groups) * 4 / 2**20:.0f} MB)")
+    print(
+        f"  peak RSS of this process: {peak_rss_mb():.0f} MB (model + batches; pooled buffer per batch "
+        f"<= {max(len(b[0]) for b in batches) * n_units(groups) * 4 / 2**20:.0f} MB)"
+    )
 
 
 def main() -> None:

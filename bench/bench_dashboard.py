@@ -59,21 +59,52 @@ def word(i: int) -> str:
     return "b" + "".join(reversed(letters))
 
 
-def build_store(path: str, n_concepts: int, n_units: int, per_domain: int = 4, shared: int = 300, own: int = 150,
-                noise: int = 400, folds: int = 1, seed: int = 0, dim: int = 64) -> tuple[str, list[str], dict]:
+def build_store(
+    path: str,
+    n_concepts: int,
+    n_units: int,
+    per_domain: int = 4,
+    shared: int = 300,
+    own: int = 150,
+    noise: int = 400,
+    folds: int = 1,
+    seed: int = 0,
+    dim: int = 64,
+) -> tuple[str, list[str], dict]:
     """A store with planted domains, written in one transaction per table (fast, unlike part-by-part ingest)."""
     rng = np.random.default_rng(seed)
     store = Store(path)
     concepts = [word(i) for i in range(n_concepts)]
     domains = {c: f"d{i // per_domain}" for i, c in enumerate(concepts)}
     run_id = f"bench{n_concepts}"
-    units = pd.DataFrame({"unit": np.arange(n_units, dtype=np.int32), "layer": (np.arange(n_units) * 30 // n_units)
-                          .astype(np.int16), "module": "m", "kind": np.where(np.arange(n_units) % 3, "mlp_neuron",
-                                                                            "attn_q"),
-                          "index": np.arange(n_units, dtype=np.int32), "head": np.int16(-1), "role": ""})
-    store.add_run({"run_id": run_id, "model": "bench/toy", "revision": None, "step": None, "family": "toy",
-                   "n_params": 135_000_000, "n_units": n_units, "n_layers": 30, "unit_table": f"bench-{n_units}",
-                   "dataset_hash": "bench", "config": "{}", "versions": "{}"}, units)
+    units = pd.DataFrame(
+        {
+            "unit": np.arange(n_units, dtype=np.int32),
+            "layer": (np.arange(n_units) * 30 // n_units).astype(np.int16),
+            "module": "m",
+            "kind": np.where(np.arange(n_units) % 3, "mlp_neuron", "attn_q"),
+            "index": np.arange(n_units, dtype=np.int32),
+            "head": np.int16(-1),
+            "role": "",
+        }
+    )
+    store.add_run(
+        {
+            "run_id": run_id,
+            "model": "bench/toy",
+            "revision": None,
+            "step": None,
+            "family": "toy",
+            "n_params": 135_000_000,
+            "n_units": n_units,
+            "n_layers": 30,
+            "unit_table": f"bench-{n_units}",
+            "dataset_hash": "bench",
+            "config": "{}",
+            "versions": "{}",
+        },
+        units,
+    )
     n_domains = (n_concepts + per_domain - 1) // per_domain
     domain_units = {d: rng.choice(n_units, size=shared, replace=False) for d in range(n_domains)}
     domain_dirs = rng.normal(size=(n_domains, dim))
@@ -83,14 +114,38 @@ def build_store(path: str, n_concepts: int, n_units: int, per_domain: int = 4, s
         for fold in range(folds):
             u = np.unique(np.concatenate([domain_units[d], rng.choice(n_units, size=own + noise, replace=False)]))
             ap = np.where(np.isin(u, domain_units[d]), rng.uniform(0.75, 1.0, u.size), rng.uniform(0.5, 0.8, u.size))
-            ap_rows.append(pd.DataFrame({"run_id": run_id, "concept": c, "fold": np.int16(fold), "unit": u.astype(np.int32),
-                                         "ap": ap.astype(np.float32)}))
+            ap_rows.append(
+                pd.DataFrame(
+                    {
+                        "run_id": run_id,
+                        "concept": c,
+                        "fold": np.int16(fold),
+                        "unit": u.astype(np.int32),
+                        "ap": ap.astype(np.float32),
+                    }
+                )
+            )
             res_rows.append((run_id, c, fold, 400, 1000, n_units, u.size, 0.5, float(ap.max()), 0.3, None, None))
         for kind in ("word", "sentence"):
             vec_rows.append((run_id, c, kind, (domain_dirs[d] + rng.normal(size=dim)).astype(np.float32).tolist()))
     ap_df = pd.concat(ap_rows, ignore_index=True)
-    res_df = pd.DataFrame(res_rows, columns=["run_id", "concept", "fold", "n_pos", "n_neg", "n_units", "n_stored",
-                                             "ap_floor", "max_ap", "mean_ap", "part", "finished_at"])
+    res_df = pd.DataFrame(
+        res_rows,
+        columns=[
+            "run_id",
+            "concept",
+            "fold",
+            "n_pos",
+            "n_neg",
+            "n_units",
+            "n_stored",
+            "ap_floor",
+            "max_ap",
+            "mean_ap",
+            "part",
+            "finished_at",
+        ],
+    )
     vec_df = pd.DataFrame(vec_rows, columns=["run_id", "concept", "kind", "vec"])
     with store.connect(write=True) as con:
         con.register("ap_df", ap_df)
@@ -129,8 +184,10 @@ def timed(fn, taus) -> list[float]:
 
 def report(name: str, ms: list[float], target: float) -> dict:
     med, p95 = statistics.median(ms), float(np.percentile(ms, 95))
-    print(f"{name:<58} median {med:8.1f} ms  p95 {p95:8.1f} ms  target {target:6.0f} ms  "
-          f"ratio {med / target:5.2f}  (n={len(ms)})")
+    print(
+        f"{name:<58} median {med:8.1f} ms  p95 {p95:8.1f} ms  target {target:6.0f} ms  "
+        f"ratio {med / target:5.2f}  (n={len(ms)})"
+    )
     return {"name": name, "median_ms": med, "p95_ms": p95, "target_ms": target, "ratio": med / target}
 
 
@@ -143,12 +200,16 @@ def bench_graph(tmp: str, quick: bool) -> list[dict]:
     run_id, concepts, domains = build_store(path, 40, n_units=110_000, folds=1)
     t = time.perf_counter()
     index = ExpertIndex.from_store(Store(path, read_only=True), run_id)
-    print(f"40 concepts × 110k units: index read once in {(time.perf_counter() - t) * 1000:.0f} ms "
-          f"({index!r})")
+    print(f"40 concepts × 110k units: index read once in {(time.perf_counter() - t) * 1000:.0f} ms ({index!r})")
     taus = [round(0.5 + 0.01 * i, 2) for i in range(1, 16 if quick else 46)]
     browse.domain_view(index, domains, 0.5, (), 0.05)  # warm-up: imports and pyvis' page, once per process
-    rows = [report("domain page at a new τ (sets+graph+ARI/NMI+layout+HTML)",
-                   timed(lambda tau: browse.domain_view(index, domains, tau, (), 0.05), taus), TARGET_GRAPH_MS)]
+    rows = [
+        report(
+            "domain page at a new τ (sets+graph+ARI/NMI+layout+HTML)",
+            timed(lambda tau: browse.domain_view(index, domains, tau, (), 0.05), taus),
+            TARGET_GRAPH_MS,
+        )
+    ]
     index2 = ExpertIndex.from_store(Store(path, read_only=True), run_id)  # fresh matrix cache for the breakdown
     graph_ms, layout_ms, html_ms = [], [], []
     for tau in taus:
@@ -164,8 +225,10 @@ def bench_graph(tmp: str, quick: bool) -> list[dict]:
         graph_ms.append((t1 - t0) * 1000)
         layout_ms.append((t2 - t1) * 1000)
         html_ms.append((t3 - t2) * 1000)
-    print(f"   breakdown (median): sets+graph+scores {statistics.median(graph_ms):.1f} ms, layout "
-          f"{statistics.median(layout_ms):.1f} ms, pyvis HTML {statistics.median(html_ms):.1f} ms")
+    print(
+        f"   breakdown (median): sets+graph+scores {statistics.median(graph_ms):.1f} ms, layout "
+        f"{statistics.median(layout_ms):.1f} ms, pyvis HTML {statistics.median(html_ms):.1f} ms"
+    )
     return rows
 
 
@@ -190,8 +253,12 @@ def bench_alignment(tmp: str, quick: bool) -> list[dict]:
         label = f"alignment at a new τ, 1000 pairs, {n_boot} bootstrap resamples"
         idx = ExpertIndex.from_store(store, run_id)
         cache = {run_id: idx}
-        ms = timed(lambda tau, nb=n_boot, c=cache: alignment_table(store, [run_id], pairs, tau, n_boot=nb, seed=0,
-                                                                    index_cache=c), taus)
+        ms = timed(
+            lambda tau, nb=n_boot, c=cache: alignment_table(
+                store, [run_id], pairs, tau, n_boot=nb, seed=0, index_cache=c
+            ),
+            taus,
+        )
         rows.append(report(label, ms, TARGET_ALIGN_MS))
     return rows
 
@@ -214,17 +281,27 @@ def bench_real(store_path: str, men_dir: str, quick: bool) -> list[dict]:
     if picked["domains"]:
         index = ExpertIndex.from_store(store, picked["domains"])
         browse.domain_view(index, domains, 0.5, (), 0.05)
-        rows.append(report(f"domain page at a new τ, real run ({len(index.concepts)} concepts)",
-                           timed(lambda tau: browse.domain_view(index, domains, tau, (), 0.05), taus),
-                           TARGET_GRAPH_MS))
+        rows.append(
+            report(
+                f"domain page at a new τ, real run ({len(index.concepts)} concepts)",
+                timed(lambda tau: browse.domain_view(index, domains, tau, (), 0.05), taus),
+                TARGET_GRAPH_MS,
+            )
+        )
     if picked["benchmark"]:
         rid = picked["benchmark"]
         cache = {rid: ExpertIndex.from_store(store, rid)}
         n = int(alignment_table(store, [rid], pairs, 0.5, n_boot=10, index_cache=cache)["n_pairs"].max())
-        rows.append(report(f"MEN-test alignment at a new τ, real run ({n} pairs covered, 1000 resamples)",
-                           timed(lambda tau: alignment_table(store, [rid], pairs, tau, n_boot=1000, seed=0,
-                                                             index_cache=cache), taus[:25]),
-                           TARGET_ALIGN_MS))
+        rows.append(
+            report(
+                f"MEN-test alignment at a new τ, real run ({n} pairs covered, 1000 resamples)",
+                timed(
+                    lambda tau: alignment_table(store, [rid], pairs, tau, n_boot=1000, seed=0, index_cache=cache),
+                    taus[:25],
+                ),
+                TARGET_ALIGN_MS,
+            )
+        )
     return rows
 
 
@@ -263,7 +340,7 @@ def bench_memory(tmp: str) -> dict:
             import os, sys, json, psutil
             sys.path.insert(0, {ROOT!r})
             from streamlit.testing.v1 import AppTest
-            at = AppTest.from_file({os.path.join(ROOT, 'app.py')!r}, default_timeout=120)
+            at = AppTest.from_file({os.path.join(ROOT, "app.py")!r}, default_timeout=120)
             at.run()
             for p in ["pages/1_concept_domains.py", "pages/2_alignment.py", "pages/3_stability.py",
                       "pages/4_concept_explorer.py", "pages/5_extract.py"]:
@@ -273,14 +350,29 @@ def bench_memory(tmp: str) -> dict:
             """)
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=ROOT)
         info = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"\nbrowse-mode RSS (AppTest process, no Chromium here): {info['rss'] / 2**20:.0f} MiB, "
-              f"torch imported: {info['torch']}")
+        print(
+            f"\nbrowse-mode RSS (AppTest process, no Chromium here): {info['rss'] / 2**20:.0f} MiB, "
+            f"torch imported: {info['torch']}"
+        )
         return {"rss_mib": info["rss"] / 2**20, "how": "apptest"}
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", os.path.join(ROOT, "app.py"),
-                             "--server.address=127.0.0.1", f"--server.port={port}", "--server.headless=true"],
-                            env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            os.path.join(ROOT, "app.py"),
+            "--server.address=127.0.0.1",
+            f"--server.port={port}",
+            "--server.headless=true",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
@@ -291,12 +383,24 @@ def bench_memory(tmp: str) -> dict:
                 time.sleep(0.2)
         rss_start = psutil.Process(proc.pid).memory_info().rss
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM,
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
+            )
             page = browser.new_page()
-            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(("http://127.0.0.1", "ws://"))
-                       else r.abort())
+            page.route(
+                "**/*",
+                lambda r: r.continue_() if r.request.url.startswith(("http://127.0.0.1", "ws://")) else r.abort(),
+            )
             for p in pages:
                 page.goto(base + p + ("&" if "?" in p else "?") + "tau=0.7", wait_until="domcontentloaded")
                 page.wait_for_selector("h1", timeout=60_000)
@@ -304,14 +408,17 @@ def bench_memory(tmp: str) -> dict:
                     """() => { const a = document.querySelector('[data-testid="stApp"]');
                                return a && a.getAttribute('data-test-script-state') !== 'running'
                                       && !document.querySelector('[data-testid="stSpinner"]'); }""",
-                    timeout=60_000)
+                    timeout=60_000,
+                )
                 page.wait_for_timeout(500)
             browser.close()
         server = psutil.Process(proc.pid)
         rss = server.memory_info().rss
-        print(f"\nhosted-mode RSS of the streamlit server on the demo store after visiting {len(pages)} pages: "
-              f"{rss / 2**20:.0f} MiB (at start {rss_start / 2**20:.0f} MiB)   target 700 MiB   "
-              f"ratio {rss / 2**20 / 700:.2f}")
+        print(
+            f"\nhosted-mode RSS of the streamlit server on the demo store after visiting {len(pages)} pages: "
+            f"{rss / 2**20:.0f} MiB (at start {rss_start / 2**20:.0f} MiB)   target 700 MiB   "
+            f"ratio {rss / 2**20 / 700:.2f}"
+        )
         return {"rss_mib": rss / 2**20, "rss_start_mib": rss_start / 2**20, "how": "streamlit+chromium"}
     finally:
         proc.terminate()

@@ -356,7 +356,8 @@ def size_runs(runs: pd.DataFrame, contents: Mapping[str, RunContents], run: Mapp
         return []
     same = runs_of(runs, run["model"], revision_label(run.get("revision")))
     return [
-        rid for rid in same["run_id"]
+        rid
+        for rid in same["run_id"]
         if (c := contents.get(rid)) is not None and c.folds >= 2 and c.concepts == mine.concepts
     ]
 
@@ -451,8 +452,9 @@ def cut_graph(graph, min_weight: float, keep_nodes: Iterable[str] | None = None)
     return g
 
 
-def layout(graph, seed: int = 0, width: float = 640.0, height: float = 480.0, min_dist: float = 70.0
-           ) -> dict[str, tuple[float, float]]:
+def layout(
+    graph, seed: int = 0, width: float = 640.0, height: float = 480.0, min_dist: float = 70.0
+) -> dict[str, tuple[float, float]]:
     """Seeded spring layout in pixels: the same graph and seed always give the same picture.
 
     Strong links pull concepts together, but every pair also gets a faint link
@@ -467,7 +469,7 @@ def layout(graph, seed: int = 0, width: float = 640.0, height: float = 480.0, mi
     g = nx.Graph()
     g.add_nodes_from(nodes)
     for i, a in enumerate(nodes):
-        for b in nodes[i + 1:]:
+        for b in nodes[i + 1 :]:
             w = graph[a][b].get("weight", 0.0) if graph.has_edge(a, b) else 0.0
             g.add_edge(a, b, w=0.02 + float(w or 0.0))
     pos = nx.spring_layout(g, weight="w", seed=seed, k=1.0 / math.sqrt(len(nodes)), iterations=200)
@@ -489,7 +491,7 @@ def _spread(xy: np.ndarray, min_dist: float, rounds: int = 60) -> np.ndarray:
     jitter = np.stack([np.cos(np.arange(n)), np.sin(np.arange(n))], axis=1) * 1e-3
     for _ in range(rounds):
         d = xy[:, None, :] - xy[None, :, :]
-        dist = np.sqrt((d ** 2).sum(-1))
+        dist = np.sqrt((d**2).sum(-1))
         np.fill_diagonal(dist, 2 * min_dist)  # a point never pushes itself
         close = dist < min_dist
         if not close.any():
@@ -501,8 +503,9 @@ def _spread(xy: np.ndarray, min_dist: float, rounds: int = 60) -> np.ndarray:
     return xy
 
 
-def domain_view(index, listed_all: Mapping[str, str], tau: float, chosen: Iterable[str] = (), min_weight: float = 0.0,
-                seed: int = 0) -> dict:
+def domain_view(
+    index, listed_all: Mapping[str, str], tau: float, chosen: Iterable[str] = (), min_weight: float = 0.0, seed: int = 0
+) -> dict:
     """Everything the concept-domain page draws at one τ (the paper's Fig. 3).
 
     Scores (ARI/NMI of Louvain communities vs domains) and the layout come from
@@ -524,8 +527,10 @@ def domain_view(index, listed_all: Mapping[str, str], tau: float, chosen: Iterab
     keep = [c for c, d in listed.items() if not chosen or d in chosen]
     shown = cut_graph(full, min_weight, keep)
     colours = domain_colours(listed_all.values())
-    caption = (f"{shown.number_of_nodes()} concepts · {shown.number_of_edges()} links with reciprocal overlap ≥ "
-               f"{min_weight:.2f} · τ = {tau:.2f}. Click a link for its shared experts.")
+    caption = (
+        f"{shown.number_of_nodes()} concepts · {shown.number_of_edges()} links with reciprocal overlap ≥ "
+        f"{min_weight:.2f} · τ = {tau:.2f}. Click a link for its shared experts."
+    )
     nodes = pd.DataFrame(
         [(c, listed[c], communities.get(c), full.nodes[c]["n_experts"]) for c in listed],
         columns=["concept", "domain", "community", "n_experts"],
@@ -623,8 +628,20 @@ def n_boot_for(n_runs: int) -> int:
 
 def alignment_display(frame: pd.DataFrame) -> pd.DataFrame:
     """The alignment table as shown under the figure."""
-    cols = ["model", "rev", "step", "size", "method_label", "rho", "ci_low", "ci_high", "p_value", "p_vs_experts",
-            "n_pairs", "n_missing"]
+    cols = [
+        "model",
+        "rev",
+        "step",
+        "size",
+        "method_label",
+        "rho",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "p_vs_experts",
+        "n_pairs",
+        "n_missing",
+    ]
     if frame.empty:
         return pd.DataFrame(columns=cols)
     return frame[cols].rename(columns={"rev": "revision", "method_label": "method"})
@@ -644,9 +661,18 @@ def set_sizes(index, taus: Iterable[float], fold: int = 0) -> pd.DataFrame:
         c = index.counts(tau, fold)
         if c.empty:
             continue
-        rows.append({"tau": float(tau), "median": float(c.median()), "q25": float(c.quantile(0.25)),
-                     "q75": float(c.quantile(0.75)), "mean": float(c.mean()), "max": int(c.max()),
-                     "no_experts": int((c == 0).sum()), "n_concepts": int(c.size)})
+        rows.append(
+            {
+                "tau": float(tau),
+                "median": float(c.median()),
+                "q25": float(c.quantile(0.25)),
+                "q75": float(c.quantile(0.75)),
+                "mean": float(c.mean()),
+                "max": int(c.max()),
+                "no_experts": int((c == 0).sum()),
+                "n_concepts": int(c.size),
+            }
+        )
     return pd.DataFrame(rows, columns=["tau", "median", "q25", "q75", "mean", "max", "no_experts", "n_concepts"])
 
 

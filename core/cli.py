@@ -204,10 +204,14 @@ def cmd_analyse(args) -> int:
 
             stored = set(store.concepts()["concept"])
             absent = [w for w in words_of(bench) if w not in stored]
-            hint = (f"{len(absent)} of its words are not in the store (e.g. {', '.join(absent[:5])})" if absent
-                    else "its words are in the store but no run has results for them")
-            raise ValueError(f"no pair of the benchmark ({len(bench)} pairs) can be scored: {hint}; "
-                             "run `extract` for them first")
+            hint = (
+                f"{len(absent)} of its words are not in the store (e.g. {', '.join(absent[:5])})"
+                if absent
+                else "its words are in the store but no run has results for them"
+            )
+            raise ValueError(
+                f"no pair of the benchmark ({len(bench)} pairs) can be scored: {hint}; run `extract` for them first"
+            )
         shown = alignment_summary(table)
     elif args.analysis == "domains":
         from .concepts import read_domains
@@ -256,7 +260,9 @@ def cmd_report(args) -> int:
     pairs = read_pairs(args.benchmark) if args.benchmark else load_men(args.men_split, args.men_dir)
     name = os.path.basename(args.benchmark) if args.benchmark else f"MEN {args.men_split}"
     domains = read_domains(args.domains) if args.domains else read_domains()
-    summary = write_report(store, args.out, pairs, domains, tau, n_boot=args.n_boot, seed=args.seed, benchmark_name=name)
+    summary = write_report(
+        store, args.out, pairs, domains, tau, n_boot=args.n_boot, seed=args.seed, benchmark_name=name
+    )
     print(f"report written to {os.path.join(args.out, 'README.md')} (runs used: {summary['runs']})")
     return 0
 
@@ -267,9 +273,11 @@ def cmd_build_demo(args) -> int:
     runs = [r for r in args.runs.split(",") if r] if args.runs else None
     benchmarks = _snapshot_benchmarks(args)
     info = build_demo(args.store, args.out, runs, args.max_mb, benchmarks, args.n_boot)
-    print(f"demo store {info['path']}: {info['size_mb']} MB, {info['runs']} runs, {info['concepts']} concepts, "
-          f"{info['ap_rows']:,} AP rows, {info['sentences']} redistributable sentences, "
-          f"{info['snapshot_rows']} alignment snapshot rows ({', '.join(benchmarks) or 'no benchmark: pass --men-dir'})")
+    print(
+        f"demo store {info['path']}: {info['size_mb']} MB, {info['runs']} runs, {info['concepts']} concepts, "
+        f"{info['ap_rows']:,} AP rows, {info['sentences']} redistributable sentences, "
+        f"{info['snapshot_rows']} alignment snapshot rows ({', '.join(benchmarks) or 'no benchmark: pass --men-dir'})"
+    )
     return 0
 
 

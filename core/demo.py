@@ -103,8 +103,9 @@ def build_demo(
             table = alignment_over_taus(demo, ids, pairs, SLIDER_TAUS, n_boot=n_boot)
             n_snap += demo.save_alignment_snapshot(name, table, n_boot)
             for by in ("layer", "kind"):  # where in the network: one group of units at a time
-                n_snap += demo.save_alignment_snapshot(name, group_alignment_rows(demo, ids, pairs, SLIDER_TAUS, by),
-                                                       n_boot)
+                n_snap += demo.save_alignment_snapshot(
+                    name, group_alignment_rows(demo, ids, pairs, SLIDER_TAUS, by), n_boot
+                )
         with demo.connect(write=True) as con:
             _run(con, "CHECKPOINT")
     size_mb = os.path.getsize(tmp) / 2**20

@@ -46,14 +46,23 @@ def _series(frame: pd.DataFrame) -> tuple[str, list[dict], list[str]]:
         for (size, method), g in t.groupby(["size", "method"], sort=False):
             g = g.sort_values("x")
             # one size: colour tells the methods apart; several sizes: colour is the size, dash the method
-            colour = METHOD_COLOURS.get(method, PALETTE[0]) if len(sizes) == 1 else PALETTE[sizes.index(size) % len(PALETTE)]
-            out.append({
-                "label": f"{size} · {METHOD_LABELS.get(method, method)}", "method": method, "size": size,
-                "colour": colour, "dash": DASH.get(method, "solid"),
-                "x": g["x"].to_numpy(float), "y": g["rho"].to_numpy(float),
-                "lo": g["ci_low"].to_numpy(float), "hi": g["ci_high"].to_numpy(float),
-                "hover": [f"step {int(s) if s == s else '—'}" for s in pd.to_numeric(g["step"], errors="coerce")],
-            })
+            colour = (
+                METHOD_COLOURS.get(method, PALETTE[0]) if len(sizes) == 1 else PALETTE[sizes.index(size) % len(PALETTE)]
+            )
+            out.append(
+                {
+                    "label": f"{size} · {METHOD_LABELS.get(method, method)}",
+                    "method": method,
+                    "size": size,
+                    "colour": colour,
+                    "dash": DASH.get(method, "solid"),
+                    "x": g["x"].to_numpy(float),
+                    "y": g["rho"].to_numpy(float),
+                    "lo": g["ci_low"].to_numpy(float),
+                    "hi": g["ci_high"].to_numpy(float),
+                    "hover": [f"step {int(s) if s == s else '—'}" for s in pd.to_numeric(g["step"], errors="coerce")],
+                }
+            )
         return "curves", out, []
     t = frame.copy()
     t["cat"] = [f"{s} @ {r}" if r != "final" else str(s) for s, r in zip(t["size"], t["rev"])]
@@ -62,12 +71,20 @@ def _series(frame: pd.DataFrame) -> tuple[str, list[dict], list[str]]:
     methods = list(dict.fromkeys(t["method"]))
     for k, (method, g) in enumerate(t.groupby("method", sort=False)):
         offset = (k - (len(methods) - 1) / 2) * 0.18
-        out.append({
-            "label": METHOD_LABELS.get(method, method), "method": method, "size": "",
-            "colour": METHOD_COLOURS.get(method, PALETTE[k % len(PALETTE)]), "dash": "solid",
-            "x": np.array([cats.index(c) + offset for c in g["cat"]], float), "y": g["rho"].to_numpy(float),
-            "lo": g["ci_low"].to_numpy(float), "hi": g["ci_high"].to_numpy(float), "hover": list(g["cat"]),
-        })
+        out.append(
+            {
+                "label": METHOD_LABELS.get(method, method),
+                "method": method,
+                "size": "",
+                "colour": METHOD_COLOURS.get(method, PALETTE[k % len(PALETTE)]),
+                "dash": "solid",
+                "x": np.array([cats.index(c) + offset for c in g["cat"]], float),
+                "y": g["rho"].to_numpy(float),
+                "lo": g["ci_low"].to_numpy(float),
+                "hi": g["ci_high"].to_numpy(float),
+                "hover": list(g["cat"]),
+            }
+        )
     return "points", out, cats
 
 
@@ -81,32 +98,79 @@ def alignment_figure(frame: pd.DataFrame, ceiling: float | None = 0.84, title: s
         if kind == "curves":
             ok = np.isfinite(s["lo"]) & np.isfinite(s["hi"])
             if ok.any():
-                fig.add_trace(go.Scatter(
-                    x=np.concatenate([s["x"][ok], s["x"][ok][::-1]]), y=np.concatenate([s["hi"][ok], s["lo"][ok][::-1]]),
-                    fill="toself", fillcolor=_alpha(s["colour"], 0.12), line={"width": 0}, hoverinfo="skip", mode="lines",
-                    showlegend=False, legendgroup=s["label"]))
-            fig.add_trace(go.Scatter(
-                x=s["x"], y=s["y"], mode="lines+markers", name=s["label"], legendgroup=s["label"],
-                line={"color": s["colour"], "dash": s["dash"], "width": 2}, marker={"size": 5},
-                customdata=np.stack([s["lo"], s["hi"]], axis=1), text=s["hover"],
-                hovertemplate="%{text}<br>ρ = %{y:.3f} [%{customdata[0]:.3f}, %{customdata[1]:.3f}]<extra>"
-                              + html.escape(s["label"]) + "</extra>"))
+                fig.add_trace(
+                    go.Scatter(
+                        x=np.concatenate([s["x"][ok], s["x"][ok][::-1]]),
+                        y=np.concatenate([s["hi"][ok], s["lo"][ok][::-1]]),
+                        fill="toself",
+                        fillcolor=_alpha(s["colour"], 0.12),
+                        line={"width": 0},
+                        hoverinfo="skip",
+                        mode="lines",
+                        showlegend=False,
+                        legendgroup=s["label"],
+                    )
+                )
+            fig.add_trace(
+                go.Scatter(
+                    x=s["x"],
+                    y=s["y"],
+                    mode="lines+markers",
+                    name=s["label"],
+                    legendgroup=s["label"],
+                    line={"color": s["colour"], "dash": s["dash"], "width": 2},
+                    marker={"size": 5},
+                    customdata=np.stack([s["lo"], s["hi"]], axis=1),
+                    text=s["hover"],
+                    hovertemplate="%{text}<br>ρ = %{y:.3f} [%{customdata[0]:.3f}, %{customdata[1]:.3f}]<extra>"
+                    + html.escape(s["label"])
+                    + "</extra>",
+                )
+            )
         else:
-            fig.add_trace(go.Scatter(
-                x=s["x"], y=s["y"], mode="markers", name=s["label"], marker={"color": s["colour"], "size": 10},
-                error_y={"type": "data", "symmetric": False, "array": s["hi"] - s["y"], "arrayminus": s["y"] - s["lo"]},
-                text=s["hover"], hovertemplate="%{text}<br>ρ = %{y:.3f}<extra>" + html.escape(s["label"]) + "</extra>"))
+            fig.add_trace(
+                go.Scatter(
+                    x=s["x"],
+                    y=s["y"],
+                    mode="markers",
+                    name=s["label"],
+                    marker={"color": s["colour"], "size": 10},
+                    error_y={
+                        "type": "data",
+                        "symmetric": False,
+                        "array": s["hi"] - s["y"],
+                        "arrayminus": s["y"] - s["lo"],
+                    },
+                    text=s["hover"],
+                    hovertemplate="%{text}<br>ρ = %{y:.3f}<extra>" + html.escape(s["label"]) + "</extra>",
+                )
+            )
     if ceiling is not None:
-        fig.add_hline(y=ceiling, line_dash="dash", line_color="#555555",
-                      annotation_text=f"human ceiling {ceiling:.2f}", annotation_position="top left")
+        fig.add_hline(
+            y=ceiling,
+            line_dash="dash",
+            line_color="#555555",
+            annotation_text=f"human ceiling {ceiling:.2f}",
+            annotation_position="top left",
+        )
     if kind == "curves":
         fig.update_xaxes(type="log", title="training step (log; step 0 drawn at 1)")
     else:
-        fig.update_xaxes(tickmode="array", tickvals=list(range(len(cats))), ticktext=cats, title="model",
-                         range=[-0.6, len(cats) - 0.4])
+        fig.update_xaxes(
+            tickmode="array",
+            tickvals=list(range(len(cats))),
+            ticktext=cats,
+            title="model",
+            range=[-0.6, len(cats) - 0.4],
+        )
     fig.update_yaxes(title="Spearman ρ with human ratings", range=[min(-0.1, _low(series)), 1.0])
-    fig.update_layout(title=title or None, height=480, margin={"l": 60, "r": 20, "t": 40 if title else 20, "b": 50},
-                      legend={"orientation": "h", "y": -0.18}, template="plotly_white")
+    fig.update_layout(
+        title=title or None,
+        height=480,
+        margin={"l": 60, "r": 20, "t": 40 if title else 20, "b": 50},
+        legend={"orientation": "h", "y": -0.18},
+        template="plotly_white",
+    )
     return fig
 
 
@@ -120,8 +184,9 @@ def _alpha(hex_colour: str, a: float) -> str:
     return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{a})"
 
 
-def alignment_svg(frame: pd.DataFrame, ceiling: float | None = 0.84, title: str = "",
-                  width: int = 900, height: int = 520) -> str:
+def alignment_svg(
+    frame: pd.DataFrame, ceiling: float | None = 0.84, title: str = "", width: int = 900, height: int = 520
+) -> str:
     """The alignment figure as a standalone SVG document (text escaped)."""
     kind, series, cats = _series(frame)
     left, right, top, bottom = 70, 20, 40 if title else 20, 130
@@ -145,9 +210,11 @@ def alignment_svg(frame: pd.DataFrame, ceiling: float | None = 0.84, title: str 
         return top + (ymax - y) / (ymax - ymin) * ph
 
     e = html.escape
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
-           f'<rect width="{width}" height="{height}" fill="white"/>']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+    ]
     if title:
         out.append(f'<text x="{left}" y="24" font-size="15">{e(title)}</text>')
     for k in range(int(math.ceil(ymin * 10)), 11):  # y grid every 0.1
@@ -157,18 +224,20 @@ def alignment_svg(frame: pd.DataFrame, ceiling: float | None = 0.84, title: str 
             out.append(f'<text x="{left - 8}" y="{sy(y) + 4:.1f}" text-anchor="end">{y:.1f}</text>')
     if kind == "curves":
         for p in range(int(math.floor(x0)), int(math.ceil(x1)) + 1):
-            x = sx(10 ** p)
+            x = sx(10**p)
             if left - 1 <= x <= left + pw + 1:
                 out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}" stroke="#eeeeee"/>')
-                out.append(f'<text x="{x:.1f}" y="{top + ph + 16}" text-anchor="middle">{e(_tick(10 ** p))}</text>')
+                out.append(f'<text x="{x:.1f}" y="{top + ph + 16}" text-anchor="middle">{e(_tick(10**p))}</text>')
         xlabel = "training step (log)"
     else:
         for i, c in enumerate(cats):
             out.append(f'<text x="{sx(i):.1f}" y="{top + ph + 16}" text-anchor="middle">{e(c)}</text>')
         xlabel = "model"
     out.append(f'<text x="{left + pw / 2}" y="{top + ph + 36}" text-anchor="middle">{xlabel}</text>')
-    out.append(f'<text transform="translate(18,{top + ph / 2}) rotate(-90)" text-anchor="middle">'
-               f"Spearman ρ with human ratings</text>")
+    out.append(
+        f'<text transform="translate(18,{top + ph / 2}) rotate(-90)" text-anchor="middle">'
+        f"Spearman ρ with human ratings</text>"
+    )
     out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#999999"/>')
     for s in series:
         c, dash = s["colour"], SVG_DASH[s["dash"]]
@@ -185,22 +254,27 @@ def alignment_svg(frame: pd.DataFrame, ceiling: float | None = 0.84, title: str 
         else:
             for x, lo, hi, good in zip(s["x"], s["lo"], s["hi"], ok):
                 if good:
-                    out.append(f'<line x1="{sx(x):.1f}" x2="{sx(x):.1f}" y1="{sy(lo):.1f}" y2="{sy(hi):.1f}" '
-                               f'stroke="{c}" stroke-width="1.5"/>')
+                    out.append(
+                        f'<line x1="{sx(x):.1f}" x2="{sx(x):.1f}" y1="{sy(lo):.1f}" y2="{sy(hi):.1f}" '
+                        f'stroke="{c}" stroke-width="1.5"/>'
+                    )
         for x, y in pts:
             out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{3 if kind == "curves" else 5}" fill="{c}"/>')
     if ceiling is not None:
         y = sy(ceiling)
-        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#555555" '
-                   f'stroke-dasharray="6,4"/>')
+        out.append(
+            f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#555555" stroke-dasharray="6,4"/>'
+        )
         out.append(f'<text x="{left + 6}" y="{y - 5:.1f}" fill="#555555">human ceiling {ceiling:.2f}</text>')
     lx, ly = left, top + ph + 56
     for i, s in enumerate(series):  # legend, three per row
         x = lx + (i % 3) * (pw / 3)
         y = ly + (i // 3) * 18
         dash_attr = f' stroke-dasharray="{SVG_DASH[s["dash"]]}"' if SVG_DASH[s["dash"]] else ""
-        out.append(f'<line x1="{x:.1f}" x2="{x + 24:.1f}" y1="{y - 4}" y2="{y - 4}" stroke="{s["colour"]}" '
-                   f'stroke-width="2"{dash_attr}/>')
+        out.append(
+            f'<line x1="{x:.1f}" x2="{x + 24:.1f}" y1="{y - 4}" y2="{y - 4}" stroke="{s["colour"]}" '
+            f'stroke-width="2"{dash_attr}/>'
+        )
         out.append(f'<text x="{x + 30:.1f}" y="{y}">{e(s["label"])}</text>')
     out.append("</svg>")
     return "\n".join(out)
@@ -224,13 +298,30 @@ def _band(fig, x, mean, std, colour: str, name: str) -> None:
     x, mean, std = (np.asarray(v, float) for v in (x, mean, std))
     ok = np.isfinite(mean) & np.isfinite(std)
     if ok.any():
-        fig.add_trace(go.Scatter(x=np.concatenate([x[ok], x[ok][::-1]]),
-                                 y=np.concatenate([(mean + std)[ok], (mean - std)[ok][::-1]]),
-                                 fill="toself", fillcolor=_alpha(colour, 0.15), line={"width": 0}, mode="lines",
-                                 hoverinfo="skip", showlegend=False, legendgroup=name))
-    fig.add_trace(go.Scatter(x=x, y=mean, mode="lines+markers", name=name, legendgroup=name,
-                             line={"color": colour, "width": 2}, hovertemplate="τ = %{x:.2f}<br>%{y:.3f}<extra>"
-                             + html.escape(name) + "</extra>"))
+        fig.add_trace(
+            go.Scatter(
+                x=np.concatenate([x[ok], x[ok][::-1]]),
+                y=np.concatenate([(mean + std)[ok], (mean - std)[ok][::-1]]),
+                fill="toself",
+                fillcolor=_alpha(colour, 0.15),
+                line={"width": 0},
+                mode="lines",
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=name,
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=mean,
+            mode="lines+markers",
+            name=name,
+            legendgroup=name,
+            line={"color": colour, "width": 2},
+            hovertemplate="τ = %{x:.2f}<br>%{y:.3f}<extra>" + html.escape(name) + "</extra>",
+        )
+    )
 
 
 def stability_figure(table: pd.DataFrame, tau: float):
@@ -243,8 +334,12 @@ def stability_figure(table: pd.DataFrame, tau: float):
     fig.add_vline(x=tau, line_dash="dot", line_color="#777777")
     fig.update_xaxes(title="expert threshold τ", range=[0.49, 1.01])
     fig.update_yaxes(title="Jaccard of expert sets", range=[0, 1.02])
-    fig.update_layout(height=420, margin={"l": 60, "r": 20, "t": 20, "b": 50}, template="plotly_white",
-                      legend={"orientation": "h", "y": -0.2})
+    fig.update_layout(
+        height=420,
+        margin={"l": 60, "r": 20, "t": 20, "b": 50},
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.2},
+    )
     return fig
 
 
@@ -257,23 +352,45 @@ def stability_size_figure(table: pd.DataFrame):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, horizontal_spacing=0.06,
-                        subplot_titles=("positive set size (negatives fixed)", "negative set size (positives fixed)"))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        horizontal_spacing=0.06,
+        subplot_titles=("positive set size (negatives fixed)", "negative set size (positives fixed)"),
+    )
     for col, (vary, fixed) in enumerate((("n_pos", "n_neg"), ("n_neg", "n_pos")), start=1):
         held = table[fixed].round().mode()
         t = table[table[fixed].round() == held.iloc[0]].sort_values(vary) if len(held) else table.iloc[:0]
-        for what, colour, name in (("within", "#0072B2", "same concept, other fold"),
-                                   ("between", "#D55E00", "different concepts")):
-            fig.add_trace(go.Scatter(x=t[vary], y=t[f"{what}_mean"], mode="lines+markers", name=name,
-                                     legendgroup=what, showlegend=col == 1, line={"color": colour, "width": 2},
-                                     error_y={"type": "data", "array": t[f"{what}_std"], "thickness": 1},
-                                     hovertemplate=f"{vary} = %{{x:.0f}}<br>Jaccard %{{y:.3f}}<extra>{name}</extra>"),
-                          row=1, col=col)
-        fig.update_xaxes(title=f"{vary} ({fixed} = {held.iloc[0]:.0f})" if len(held) else vary, type="log",
-                         row=1, col=col)
+        for what, colour, name in (
+            ("within", "#0072B2", "same concept, other fold"),
+            ("between", "#D55E00", "different concepts"),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=t[vary],
+                    y=t[f"{what}_mean"],
+                    mode="lines+markers",
+                    name=name,
+                    legendgroup=what,
+                    showlegend=col == 1,
+                    line={"color": colour, "width": 2},
+                    error_y={"type": "data", "array": t[f"{what}_std"], "thickness": 1},
+                    hovertemplate=f"{vary} = %{{x:.0f}}<br>Jaccard %{{y:.3f}}<extra>{name}</extra>",
+                ),
+                row=1,
+                col=col,
+            )
+        fig.update_xaxes(
+            title=f"{vary} ({fixed} = {held.iloc[0]:.0f})" if len(held) else vary, type="log", row=1, col=col
+        )
     fig.update_yaxes(title="Jaccard of expert sets", range=[0, 1.02], row=1, col=1)
-    fig.update_layout(height=380, margin={"l": 60, "r": 20, "t": 40, "b": 50}, template="plotly_white",
-                      legend={"orientation": "h", "y": -0.25})
+    fig.update_layout(
+        height=380,
+        margin={"l": 60, "r": 20, "t": 40, "b": 50},
+        template="plotly_white",
+        legend={"orientation": "h", "y": -0.25},
+    )
     return fig
 
 
@@ -284,19 +401,36 @@ def set_size_figure(sizes: pd.DataFrame, tau: float):
     fig = go.Figure()
     x = sizes["tau"].to_numpy(float)
     lo, hi = sizes["q25"].to_numpy(float), sizes["q75"].to_numpy(float)
-    fig.add_trace(go.Scatter(x=np.concatenate([x, x[::-1]]), y=np.concatenate([np.maximum(hi, 0.5),
-                             np.maximum(lo, 0.5)[::-1]]), fill="toself", fillcolor=_alpha("#009E73", 0.15), mode="lines",
-                             line={"width": 0}, hoverinfo="skip", showlegend=False))
-    fig.add_trace(go.Scatter(x=x, y=np.maximum(sizes["median"].to_numpy(float), 0.5), mode="lines+markers",
-                             name="median experts per concept", line={"color": "#009E73", "width": 2},
-                             customdata=sizes[["q25", "q75"]].to_numpy(float),
-                             hovertemplate="τ = %{x:.2f}<br>median %{y:.0f} (IQR %{customdata[0]:.0f}–"
-                                           "%{customdata[1]:.0f})<extra></extra>"))
+    fig.add_trace(
+        go.Scatter(
+            x=np.concatenate([x, x[::-1]]),
+            y=np.concatenate([np.maximum(hi, 0.5), np.maximum(lo, 0.5)[::-1]]),
+            fill="toself",
+            fillcolor=_alpha("#009E73", 0.15),
+            mode="lines",
+            line={"width": 0},
+            hoverinfo="skip",
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=np.maximum(sizes["median"].to_numpy(float), 0.5),
+            mode="lines+markers",
+            name="median experts per concept",
+            line={"color": "#009E73", "width": 2},
+            customdata=sizes[["q25", "q75"]].to_numpy(float),
+            hovertemplate="τ = %{x:.2f}<br>median %{y:.0f} (IQR %{customdata[0]:.0f}–"
+            "%{customdata[1]:.0f})<extra></extra>",
+        )
+    )
     fig.add_vline(x=tau, line_dash="dot", line_color="#777777")
     fig.update_xaxes(title="expert threshold τ", range=[0.49, 1.01])
     fig.update_yaxes(title="experts per concept (log)", type="log")
-    fig.update_layout(height=360, margin={"l": 60, "r": 20, "t": 20, "b": 50}, template="plotly_white",
-                      showlegend=False)
+    fig.update_layout(
+        height=360, margin={"l": 60, "r": 20, "t": 20, "b": 50}, template="plotly_white", showlegend=False
+    )
     return fig
 
 
@@ -308,10 +442,22 @@ def layer_figure(table: pd.DataFrame, colour_by: str = "kind"):
     keys = list(dict.fromkeys(table[colour_by]))
     for k, key in enumerate(keys):
         g = table[table[colour_by] == key].groupby("layer", as_index=False)["n_experts"].sum()
-        fig.add_trace(go.Bar(x=g["layer"], y=g["n_experts"], name=str(key), marker_color=PALETTE[k % len(PALETTE)],
-                             hovertemplate="layer %{x}<br>%{y} experts<extra>" + html.escape(str(key)) + "</extra>"))
-    fig.update_layout(barmode="stack" if colour_by == "kind" else "group", height=360, template="plotly_white",
-                      margin={"l": 60, "r": 20, "t": 20, "b": 50}, legend={"orientation": "h", "y": -0.22})
+        fig.add_trace(
+            go.Bar(
+                x=g["layer"],
+                y=g["n_experts"],
+                name=str(key),
+                marker_color=PALETTE[k % len(PALETTE)],
+                hovertemplate="layer %{x}<br>%{y} experts<extra>" + html.escape(str(key)) + "</extra>",
+            )
+        )
+    fig.update_layout(
+        barmode="stack" if colour_by == "kind" else "group",
+        height=360,
+        template="plotly_white",
+        margin={"l": 60, "r": 20, "t": 20, "b": 50},
+        legend={"orientation": "h", "y": -0.22},
+    )
     fig.update_xaxes(title="layer", dtick=1)
     fig.update_yaxes(title="experts")
     return fig
@@ -325,21 +471,53 @@ def where_figure(layers: pd.DataFrame, kinds: pd.DataFrame, overall: float | Non
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.7, 0.3], horizontal_spacing=0.04,
-                        subplot_titles=("one layer at a time", "one module kind at a time"))
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        shared_yaxes=True,
+        column_widths=[0.7, 0.3],
+        horizontal_spacing=0.04,
+        subplot_titles=("one layer at a time", "one module kind at a time"),
+    )
     colour = METHOD_COLOURS["experts"]
-    fig.add_trace(go.Scatter(x=layers["group"], y=layers["rho"], mode="lines+markers", line={"color": colour},
-                             name="experts from one layer", hovertemplate="layer %{x}<br>ρ = %{y:.3f}<extra></extra>"),
-                  row=1, col=1)
-    fig.add_trace(go.Bar(x=[str(k) for k in kinds["group"]], y=kinds["rho"], marker_color=colour, opacity=0.8,
-                         name="experts from one kind", hovertemplate="%{x}<br>ρ = %{y:.3f}<extra></extra>"),
-                  row=1, col=2)
+    fig.add_trace(
+        go.Scatter(
+            x=layers["group"],
+            y=layers["rho"],
+            mode="lines+markers",
+            line={"color": colour},
+            name="experts from one layer",
+            hovertemplate="layer %{x}<br>ρ = %{y:.3f}<extra></extra>",
+        ),
+        row=1,
+        col=1,
+    )
+    fig.add_trace(
+        go.Bar(
+            x=[str(k) for k in kinds["group"]],
+            y=kinds["rho"],
+            marker_color=colour,
+            opacity=0.8,
+            name="experts from one kind",
+            hovertemplate="%{x}<br>ρ = %{y:.3f}<extra></extra>",
+        ),
+        row=1,
+        col=2,
+    )
     if overall is not None and np.isfinite(overall):
-        fig.add_hline(y=overall, line_dash="dash", line_color="#555555", row=1, col=1,
-                      annotation_text=f"all units {overall:.2f}", annotation_position="bottom right")
+        fig.add_hline(
+            y=overall,
+            line_dash="dash",
+            line_color="#555555",
+            row=1,
+            col=1,
+            annotation_text=f"all units {overall:.2f}",
+            annotation_position="bottom right",
+        )
         fig.add_hline(y=overall, line_dash="dash", line_color="#555555", row=1, col=2)
     fig.update_xaxes(title="layer", dtick=2, row=1, col=1)
     fig.update_yaxes(title="Spearman ρ with human ratings", row=1, col=1)
-    fig.update_layout(height=380, margin={"l": 60, "r": 20, "t": 40, "b": 50}, template="plotly_white",
-                      showlegend=False)
+    fig.update_layout(
+        height=380, margin={"l": 60, "r": 20, "t": 40, "b": 50}, template="plotly_white", showlegend=False
+    )
     return fig

@@ -76,8 +76,18 @@ def extract_command(
     for label, v in (("n_pos", n_pos), ("n_neg", n_neg), ("folds", folds)):
         if int(v) < 1:
             raise ValueError(f"{label} must be at least 1")
-    cmd = [python, "-m", "core", _text_arg("store", store), "extract", _text_arg("model", model),
-           f"--concepts={','.join(names)}", f"--n-pos={int(n_pos)}", f"--n-neg={int(n_neg)}", f"--folds={int(folds)}"]
+    cmd = [
+        python,
+        "-m",
+        "core",
+        _text_arg("store", store),
+        "extract",
+        _text_arg("model", model),
+        f"--concepts={','.join(names)}",
+        f"--n-pos={int(n_pos)}",
+        f"--n-neg={int(n_neg)}",
+        f"--folds={int(folds)}",
+    ]
     if revision:
         cmd.append(_text_arg("revision", revision))
     if min_pos:
@@ -87,8 +97,15 @@ def extract_command(
     return cmd
 
 
-def start(cmd: list[str], store: str, model: str, concepts: list[str], revision: str | None = None, folds: int = 1,
-          cwd: str = ROOT) -> Job:
+def start(
+    cmd: list[str],
+    store: str,
+    model: str,
+    concepts: list[str],
+    revision: str | None = None,
+    folds: int = 1,
+    cwd: str = ROOT,
+) -> Job:
     """Start ``cmd`` in the background (own session, output to a log file) and record it."""
     if not isinstance(cmd, list) or not all(isinstance(a, str) for a in cmd):
         raise TypeError("cmd must be a list of strings")
@@ -98,11 +115,28 @@ def start(cmd: list[str], store: str, model: str, concepts: list[str], revision:
     log_path = os.path.join(folder, f"{job_id}.log")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with open(log_path, "wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=cwd,
-                                env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
     _PROCS[job_id] = proc
-    job = Job(job_id, proc.pid, cmd, log_path, os.path.abspath(store), model, revision or None, list(concepts),
-              int(folds), time.time())
+    job = Job(
+        job_id,
+        proc.pid,
+        cmd,
+        log_path,
+        os.path.abspath(store),
+        model,
+        revision or None,
+        list(concepts),
+        int(folds),
+        time.time(),
+    )
     save(job)
     return job
 

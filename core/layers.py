@@ -174,6 +174,12 @@ def groups_from_rows(rows: pd.DataFrame, by: str = "layer") -> pd.DataFrame:
     prefix = GROUP_PREFIX[by]
     t = rows[rows["method"].str.startswith(prefix)]
     group = t["method"].str.slice(len(prefix))
-    out = pd.DataFrame({"group": group.astype(int) if by == "layer" else group, "rho": t["rho"],
-                        "p_value": t["p_value"], "n_pairs": t["n_pairs"]})
+    out = pd.DataFrame(
+        {
+            "group": group.astype(int) if by == "layer" else group,
+            "rho": t["rho"],
+            "p_value": t["p_value"],
+            "n_pairs": t["n_pairs"],
+        }
+    )
     return out.sort_values("group", ignore_index=True)

@@ -101,8 +101,13 @@ def network_html(
         n = int(data.get("n_experts", 0) or 0)
         x, y = positions.get(node, (0.0, 0.0))
         net.add_node(
-            str(node), label=str(node), title=f"{node}\ndomain: {domain or '—'}\n{n} experts",
-            color=colours.get(domain, "#888888"), size=round(10 + 20 * math.sqrt(n / max_size), 2), x=x, y=y,
+            str(node),
+            label=str(node),
+            title=f"{node}\ndomain: {domain or '—'}\n{n} experts",
+            color=colours.get(domain, "#888888"),
+            size=round(10 + 20 * math.sqrt(n / max_size), 2),
+            x=x,
+            y=y,
             physics=False,
         )
     weights = [float(w or 0.0) for _, _, w in graph.edges(data="weight")]
@@ -112,9 +117,13 @@ def network_html(
         da, db = graph.nodes[a].get("domain"), graph.nodes[b].get("domain")
         colour = _rgba(colours[da], 0.7) if da == db and da in colours else EDGE_GREY
         net.add_edge(
-            str(a), str(b), width=round(1 + 9 * w / max_w, 2), color=colour,
+            str(a),
+            str(b),
+            width=round(1 + 9 * w / max_w, 2),
+            color=colour,
             title=f"{a} – {b}\nreciprocal overlap {w:.3f}\n{int(data.get('shared', 0) or 0)} shared experts",
-            weight=round(w, 6), shared=int(data.get("shared", 0) or 0),
+            weight=round(w, 6),
+            shared=int(data.get("shared", 0) or 0),
         )
     page = _shell(int(height))
     page = page.replace(NODES_EMPTY, f"nodes = new vis.DataSet({htmlsafe_json_dumps(net.nodes)});", 1)

@@ -230,8 +230,10 @@ def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str
         if by_tau is not None and not by_tau.empty:
             lines += [
                 "Experts at other thresholds (`alignment_by_tau.csv`): "
-                + ", ".join(f"τ = {r['tau']:.1f} ρ = {_fmt(r['rho'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
-                            for _, r in by_tau.iterrows())
+                + ", ".join(
+                    f"τ = {r['tau']:.1f} ρ = {_fmt(r['rho'])} [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}]"
+                    for _, r in by_tau.iterrows()
+                )
                 + ".",
                 "",
             ]

@@ -28,15 +28,27 @@ except (ConceptFileError, OSError) as e:
 index = p.index()
 present = browse.domain_concepts(listed, index.concepts)
 if len(present) < 2:
-    st.info(f"Fewer than two concepts of the domain list (`{os.path.basename(p.settings.domains)}`) have results "
-            f"in run {browse.run_title(p.run)}.", icon=":material/hourglass_empty:")
+    st.info(
+        f"Fewer than two concepts of the domain list (`{os.path.basename(p.settings.domains)}`) have results "
+        f"in run {browse.run_title(p.run)}.",
+        icon=":material/hourglass_empty:",
+    )
     st.stop()
 all_domains = list(dict.fromkeys(present.values()))
 
 left, right = st.columns([3, 2])
 with left:
-    chosen = ui.multi("domains", all_domains, all_domains, "domains", "Domains",
-                      help="Show only these domains (the scores stay those of the full graph)") or all_domains
+    chosen = (
+        ui.multi(
+            "domains",
+            all_domains,
+            all_domains,
+            "domains",
+            "Domains",
+            help="Show only these domains (the scores stay those of the full graph)",
+        )
+        or all_domains
+    )
 with right:
     min_w = ui.number("min_w", 0.0, 1.0, 0.01, 0.05, "domains", "Edge cut-off (reciprocal overlap ≥)")
 
@@ -46,8 +58,11 @@ m = st.columns(5)
 m[0].metric("ARI", ui.fmt(s["ari"]), help="Adjusted Rand index of Louvain communities vs domains (1 = identical)")
 m[1].metric("NMI", ui.fmt(s["nmi"]), help="Normalised mutual information of communities vs domains")
 m[2].metric("Communities", s["n_communities"])
-m[3].metric("Within / between overlap", ui.fmt(s["ratio"], 2),
-            help=f"Mean link weight within domains {ui.fmt(s['within_mean'])} vs between {ui.fmt(s['between_mean'])}")
+m[3].metric(
+    "Within / between overlap",
+    ui.fmt(s["ratio"], 2),
+    help=f"Mean link weight within domains {ui.fmt(s['within_mean'])} vs between {ui.fmt(s['between_mean'])}",
+)
 m[4].metric("Concepts", s["n_concepts"])
 
 ui.html_frame(view["html"], height=660)
@@ -60,16 +75,21 @@ else:
     pairs = list(zip(edges["a"], edges["b"]))
     info = {pr: (w, n) for pr, w, n in zip(pairs, edges["weight"], edges["shared"])}
     a, b = ui.choice(
-        "pair", pairs, pairs[0], "domains", "Link (strongest first)",
-        to_text=lambda v: f"{v[0]}~{v[1]}", from_text=lambda raw: tuple(sorted(raw.split("~", 1))),
+        "pair",
+        pairs,
+        pairs[0],
+        "domains",
+        "Link (strongest first)",
+        to_text=lambda v: f"{v[0]}~{v[1]}",
+        from_text=lambda raw: tuple(sorted(raw.split("~", 1))),
         format_func=lambda v: f"{v[0]} – {v[1]}  (overlap {info[v][0]:.2f}, {info[v][1]} shared)",
     )
     table = ui.shared(p, a, b)
-    st.caption(f"{len(table)} units are experts of both **{a}** and **{b}** at τ = {p.tau:.2f} "
-               "(sorted by the weaker AP).")
+    st.caption(
+        f"{len(table)} units are experts of both **{a}** and **{b}** at τ = {p.tau:.2f} (sorted by the weaker AP)."
+    )
     st.dataframe(table.head(500), hide_index=True, width="stretch")
-    st.download_button("Shared experts (CSV)", table.to_csv(index=False).encode(), f"shared_{a}_{b}.csv",
-                       "text/csv")
+    st.download_button("Shared experts (CSV)", table.to_csv(index=False).encode(), f"shared_{a}_{b}.csv", "text/csv")
 
 with st.expander("Concepts, domains and communities"):
     st.dataframe(view["nodes"], hide_index=True, width="stretch")

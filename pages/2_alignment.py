@@ -17,8 +17,11 @@ st.markdown(
 ui.require_run(p)
 options = dict(ui.benchmarks(p))
 if not options:
-    st.info("No benchmark file found: put the MEN files in `cache/MEN/` or set `EXPERTS_BENCHMARK` to a "
-            "`word1 word2 score` file. The dashboard downloads nothing.", icon=":material/rule:")
+    st.info(
+        "No benchmark file found: put the MEN files in `cache/MEN/` or set `EXPERTS_BENCHMARK` to a "
+        "`word1 word2 score` file. The dashboard downloads nothing.",
+        icon=":material/rule:",
+    )
     st.stop()
 
 names = list(options)
@@ -26,11 +29,16 @@ c1, c2 = st.columns(2)
 with c1:
     bench = ui.choice("bench", names, names[0], "alignment", "Benchmark")
 with c2:
-    scope = ui.choice("runs", ["all", "model"], "all", "alignment", "Runs",
-                      format_func=lambda v: "every model and checkpoint" if v == "all" else f"only {p.run['model']}")
+    scope = ui.choice(
+        "runs",
+        ["all", "model"],
+        "all",
+        "alignment",
+        "Runs",
+        format_func=lambda v: "every model and checkpoint" if v == "all" else f"only {p.run['model']}",
+    )
 bench_path = options[bench]
-run_ids = browse.alignment_runs(p.runs, p.run["model"] if scope == "model" else None,
-                                ui.coverage(p, bench_path, bench))
+run_ids = browse.alignment_runs(p.runs, p.run["model"] if scope == "model" else None, ui.coverage(p, bench_path, bench))
 n_boot = browse.n_boot_for(len(run_ids))
 try:
     table = ui.alignment(p, bench_path, run_ids, n_boot=n_boot, name=bench)
@@ -51,17 +59,20 @@ st.plotly_chart(
     figures.alignment_figure(frame, ceiling),
     config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": "alignment", "scale": 2}},
 )
-st.caption(f"{len(run_ids)} run{'s' if len(run_ids) != 1 else ''} · "
-           + (f"{n_boot} bootstrap resamples · " if bench_path else "")
-           + ("human ceiling: agreement between MEN raters (0.84). " if ceiling else "")
-           + "PNG: camera icon of the chart; SVG and CSV below.")
+st.caption(
+    f"{len(run_ids)} run{'s' if len(run_ids) != 1 else ''} · "
+    + (f"{n_boot} bootstrap resamples · " if bench_path else "")
+    + ("human ceiling: agreement between MEN raters (0.84). " if ceiling else "")
+    + "PNG: camera icon of the chart; SVG and CSV below."
+)
 
 show = browse.alignment_display(frame)
 st.dataframe(show, hide_index=True, width="stretch")
 d1, d2, _ = st.columns([1, 1, 3])
 d1.download_button("Table (CSV)", table.to_csv(index=False).encode(), "alignment.csv", "text/csv")
-d2.download_button("Figure (SVG)", figures.alignment_svg(frame, ceiling, title).encode(), "alignment.svg",
-                   "image/svg+xml")
+d2.download_button(
+    "Figure (SVG)", figures.alignment_svg(frame, ceiling, title).encode(), "alignment.svg", "image/svg+xml"
+)
 
 st.subheader("Where in the network")
 layers, kinds = ui.where(p, bench_path, bench)
@@ -70,9 +81,11 @@ if layers.empty or layers["rho"].isna().all():
 else:
     mine = table[(table["run_id"] == p.run_id) & (table["method"] == "experts")]
     overall = float(mine["rho"].iloc[0]) if len(mine) else None
-    st.caption(f"Spearman ρ when the expert overlap is computed from the units of one layer (or one module kind) "
-               f"only, run {browse.run_title(p.run)} (`{p.run_id[:8]}`), {int(layers['n_pairs'].max())} pairs, "
-               f"τ = {p.tau:.2f}; dashed: all units.")
+    st.caption(
+        f"Spearman ρ when the expert overlap is computed from the units of one layer (or one module kind) "
+        f"only, run {browse.run_title(p.run)} (`{p.run_id[:8]}`), {int(layers['n_pairs'].max())} pairs, "
+        f"τ = {p.tau:.2f}; dashed: all units."
+    )
     st.plotly_chart(figures.where_figure(layers, kinds, overall), config={"displaylogo": False})
     best = layers.dropna(subset=["rho"]).sort_values("rho", ascending=False).head(3)
     st.caption("Best single layers: " + ", ".join(f"{int(r.group)} (ρ = {r.rho:.3f})" for r in best.itertuples()))

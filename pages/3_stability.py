@@ -21,14 +21,22 @@ table = ui.fold_overlap(p, taus)
 here = table[table["tau"].round(2) == round(p.tau, 2)].iloc[0]
 n_folds = int(here["n_folds"])
 if n_folds < 2:
-    st.info(f"Run {browse.run_title(p.run)} has one fold, so there is nothing to compare across folds. Extract with "
-            "`--folds 2` (or more) to see stability.", icon=":material/filter_1:")
+    st.info(
+        f"Run {browse.run_title(p.run)} has one fold, so there is nothing to compare across folds. Extract with "
+        "`--folds 2` (or more) to see stability.",
+        icon=":material/filter_1:",
+    )
 else:
     m = st.columns(4)
     m[0].metric(f"Same concept, τ = {p.tau:.2f}", ui.fmt(here["within_mean"]), help="Mean Jaccard across folds")
     m[1].metric("Different concepts", ui.fmt(here["between_mean"]), help="Mean Jaccard between concepts (fold 0)")
-    ratio = (here["within_mean"] / here["between_mean"] if here["between_mean"]
-             else float("inf") if here["within_mean"] > 0 else float("nan"))
+    ratio = (
+        here["within_mean"] / here["between_mean"]
+        if here["between_mean"]
+        else float("inf")
+        if here["within_mean"] > 0
+        else float("nan")
+    )
     m[2].metric("Ratio", ui.fmt(ratio, 1))
     m[3].metric("Concepts × folds", f"{int(here['n_concepts'])} × {n_folds}")
     st.plotly_chart(figures.stability_figure(table, p.tau), config={"displaylogo": False})
@@ -36,18 +44,37 @@ else:
 sized = ui.by_size(p)
 if not sized.empty:
     st.subheader("Stability against set sizes")
-    st.caption(f"Runs of the same concepts that differ only in how many positive and negative sentences each fold "
-               f"draws, at τ = {p.tau:.2f}: do a few hundred sentences suffice for stable experts?")
+    st.caption(
+        f"Runs of the same concepts that differ only in how many positive and negative sentences each fold "
+        f"draws, at τ = {p.tau:.2f}: do a few hundred sentences suffice for stable experts?"
+    )
     st.plotly_chart(figures.stability_size_figure(sized), config={"displaylogo": False})
-    st.dataframe(sized[["run_id", "n_pos", "n_neg", "n_folds", "n_concepts", "within_mean", "within_std",
-                        "between_mean", "between_std"]], hide_index=True, width="stretch")
+    st.dataframe(
+        sized[
+            [
+                "run_id",
+                "n_pos",
+                "n_neg",
+                "n_folds",
+                "n_concepts",
+                "within_mean",
+                "within_std",
+                "between_mean",
+                "between_std",
+            ]
+        ],
+        hide_index=True,
+        width="stretch",
+    )
 
 st.subheader("Expert-set sizes")
 sizes = ui.set_sizes(p, taus)
 if not sizes.empty:
     now = sizes[sizes["tau"].round(2) == round(p.tau, 2)].iloc[0]
-    st.caption(f"At τ = {p.tau:.2f}: median {now['median']:.0f} experts per concept (IQR {now['q25']:.0f}–"
-               f"{now['q75']:.0f}), {int(now['no_experts'])} of {int(now['n_concepts'])} concepts have none.")
+    st.caption(
+        f"At τ = {p.tau:.2f}: median {now['median']:.0f} experts per concept (IQR {now['q25']:.0f}–"
+        f"{now['q75']:.0f}), {int(now['no_experts'])} of {int(now['n_concepts'])} concepts have none."
+    )
     st.plotly_chart(figures.set_size_figure(sizes, p.tau), config={"displaylogo": False})
 
 others = [r for r in browse.latest_per_model(p.runs)]
@@ -57,8 +84,14 @@ if len(others) > 1:
     for rid in others:
         t = ui.fold_overlap(p, (round(p.tau, 2),), run_id=rid)
         run = p.runs[p.runs["run_id"] == rid].iloc[0]
-        rows.append({"model": run["model"], "revision": run["rev"], "size": browse.size_label(run["n_params"],
-                    run["model"]), **t.iloc[0][["within_mean", "between_mean", "n_concepts", "n_folds"]].to_dict()})
+        rows.append(
+            {
+                "model": run["model"],
+                "revision": run["rev"],
+                "size": browse.size_label(run["n_params"], run["model"]),
+                **t.iloc[0][["within_mean", "between_mean", "n_concepts", "n_folds"]].to_dict(),
+            }
+        )
     st.dataframe(rows, hide_index=True, width="stretch")
 
 with st.expander("Table"):

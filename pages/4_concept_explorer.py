@@ -43,9 +43,11 @@ with left:
     st.subheader("Example positive sentences")
     sents = ui.sentences(p.path, p.fp, concept)
     if sents.empty and len(res):
-        st.caption(f"The {int(res['n_pos'].iloc[0])} positive sentences behind these experts are not in this store: "
-                   "it holds derived numbers only (the demo store leaves out corpus text, which it may not "
-                   "redistribute).")
+        st.caption(
+            f"The {int(res['n_pos'].iloc[0])} positive sentences behind these experts are not in this store: "
+            "it holds derived numbers only (the demo store leaves out corpus text, which it may not "
+            "redistribute)."
+        )
     elif sents.empty:
         st.caption("No sentences stored for this concept.")
     else:
@@ -54,9 +56,14 @@ with left:
 with right:
     st.subheader("Nearest concepts by expert overlap")
     near = browse.nearest(ui.jaccard(p), concept, n=10)
-    st.dataframe(near, hide_index=True, width="stretch",
-                 column_config={"jaccard": st.column_config.ProgressColumn("Jaccard", min_value=0.0, max_value=1.0,
-                                                                          format="%.3f")})
+    st.dataframe(
+        near,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "jaccard": st.column_config.ProgressColumn("Jaccard", min_value=0.0, max_value=1.0, format="%.3f")
+        },
+    )
 
 st.subheader("Compare two concepts")
 others = [c for c in concepts if c != concept]

@@ -15,8 +15,11 @@ from core.store import Store
 p = ui.page("Extract", "extract")
 st.title("Extract experts")
 if not p.settings.can_extract:
-    st.info("Extraction is disabled in this hosted demo: it only browses stored results. Run the project locally "
-            "to extract experts for your own model and concepts.", icon=":material/lock:")
+    st.info(
+        "Extraction is disabled in this hosted demo: it only browses stored results. Run the project locally "
+        "to extract experts for your own model and concepts.",
+        icon=":material/lock:",
+    )
     st.stop()
 
 target = p.settings.write_store
@@ -45,12 +48,25 @@ if submitted:
     try:
         if running:
             raise ValueError("an extraction is already running on this store; wait for it or stop it below")
-        concepts = (read_concept_file(p.settings.domains) if source == "domain list"
-                    else [c for c in typed.replace("\n", ",").split(",") if c.strip()])
-        cmd = jobs.extract_command(target, model, concepts, revision or None, int(n_pos), int(n_neg), int(folds),
-                                   int(min_pos) or None, skip_short)
-        job = jobs.start(cmd, target, model.strip(), [c.strip().lower() for c in concepts], revision.strip() or None,
-                         int(folds))
+        concepts = (
+            read_concept_file(p.settings.domains)
+            if source == "domain list"
+            else [c for c in typed.replace("\n", ",").split(",") if c.strip()]
+        )
+        cmd = jobs.extract_command(
+            target,
+            model,
+            concepts,
+            revision or None,
+            int(n_pos),
+            int(n_neg),
+            int(folds),
+            int(min_pos) or None,
+            skip_short,
+        )
+        job = jobs.start(
+            cmd, target, model.strip(), [c.strip().lower() for c in concepts], revision.strip() or None, int(folds)
+        )
         st.success(f"Started job {job.id} (pid {job.pid}).")
     except (ValueError, ConceptFileError, OSError) as e:
         st.error(f"Cannot start: {e}")
@@ -73,9 +89,10 @@ def job_panel() -> None:
             st.caption(f"Progress unavailable right now ({type(e).__name__}).")
         with st.container(border=True):
             rev = f" @ {job.revision}" if job.revision else ""
-            st.markdown(f"**{job.model}{rev}** · {len(job.concepts)} concepts × {job.folds} folds · "
-                        f"job `{job.id}` · **{state}**" + (f" (exit code {job.returncode})" if state == "failed"
-                                                           else ""))
+            st.markdown(
+                f"**{job.model}{rev}** · {len(job.concepts)} concepts × {job.folds} folds · "
+                f"job `{job.id}` · **{state}**" + (f" (exit code {job.returncode})" if state == "failed" else "")
+            )
             st.progress(min(done / total, 1.0) if total else 0.0, text=f"{done} / {total} (concept, fold) results")
             tail = jobs.log_tail(job)
             if tail:

@@ -37,8 +37,9 @@ def test_settings_default_store_and_demo_fallback(tmp_path):
 def test_settings_env_beats_secrets_and_named_store_is_never_replaced(tmp_path):
     (tmp_path / "cache").mkdir()
     (tmp_path / "cache" / "demo.duckdb").write_bytes(b"")
-    cfg = browse.resolve_settings({"EXPERTS_STORE": "a.duckdb"}, {"store": "b.duckdb", "hosted": True},
-                                  root=str(tmp_path))
+    cfg = browse.resolve_settings(
+        {"EXPERTS_STORE": "a.duckdb"}, {"store": "b.duckdb", "hosted": True}, root=str(tmp_path)
+    )
     assert cfg.store == str(tmp_path / "a.duckdb") and cfg.source == "EXPERTS_STORE" and cfg.hosted
     cfg = browse.resolve_settings({}, {"store": "/abs/b.duckdb"}, root=str(tmp_path))
     assert cfg.store == "/abs/b.duckdb" and cfg.source == "secrets:store" and not cfg.is_demo
@@ -66,11 +67,24 @@ def test_fingerprint_changes_with_the_file(tmp_path):
 
 
 # -- link values ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("raw, expected, notice", [
-    ("0.7", 0.7, False), ("0.70", 0.7, False), ("1", 1.0, False), ("0.5", 0.5, False), ("0.734", 0.73, False),
-    (None, 0.5, False), ("", 0.5, False), ("abc", 0.5, True), ("0.49", 0.5, True), ("1.01", 0.5, True),
-    ("nan", 0.5, True), ("inf", 0.5, True), ("<script>", 0.5, True),
-])
+@pytest.mark.parametrize(
+    "raw, expected, notice",
+    [
+        ("0.7", 0.7, False),
+        ("0.70", 0.7, False),
+        ("1", 1.0, False),
+        ("0.5", 0.5, False),
+        ("0.734", 0.73, False),
+        (None, 0.5, False),
+        ("", 0.5, False),
+        ("abc", 0.5, True),
+        ("0.49", 0.5, True),
+        ("1.01", 0.5, True),
+        ("nan", 0.5, True),
+        ("inf", 0.5, True),
+        ("<script>", 0.5, True),
+    ],
+)
 def test_parse_tau(raw, expected, notice):
     value, msg = browse.parse_tau(raw)
     assert value == pytest.approx(expected) and bool(msg) == notice
@@ -90,19 +104,32 @@ def test_parse_multi_and_choice():
 
 
 def _runs() -> pd.DataFrame:
-    return pd.DataFrame({
-        "run_id": ["r1", "r2", "r3", "p1"], "model": ["m", "m", "m", "big"],
-        "revision": ["step1000", None, "step0", None], "step": [1000, None, 0, None],
-        "n_params": [1e6, 1e6, 1e6, 1e9], "n_results": [8, 8, 8, 2],
-    })
+    return pd.DataFrame(
+        {
+            "run_id": ["r1", "r2", "r3", "p1"],
+            "model": ["m", "m", "m", "big"],
+            "revision": ["step1000", None, "step0", None],
+            "step": [1000, None, 0, None],
+            "n_params": [1e6, 1e6, 1e6, 1e9],
+            "n_results": [8, 8, 8, 2],
+        }
+    )
 
 
 def _same_revision_runs() -> pd.DataFrame:
     cfg = '{"dataset": {"n_pos": 400, "n_neg": 1000}}'
-    return pd.DataFrame({
-        "run_id": ["a", "b", "c"], "model": ["m"] * 3, "revision": [None] * 3, "step": [None] * 3,
-        "n_params": [1e6] * 3, "n_results": [40, 30, 600], "n_concepts": [40, 10, 600], "config": [cfg] * 3,
-    })
+    return pd.DataFrame(
+        {
+            "run_id": ["a", "b", "c"],
+            "model": ["m"] * 3,
+            "revision": [None] * 3,
+            "step": [None] * 3,
+            "n_params": [1e6] * 3,
+            "n_results": [40, 30, 600],
+            "n_concepts": [40, 10, 600],
+            "config": [cfg] * 3,
+        }
+    )
 
 
 def test_several_runs_of_one_revision_are_told_apart_by_the_page_need():
@@ -135,8 +162,7 @@ def test_run_contents_from_a_store(tmp_path):
     from tests.synthetic import make_store
 
     store, _ = make_store(str(tmp_path / "s.duckdb"), folds=2)
-    make_store(str(tmp_path / "s.duckdb"), domains={"d": ["cat", "dog"]}, folds=3, run_prefix="other",
-               sentences=False)
+    make_store(str(tmp_path / "s.duckdb"), domains={"d": ["cat", "dog"]}, folds=3, run_prefix="other", sentences=False)
     got = browse.run_contents(store)
     assert got["synthetic00"].folds == 2 and len(got["synthetic00"].concepts) == 8
     assert got["other00"] == browse.RunContents(frozenset({"cat", "dog"}), 3)
@@ -188,7 +214,7 @@ def test_network_html_is_offline_and_escaped():
     assert XSS not in page and "<b>x</b>" not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page  # legend: escaped markup
     assert "\\u003cimg src=x onerror=alert(1)\\u003e" in page  # data: JSON with < and > escaped
-    data = page[page.index("nodes = new vis.DataSet("):]
+    data = page[page.index("nodes = new vis.DataSet(") :]
     assert data.index('"id": "bus"') < data.index('"id": "car"')  # sorted, so the same graph is the same page
 
 
@@ -226,8 +252,12 @@ def test_concept_helpers():
     jac = pd.DataFrame([[1, 0.2, 0.5], [0.2, 1, 0.1], [0.5, 0.1, 1]], index=list("abc"), columns=list("abc"))
     assert list(browse.nearest(jac, "a")["concept"]) == ["c", "b"]
     assert browse.nearest(jac, "zz").empty
-    assert browse.compare_sets(np.array([1, 2, 3]), np.array([3, 4])) == {"only_a": 2, "shared": 1, "only_b": 1,
-                                                                          "jaccard": 0.25}
+    assert browse.compare_sets(np.array([1, 2, 3]), np.array([3, 4])) == {
+        "only_a": 2,
+        "shared": 1,
+        "only_b": 1,
+        "jaccard": 0.25,
+    }
     assert browse.size_label(70_000_000, "m") == "70M" and browse.size_label(1.4e9, "m") == "1.4B"
     assert browse.size_label(None, "m") == "m"
     assert browse.stability_taus(0.73)[:2] == (0.5, 0.55) and 0.73 in browse.stability_taus(0.73)
@@ -240,10 +270,25 @@ def _alignment_table(steps=(0, 1000, 143000)) -> pd.DataFrame:
         for s in steps:
             for k, method in enumerate(("experts", "word_embedding", "sentence_embedding")):
                 rho = 0.3 + 0.1 * k + (s or 1) / 1e6
-                rows.append({"run_id": f"{size}-{s}", "model": size, "family": "toy", "n_params": n,
-                             "revision": None if s is None else f"step{s}", "step": s, "method": method,
-                             "tau": 0.5, "rho": rho, "ci_low": rho - 0.05, "ci_high": rho + 0.05,
-                             "p_value": 0.01, "p_vs_experts": 0.2, "n_pairs": 100, "n_missing": 3})
+                rows.append(
+                    {
+                        "run_id": f"{size}-{s}",
+                        "model": size,
+                        "family": "toy",
+                        "n_params": n,
+                        "revision": None if s is None else f"step{s}",
+                        "step": s,
+                        "method": method,
+                        "tau": 0.5,
+                        "rho": rho,
+                        "ci_low": rho - 0.05,
+                        "ci_high": rho + 0.05,
+                        "p_value": 0.01,
+                        "p_vs_experts": 0.2,
+                        "n_pairs": 100,
+                        "n_missing": 3,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -267,8 +312,7 @@ def test_alignment_figure_empty_table():
 
 # -- jobs ------------------------------------------------------------------------------------------------------------
 def test_extract_command_is_a_safe_argument_list():
-    cmd = jobs.extract_command("s.duckdb", "-rf /", ["Cat", "dog", "cat"], revision="step1000", folds=2,
-                               min_pos=50)
+    cmd = jobs.extract_command("s.duckdb", "-rf /", ["Cat", "dog", "cat"], revision="step1000", folds=2, min_pos=50)
     assert cmd[:3] == [sys.executable, "-m", "core"]
     assert "--model=-rf /" in cmd and "--concepts=cat,dog" in cmd and "--revision=step1000" in cmd
     assert "--folds=2" in cmd and "--min-pos=50" in cmd and "--skip-short" in cmd
@@ -299,8 +343,9 @@ def test_job_progress_counts_results_of_its_run(tmp_path):
 
 def test_job_lifecycle(tmp_path):
     store = str(tmp_path / "s.duckdb")
-    job = jobs.start([sys.executable, "-c", "import time; print('working', flush=True); time.sleep(30)"], store,
-                     "m", ["cat"])
+    job = jobs.start(
+        [sys.executable, "-c", "import time; print('working', flush=True); time.sleep(30)"], store, "m", ["cat"]
+    )
     assert jobs.status(job) == "running" and os.path.exists(job.log)
     assert [j.id for j in jobs.load_all(store)] == [job.id]
     assert jobs.progress(None, job) == (0, 1)

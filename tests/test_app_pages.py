@@ -176,8 +176,11 @@ def test_alignment_page_table_and_downloads(env_populated):
     at = open_page("alignment", tau="0.5")
     assert not at.error
     table = at.dataframe[0].value
-    assert set(table["method"]) == {"Expert neurons (Jaccard)", "Word embedding (cosine)",
-                                    "Sentence embedding (cosine)"}
+    assert set(table["method"]) == {
+        "Expert neurons (Jaccard)",
+        "Word embedding (cosine)",
+        "Sentence embedding (cosine)",
+    }
     assert len(table) == 9  # 3 checkpoints × 3 methods
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["Table (CSV)", "Figure (SVG)"]
@@ -195,8 +198,12 @@ def env_snapshot_only(populated, tmp_path, monkeypatch):
     from core.benchmarks import read_pairs
     from core.demo import build_demo
 
-    info = build_demo(populated["store"], str(tmp_path / "demo.duckdb"),
-                      benchmarks={"MEN test": read_pairs(populated["bench"])}, n_boot=100)
+    info = build_demo(
+        populated["store"],
+        str(tmp_path / "demo.duckdb"),
+        benchmarks={"MEN test": read_pairs(populated["bench"])},
+        n_boot=100,
+    )
     monkeypatch.setenv("EXPERTS_STORE", info["path"])
     monkeypatch.setenv("EXPERTS_MEN_DIR", str(tmp_path / "no_men_here"))
     monkeypatch.delenv("EXPERTS_BENCHMARK", raising=False)
@@ -211,8 +218,11 @@ def test_alignment_from_the_stored_snapshot_without_benchmark_files(env_snapshot
     assert any("alignment snapshot" in i.value for i in at.info)
     table = at.dataframe[0].value
     assert len(table) == 9 and set(table["n_pairs"]) == {28}
-    assert list(table["method"][:3]) == ["Expert neurons (Jaccard)", "Word embedding (cosine)",
-                                         "Sentence embedding (cosine)"]
+    assert list(table["method"][:3]) == [
+        "Expert neurons (Jaccard)",
+        "Word embedding (cosine)",
+        "Sentence embedding (cosine)",
+    ]
     rho_before = table["rho"].tolist()
     assert any(h.value == "Where in the network" for h in at.subheader) and len(at.get("plotly_chart")) == 2
     where_before = [c.value for c in at.caption if c.value.startswith("Best single layers")]
@@ -275,8 +285,14 @@ def two_runs(tmp_path_factory):
     d = tmp_path_factory.mktemp("two_runs")
     path = str(d / "store.duckdb")
     make_store(path, folds=1, run_prefix="domainsrun")
-    make_store(path, domains={"animal": ["cat", "dog", "horse", "cheetah"]}, folds=3, run_prefix="foldsrun",
-               sentences=False, seed=1)
+    make_store(
+        path,
+        domains={"animal": ["cat", "dog", "horse", "cheetah"]},
+        folds=3,
+        run_prefix="foldsrun",
+        sentences=False,
+        seed=1,
+    )
     domains = d / "domains.txt"
     domains.write_text("animal: cat, dog, horse, cheetah\nvehicle: car, bus, bike, truck\n")
     return {"store": path, "bench": write_benchmark(str(d / "men_synthetic.txt")), "domains": str(domains)}
@@ -361,12 +377,15 @@ def test_deep_link_restores_view_and_survives_page_switch(env_populated):
     assert "pair" not in at.query_params  # page-specific values do not leak into other pages' links
 
 
-@pytest.mark.parametrize("params, notice", [
-    ({"tau": "abc"}, "not a number in [0.5, 1]"),
-    ({"tau": "0.2"}, "not a number in [0.5, 1]"),
-    ({"model": "nobody/unknown"}, "not in this store"),
-    ({"rev": "step999"}, "not in this store"),
-])
+@pytest.mark.parametrize(
+    "params, notice",
+    [
+        ({"tau": "abc"}, "not a number in [0.5, 1]"),
+        ({"tau": "0.2"}, "not a number in [0.5, 1]"),
+        ({"model": "nobody/unknown"}, "not in this store"),
+        ({"rev": "step999"}, "not in this store"),
+    ],
+)
 def test_bad_link_values_fall_back_with_a_notice(env_populated, params, notice):
     at = open_page("home", **params)
     shown = [w.value.replace("\\", "") for w in at.warning]  # notices are Markdown-escaped
@@ -431,7 +450,7 @@ def test_browse_pages_do_not_import_torch(populated):
     code = textwrap.dedent(f"""
         import os, sys
         sys.path.insert(0, {ROOT!r})
-        os.environ.update(EXPERTS_STORE={populated['store']!r}, EXPERTS_BENCHMARK={populated['bench']!r})
+        os.environ.update(EXPERTS_STORE={populated["store"]!r}, EXPERTS_BENCHMARK={populated["bench"]!r})
         from streamlit.testing.v1 import AppTest
         at = AppTest.from_file({APP!r}, default_timeout=60)
         at.run()

@@ -25,8 +25,16 @@ import pytest
 from tests.synthetic import make_store, write_benchmark
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARTIFACTS = os.path.join(ROOT, "artifacts")
 XSS = "<img src=x onerror=alert(1)>"
@@ -55,15 +63,33 @@ def server(tmp_path_factory):
     store.add_sentences("cat", [XSS_SENTENCE], source="xss-check")
     domains = d / "domains.txt"
     domains.write_text(f"{XSS}: cat, dog, horse, cheetah\nvehicle: car, bus, bike, truck\n")
-    env = {**os.environ, "EXPERTS_STORE": str(d / "store.duckdb"), "EXPERTS_DOMAINS": str(domains),
-           "EXPERTS_BENCHMARK": write_benchmark(str(d / "men_synthetic.txt"))}
+    env = {
+        **os.environ,
+        "EXPERTS_STORE": str(d / "store.duckdb"),
+        "EXPERTS_DOMAINS": str(domains),
+        "EXPERTS_BENCHMARK": write_benchmark(str(d / "men_synthetic.txt")),
+    }
     env.pop("EXPERTS_HOSTED", None)
     port = _free_port()
     log = open(d / "server.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", os.path.join(ROOT, "app.py"), "--server.address=127.0.0.1",
-         f"--server.port={port}", "--server.headless=true", "--browser.gatherUsageStats=false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            os.path.join(ROOT, "app.py"),
+            "--server.address=127.0.0.1",
+            f"--server.port={port}",
+            "--server.headless=true",
+            "--browser.gatherUsageStats=false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while True:
@@ -116,7 +142,8 @@ def _wait_idle(page, timeout: float = 60.0) -> None:
         """() => { const app = document.querySelector('[data-testid="stApp"]');
                    return app && app.getAttribute('data-test-script-state') !== 'running'
                           && !document.querySelector('[data-testid="stSpinner"]'); }""",
-        timeout=timeout * 1000)
+        timeout=timeout * 1000,
+    )
     page.wait_for_timeout(300)
 
 
@@ -248,8 +275,9 @@ def _check_dashboard(server, page, outside, dialogs):
 
     # 4. Link values that look like Markdown or HTML are echoed as plain text in the notices (no image is fetched
     # from elsewhere, no link or element is made), and the page falls back to what the store holds.
-    query = urllib.parse.urlencode({"model": "![x](http://203.0.113.9/pixel.png)", "rev": XSS,
-                                    "tau": "[a](javascript:alert(4))"})
+    query = urllib.parse.urlencode(
+        {"model": "![x](http://203.0.113.9/pixel.png)", "rev": XSS, "tau": "[a](javascript:alert(4))"}
+    )
     page.goto(f"{base}/?{query}", wait_until="domcontentloaded")
     page.wait_for_selector('[data-testid="stAlert"]', timeout=60_000)
     _wait_idle(page)

@@ -19,8 +19,20 @@ def test_mine_extract_runs_export(tmp_path, capsys):
     assert main(["--store", store, "mine", str(corpus), "--concepts", "cat,dog,bus,zebra", "--limit", "15"]) == 0
     out = capsys.readouterr().out
     assert "cat: 15 found, 15 new" in out and "zebra: 0 found" in out and "3/4 concepts have sentences" in out
-    argv = ["--store", store, "extract", "--model", model, "--concepts", "cat,dog,bus", "--n-pos", "8", "--n-neg", "16",
-            "--quiet"]
+    argv = [
+        "--store",
+        store,
+        "extract",
+        "--model",
+        model,
+        "--concepts",
+        "cat,dog,bus",
+        "--n-pos",
+        "8",
+        "--n-neg",
+        "16",
+        "--quiet",
+    ]
     assert main(argv) == 0
     assert "3/3 (concept, fold) results stored (3 computed now" in capsys.readouterr().out
     assert main(argv) == 0

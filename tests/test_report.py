@@ -24,8 +24,14 @@ def test_report_writes_tables_from_the_store(tmp_path):
     by_tau = summary["by_tau"]
     assert list(by_tau["tau"]) == [0.5, 0.6, 0.7, 0.8, 0.9] and set(by_tau["method"]) == {"experts"}
     assert by_tau["rho"].iloc[0] == experts["rho"] and "Experts at other thresholds" in text
-    for name in ("alignment.csv", "alignment_by_layer.csv", "alignment_by_kind.csv", "alignment_by_tau.csv",
-                 "domains.csv", "runs.csv"):
+    for name in (
+        "alignment.csv",
+        "alignment_by_layer.csv",
+        "alignment_by_kind.csv",
+        "alignment_by_tau.csv",
+        "domains.csv",
+        "runs.csv",
+    ):
         assert (tmp_path / "results" / name).exists()
 
 

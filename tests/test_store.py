@@ -87,12 +87,20 @@ def test_alignment_snapshot_round_trip_and_older_stores(tmp_path):
 
     store = Store(str(tmp_path / "s.duckdb"))
     store.add_run({"run_id": "r1", "model": "m", "revision": "step5", "step": 5})
-    rows = pd.DataFrame({
-        "run_id": ["r1"] * 4, "method": ["experts", "word_embedding"] * 2, "tau": [0.5, 0.5, 0.7000000001, 0.7],
-        "rho": [0.6, 0.3, 0.5, 0.3], "ci_low": [0.5, 0.2, 0.4, 0.2], "ci_high": [0.7, 0.4, 0.6, 0.4],
-        "p_value": [1e-5, 0.01, 1e-4, 0.01], "p_vs_experts": [None, 0.02, None, 0.1],
-        "n_pairs": [100, 100, 100, 100], "n_missing": [900] * 4,
-    })
+    rows = pd.DataFrame(
+        {
+            "run_id": ["r1"] * 4,
+            "method": ["experts", "word_embedding"] * 2,
+            "tau": [0.5, 0.5, 0.7000000001, 0.7],
+            "rho": [0.6, 0.3, 0.5, 0.3],
+            "ci_low": [0.5, 0.2, 0.4, 0.2],
+            "ci_high": [0.7, 0.4, 0.6, 0.4],
+            "p_value": [1e-5, 0.01, 1e-4, 0.01],
+            "p_vs_experts": [None, 0.02, None, 0.1],
+            "n_pairs": [100, 100, 100, 100],
+            "n_missing": [900] * 4,
+        }
+    )
     assert store.save_alignment_snapshot("MEN test", rows, n_boot=1000) == 4
     assert store.save_alignment_snapshot("MEN test", rows.iloc[:1].assign(rho=0.65), n_boot=1000) == 1  # replaces
     got = Store(store.path, read_only=True).alignment_snapshot("MEN test", tau=0.7)
