@@ -119,12 +119,24 @@ def cmd_extract(args) -> int:
         concepts = [c for c in concepts if c not in short]
     if args.limit_concepts:
         concepts = concepts[: args.limit_concepts]
-    cfg = _run_config(args, concepts)
-    s = extract(store, cfg, concepts_per_unit=args.concepts_per_unit, progress=not args.quiet, max_units=args.max_units)
-    print(
-        f"run {s.run_id}: {s.done_before + s.ingested + s.computed}/{s.total} (concept, fold) results stored "
-        f"({s.computed} computed now, {s.ingested} ingested from parts, {s.done_before} already stored)"
-    )
+    revisions = [args.revision]
+    if args.revisions:
+        from .checkpoints import resolve_revisions
+
+        if args.revision:
+            raise ValueError("give --revision or --revisions, not both")
+        revisions = resolve_revisions(args.model, args.revisions)
+    for revision in revisions:  # one run per revision: same words, sentences and seeded sets, other weights
+        args.revision = revision
+        cfg = _run_config(args, concepts)
+        s = extract(
+            store, cfg, concepts_per_unit=args.concepts_per_unit, progress=not args.quiet, max_units=args.max_units
+        )
+        print(
+            f"run {s.run_id}{f' ({revision})' if revision else ''}: {s.done_before + s.ingested + s.computed}/"
+            f"{s.total} (concept, fold) results stored "
+            f"({s.computed} computed now, {s.ingested} ingested from parts, {s.done_before} already stored)"
+        )
     return 0
 
 
@@ -135,8 +147,15 @@ def cmd_runs(args) -> int:
     if runs.empty:
         print("no runs yet")
         return 0
-    cols = ["run_id", "model", "revision", "n_units", "n_concepts", "n_results", "updated_at"]
-    print(runs[cols].to_string(index=False))
+    from .checkpoints import identical_neighbours
+
+    same = identical_neighbours(runs)
+    if same:
+        runs["same_weights_as"] = runs["run_id"].map(same).fillna("")
+    cols = ["run_id", "model", "revision", "weights_hash", "same_weights_as", "n_units", "n_concepts", "n_results"]
+    print(runs[[c for c in cols if c in runs]].to_string(index=False))
+    if same:
+        print(f"{len(same)} revision(s) hold the same weights as the checkpoint before them (see same_weights_as)")
     return 0
 
 
@@ -323,6 +342,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_concept_args(p)
     p.add_argument("--model", default="smollm2", help="Hub id, local folder, .gguf file, or 'smollm2'")
     p.add_argument("--revision", help="Hub revision, e.g. step1000 for a Pythia checkpoint")
+    p.add_argument(
+        "--revisions",
+        help="sweep checkpoints: step0,step1,... or 'all' (every step* folder or Hub branch); one run per revision",
+    )
     p.add_argument("--gguf-file")
     p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
     p.add_argument("--device", default="auto")

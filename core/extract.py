@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import __version__
+from .checkpoints import parse_step, weights_hash
 from .config import RunConfig, stable_hash
 from .sampling import Plan, make_plan
 from .store import Store, write_part
@@ -55,12 +56,6 @@ class ExtractSummary:
 def run_id(cfg: RunConfig, plan: Plan) -> str:
     """Identity of a run: its configuration and the sentence sets it drew."""
     return stable_hash([cfg.config_id, plan.fingerprint()])
-
-
-def parse_step(revision: str | None) -> int | None:
-    """Training step of a checkpoint revision (``step1000`` → 1000), else None."""
-    m = re.fullmatch(r"step(\d+)", revision or "")
-    return int(m.group(1)) if m else None
 
 
 def model_family(model: str) -> str:
@@ -208,7 +203,7 @@ def extract(
     groups = unit_groups(model.base, model.config, cfg.model.module_patterns)
     table = unit_table(groups)
     table_id = stable_hash(table[["module", "kind"]].drop_duplicates().values.tolist() + [len(table)])
-    store.add_run(_run_row(cfg, rid, model, len(table), table_id), table)
+    store.add_run(_run_row(cfg, rid, model, len(table), table_id, weights_hash(model.base)), table)
     if not todo:
         return summary
     work = plan_work(cfg, plan, rid, todo, concepts_per_unit)[:max_units]
@@ -233,7 +228,14 @@ def extract(
     return summary
 
 
-def _run_row(cfg: RunConfig, rid: str, model=None, n_units: int | None = None, table_id: str | None = None) -> dict:
+def _run_row(
+    cfg: RunConfig,
+    rid: str,
+    model=None,
+    n_units: int | None = None,
+    table_id: str | None = None,
+    weights: str | None = None,
+) -> dict:
     import importlib.metadata as md
 
     versions = {"expert-neurons": __version__}
@@ -258,4 +260,5 @@ def _run_row(cfg: RunConfig, rid: str, model=None, n_units: int | None = None, t
         "dataset_hash": cfg.dataset_hash,
         "config": cfg.to_json(),
         "versions": __import__("json").dumps(versions),
+        "weights_hash": weights,
     }

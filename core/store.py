@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS runs(
     run_id VARCHAR PRIMARY KEY, model VARCHAR, revision VARCHAR, step BIGINT, family VARCHAR,
     n_params BIGINT, n_units INTEGER, n_layers INTEGER, unit_table VARCHAR,
     dataset_hash VARCHAR, config VARCHAR, versions VARCHAR,
-    created_at TIMESTAMP, updated_at TIMESTAMP);
+    created_at TIMESTAMP, updated_at TIMESTAMP, weights_hash VARCHAR);
 CREATE TABLE IF NOT EXISTS units(
     unit_table VARCHAR, unit INTEGER, layer SMALLINT, module VARCHAR, kind VARCHAR,
     "index" INTEGER, head SMALLINT, role VARCHAR);
@@ -157,6 +157,7 @@ class Store:
                     f"store {self.path!r} has schema version {version}, newer than this code's {SCHEMA_VERSION}; upgrade the project"
                 )
             _run(con, SCHEMA)
+            _run(con, "ALTER TABLE runs ADD COLUMN IF NOT EXISTS weights_hash VARCHAR")  # stores made before it
             _run(
                 con,
                 "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",

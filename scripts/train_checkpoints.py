@@ -255,11 +255,11 @@ def train_size(size: Size, args, tok, stream: np.ndarray, held: np.ndarray) -> d
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         opt.zero_grad(set_to_none=True)
-        loss = float(out.loss)
+        loss = float(out.loss.detach())
         elapsed += time.perf_counter() - t0
         tok_window += n_tokens
         tps = tok_window / max(1e-9, time.perf_counter() - t_window)
-        bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{tps:.0f}")
+        bar.set_postfix(loss=f"{loss:.3f}", tok_s=f"{tps:.0f}", refresh=False)
         bar.update(1)
         if step + 1 in saves:
             save(step + 1, loss, tps)
