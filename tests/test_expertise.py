@@ -5,7 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import average_precision_score
 
-from core.expertise import average_precision, check_tau, experts
+from core.expertise import NegativePool, ap_backend, ap_numba, ap_torch, average_precision, check_tau, experts
 
 
 def sklearn_loop(pos, neg):
@@ -78,3 +78,62 @@ def test_experts_strictly_above_tau():
 def test_tau_outside_range_is_refused(bad):
     with pytest.raises(ValueError, match="tau must be"):
         check_tau(bad)
+
+
+# -- the torch implementation and the shared negative pool ------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_torch_matches_sklearn_and_numba_with_ties(seed):
+    rng = np.random.default_rng(seed)
+    n_pos, n_neg, units = rng.integers(1, 60), rng.integers(1, 150), 300
+    pos = rng.integers(0, 6, (n_pos, units)).astype(np.float32)
+    neg = rng.integers(0, 6, (n_neg, units)).astype(np.float32)
+    got = ap_torch(torch.from_numpy(pos), torch.from_numpy(neg), chunk=64).numpy()
+    np.testing.assert_allclose(got, sklearn_loop(pos, neg), atol=1e-6, rtol=0)
+    np.testing.assert_allclose(got, ap_numba(pos, neg), atol=1e-12, rtol=0)
+
+
+def test_torch_all_equal_scores_and_one_positive():
+    pos, neg = torch.ones((7, 5)), torch.ones((21, 5))
+    np.testing.assert_allclose(ap_torch(pos, neg).numpy(), 7 / 28)
+    rng = np.random.default_rng(1)
+    p, n = rng.normal(size=(1, 50)), rng.normal(size=(30, 50))
+    got = ap_torch(torch.from_numpy(p), torch.from_numpy(n)).numpy()
+    np.testing.assert_allclose(got, sklearn_loop(p, n), atol=1e-6, rtol=0)
+    np.testing.assert_allclose(got, ap_numba(p, n), atol=1e-12, rtol=0)
+
+
+def test_one_function_picks_the_backend():
+    assert ap_backend("cpu") == "numba"
+    assert ap_backend(torch.device("cpu")) == "numba"
+    assert ap_backend("cuda") == "torch" and ap_backend("mps") == "torch"
+
+
+@pytest.mark.parametrize("backend", ["torch", "numba"])
+@pytest.mark.parametrize("n_left_out", [0, 1, 7, 40])
+def test_pool_equals_sorting_each_concepts_negatives(backend, n_left_out):
+    """Searchsorted against the sorted pool, minus the left-out rows, equals sorting the concept's own negatives."""
+    rng = np.random.default_rng(n_left_out)
+    pool_acts = rng.integers(0, 8, (60, 200)).astype(np.float32)  # ties, also between pool and positives
+    pool_acts[:, :3] = 1.0  # a few all-equal units
+    pos = rng.integers(0, 8, (13, 200)).astype(np.float32)
+    members = np.sort(rng.permutation(60)[: 60 - n_left_out])
+    pool = NegativePool(torch.from_numpy(pool_acts), chunk=48, backend=backend)
+    got = pool.average_precision(torch.from_numpy(pos), members)
+    assert got.dtype == torch.float64 and got.device == pool.device
+    expected = sklearn_loop(pos, pool_acts[members])
+    np.testing.assert_allclose(got.numpy(), expected, atol=1e-6, rtol=0)
+    np.testing.assert_allclose(got.numpy(), ap_numba(pos, pool_acts[members]), atol=1e-12, rtol=0)
+
+
+def test_pool_with_continuous_scores_and_unordered_members():
+    rng = np.random.default_rng(5)
+    pool_acts = rng.normal(size=(80, 64)).astype(np.float32)
+    pos = rng.normal(0.4, 1, (9, 64)).astype(np.float32)
+    members = rng.permutation(80)[:70]  # any order: a set of rows
+    pool = NegativePool(torch.from_numpy(pool_acts), backend="torch")
+    got = pool.average_precision(pos, members).numpy()
+    np.testing.assert_allclose(got, sklearn_loop(pos, pool_acts[np.sort(members)]), atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="distinct"):
+        pool.average_precision(pos, [0, 0, 1])
