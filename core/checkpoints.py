@@ -14,6 +14,7 @@ import os
 import re
 
 STEP = re.compile(r"step(\d+)")
+TRAIN_LOG = "train_log.csv"  # written beside the step folders by scripts/train_checkpoints.py
 
 
 def parse_step(revision: str | None) -> int | None:
@@ -105,3 +106,20 @@ def identical_neighbours(runs) -> dict[str, str]:
                 flagged[row.run_id] = previous.revision
             previous = row
     return flagged
+
+
+def training_log_of(model: str):
+    """The training log kept beside a local model's revision folders (step, tokens, loss, held-out loss), or None."""
+    path = os.path.join(model, TRAIN_LOG)
+    if not os.path.isfile(path):
+        return None
+    import pandas as pd
+
+    try:
+        log = pd.read_csv(path)
+    except (OSError, ValueError) as e:
+        raise ValueError(f"unreadable training log {path!r}: {e}") from None
+    missing = {"step", "tokens", "loss", "held_out_loss"} - set(log.columns)
+    if missing:
+        raise ValueError(f"training log {path!r} lacks column(s) {', '.join(sorted(missing))}")
+    return log

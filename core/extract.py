@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import __version__
-from .checkpoints import parse_step, weights_hash
+from .checkpoints import parse_step, training_log_of, weights_hash
 from .config import RunConfig, stable_hash
 from .sampling import Plan, make_plan
 from .store import Store, write_part
@@ -204,6 +204,9 @@ def extract(
     table = unit_table(groups)
     table_id = stable_hash(table[["module", "kind"]].drop_duplicates().values.tolist() + [len(table)])
     store.add_run(_run_row(cfg, rid, model, len(table), table_id, weights_hash(model.base)), table)
+    log = training_log_of(cfg.model.model)
+    if log is not None:
+        store.add_training_log(cfg.model.model, log)
     if not todo:
         return summary
     work = plan_work(cfg, plan, rid, todo, concepts_per_unit)[:max_units]

@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS results(
 CREATE TABLE IF NOT EXISTS ap(run_id VARCHAR, concept VARCHAR, fold SMALLINT, unit INTEGER, ap FLOAT);
 CREATE TABLE IF NOT EXISTS vectors(
     run_id VARCHAR, concept VARCHAR, kind VARCHAR, vec FLOAT[], PRIMARY KEY(run_id, concept, kind));
+CREATE TABLE IF NOT EXISTS training_log(
+    model VARCHAR, step BIGINT, tokens BIGINT, loss DOUBLE, held_out_loss DOUBLE, PRIMARY KEY(model, step));
 CREATE TABLE IF NOT EXISTS alignment_snapshots(
     benchmark VARCHAR, run_id VARCHAR, method VARCHAR, tau DOUBLE, rho DOUBLE, ci_low DOUBLE, ci_high DOUBLE,
     p_value DOUBLE, p_vs_experts DOUBLE, n_pairs INTEGER, n_missing INTEGER, n_boot INTEGER,
@@ -267,6 +269,36 @@ class Store:
                         'INSERT INTO units SELECT unit_table, unit, layer, module, kind, "index", head, role FROM unit_rows',
                     )
             _run(con, "COMMIT")
+
+    def add_training_log(self, model: str, log: pd.DataFrame) -> int:
+        """Replace the training log of ``model`` (columns step, tokens, loss, held_out_loss); rows written."""
+        rows = pd.DataFrame(
+            {
+                "model": model,
+                "step": pd.to_numeric(log["step"]).astype("int64"),
+                "tokens": pd.to_numeric(log["tokens"]).astype("int64"),
+                "loss": pd.to_numeric(log["loss"], errors="coerce"),
+                "held_out_loss": pd.to_numeric(log["held_out_loss"], errors="coerce"),
+            }
+        )
+        with self.connect(write=True) as con:
+            _run(con, "BEGIN")
+            _run(con, "DELETE FROM training_log WHERE model = ?", [model])
+            con.register("log_rows", rows)
+            _run(con, "INSERT INTO training_log SELECT model, step, tokens, loss, held_out_loss FROM log_rows")
+            _run(con, "COMMIT")
+        return len(rows)
+
+    def training_log(self) -> pd.DataFrame:
+        """Training logs of the models trained with ``scripts/train_checkpoints.py`` (empty for others)."""
+        if not self._has_table("training_log"):  # a store made before the table existed, opened read-only
+            return pd.DataFrame(columns=["model", "step", "tokens", "loss", "held_out_loss"])
+        return self.query("SELECT model, step, tokens, loss, held_out_loss FROM training_log ORDER BY model, step")
+
+    def _has_table(self, name: str) -> bool:
+        return bool(
+            self.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?", [name])["n"][0]
+        )
 
     def runs(self) -> pd.DataFrame:
         """All runs with their number of finished (concept, fold) results."""

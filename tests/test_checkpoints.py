@@ -81,6 +81,8 @@ def test_trained_checkpoints_swept_as_revisions(tmp_path, capsys):
     assert first["role"].tolist()[: 3 * head_dim] == ["q"] * head_dim + ["k"] * head_dim + ["v"] * head_dim
     assert first["head"].tolist()[3 * head_dim] == 1 and first["head"].max() == train.SIZES["s"].heads - 1
     assert set(units["kind"]) == {"attn_qkv", "attn_out", "mlp_in", "mlp_out"}
+    log = Store(store, read_only=True).training_log()  # the log beside the step folders comes along
+    assert log["model"].unique().tolist() == [str(model)] and log["step"].tolist() == [0, 1, 2]
 
 
 def test_resume_training_continues_where_it_stopped(tmp_path):
