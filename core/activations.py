@@ -3,7 +3,8 @@
 Forward hooks on the modules of ``core.units`` pool each module's output over
 the tokens of every sentence as it is produced, so memory is bounded by one
 batch: no per-token activation outlives its hook. Sentences are run in
-length-bucketed batches so little compute goes to padding.
+length-bucketed batches so little compute goes to padding (except in the
+reference mode, which pads every sentence to the same fixed length).
 """
 
 from __future__ import annotations
@@ -40,7 +41,9 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str, include_padding
     """Pool (batch, tokens, units) over tokens → (batch, units).
 
     ``mask`` is (batch, tokens), true on real tokens; it is ignored when
-    ``include_padding`` (the reference code's behaviour).
+    ``include_padding``. Pooling over padding only makes sense when every
+    sentence is padded to the same length (``iter_pooled(fixed_length=True)``,
+    the reference mode); otherwise a score depends on the batch.
     """
     if include_padding:
         return hidden.amax(dim=1) if pooling == "max" else hidden.mean(dim=1)
@@ -126,18 +129,22 @@ def iter_pooled(
     batch_tokens: int,
     max_length: int,
     device: str | torch.device = "cpu",
+    fixed_length: bool = False,
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Yield ``(indices, activations, sentence_embeddings)`` batch by batch.
 
     ``indices`` index into ``texts``; batches are length-bucketed, so results
     come out of order. The batching depends only on ``texts``, so the same
-    sentences always give the same numbers.
+    sentences always give the same numbers. ``fixed_length`` pads every
+    sentence to ``max_length`` tokens, as apple/ml-selfcond does, so that with
+    pooling over padding every sentence's max still sees the same positions.
     """
     encoded = tokenizer(list(texts), truncation=True, max_length=max_length, add_special_tokens=True)["input_ids"]
     lengths = [len(ids) for ids in encoded]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    for idx in length_batches(lengths, batch_tokens):
-        width = max(lengths[i] for i in idx)
+    widths = [max_length] * len(lengths) if fixed_length else lengths
+    for idx in length_batches(widths, batch_tokens):
+        width = max(widths[i] for i in idx)
         ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
         mask = torch.zeros((len(idx), width), dtype=torch.long)
         for row, i in enumerate(idx):
@@ -147,11 +154,19 @@ def iter_pooled(
         yield idx, acts, emb
 
 
-def pooled_matrix(recorder, tokenizer, texts, batch_tokens, max_length, device="cpu", progress=None):
+def fits(tokenizer, texts: Sequence[str], max_length: int) -> np.ndarray:
+    """Which ``texts`` have at most ``max_length`` tokens (apple/ml-selfcond drops the others)."""
+    encoded = tokenizer(list(texts), add_special_tokens=True)["input_ids"]
+    return np.array([len(ids) <= max_length for ids in encoded], dtype=bool)
+
+
+def pooled_matrix(
+    recorder, tokenizer, texts, batch_tokens, max_length, device="cpu", progress=None, fixed_length=False
+):
     """All pooled activations of ``texts`` in their order: (n, n_units), (n, hidden)."""
     acts = np.empty((len(texts), recorder.n_units), dtype=np.float32)
     emb = None
-    for idx, a, e in iter_pooled(recorder, tokenizer, texts, batch_tokens, max_length, device):
+    for idx, a, e in iter_pooled(recorder, tokenizer, texts, batch_tokens, max_length, device, fixed_length):
         acts[idx] = a
         if emb is None:
             emb = np.empty((len(texts), e.shape[1]), dtype=np.float32)

@@ -96,7 +96,7 @@ def _run_config(args, concepts):
     return RunConfig(
         ModelSpec(args.model, args.revision, args.gguf_file, args.dtype, args.device, patterns),
         DatasetConfig(tuple(concepts), args.n_pos, args.n_neg, args.folds, args.seed, args.min_pos, args.negatives),
-        ExtractConfig(args.pooling, args.include_padding, args.max_length, args.ap_floor, args.batch_tokens),
+        ExtractConfig(args.pooling, args.reference, args.max_length, args.ap_floor, args.batch_tokens),
     )
 
 
@@ -360,7 +360,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-short", action="store_true", help="leave out concepts with too few sentences (listed)")
     p.add_argument("--negatives", default="shared", choices=["shared", "independent"])
     p.add_argument("--pooling", default="max", choices=["max", "mean"])
-    p.add_argument("--include-padding", action="store_true", help="pool over padding too (reference code)")
+    p.add_argument(
+        "--reference",
+        choices=["selfcond"],
+        help="reproduce apple/ml-selfcond: pad every sentence to --max-length, max over all positions, "
+        "drop longer sentences (docs/reference_mode.md)",
+    )
     p.add_argument("--max-length", type=int, default=128)
     p.add_argument("--ap-floor", type=float, default=0.5, help="store APs at or above this (0 = all)")
     p.add_argument("--batch-tokens", type=int, default=4096)

@@ -14,6 +14,7 @@ import json
 from dataclasses import asdict, dataclass, field
 
 POOLINGS = ("max", "mean")
+REFERENCES = ("selfcond",)
 NEGATIVE_MODES = ("shared", "independent")
 DTYPES = ("float32", "float16", "bfloat16")
 
@@ -110,17 +111,23 @@ class ExtractConfig:
     Parameters
     ----------
     pooling : ``"max"`` (the paper and reference code) or ``"mean"`` over tokens.
-    include_padding : pool over padding positions too, as the reference code
-        (apple/ml-selfcond) does; off by default, so a sentence's score does not
-        depend on the batch it was run in.
-    max_length : sentences are truncated to this many tokens.
+    reference : ``None`` (default) pools over each sentence's own tokens only, so a
+        sentence's score depends on nothing else. ``"selfcond"`` does what
+        apple/ml-selfcond does: every sentence padded with the pad token (EOS
+        when the tokenizer has none) to ``max_length`` tokens, max over all
+        positions, padding included, and sentences longer than ``max_length``
+        dropped from the sets (``docs/reference_mode.md``).
+    max_length : sentences are truncated to this many tokens (dropped in
+        reference mode; the reference's ``--seq-len``, 128).
     ap_floor : APs below it are not stored (they are counted). 0.5 is the lowest
         threshold the method uses; 0 keeps the AP of every unit.
-    batch_tokens : token budget of one length-bucketed batch (speed only).
+    batch_tokens : token budget of one length-bucketed batch. Not part of the run
+        identity: no mode lets a sentence's score depend on its batch
+        (``tests/test_extract.py`` checks that APs do not move).
     """
 
     pooling: str = "max"
-    include_padding: bool = False
+    reference: str | None = None
     max_length: int = 128
     ap_floor: float = 0.5
     batch_tokens: int = 4096
@@ -128,13 +135,41 @@ class ExtractConfig:
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
             raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
+        if self.reference is not None and self.reference not in REFERENCES:
+            raise ValueError(f"reference must be one of {REFERENCES}, got {self.reference!r}")
+        if self.reference == "selfcond" and self.pooling != "max":
+            raise ValueError("reference selfcond pools by max, as apple/ml-selfcond does")
         if not 0.0 <= self.ap_floor <= 1.0:
             raise ValueError("ap_floor must be in [0, 1]")
+        if self.max_length < 1 or self.batch_tokens < 1:
+            raise ValueError("max_length and batch_tokens must be at least 1")
 
     def key(self) -> dict:
-        d = asdict(self)
-        d.pop("batch_tokens")
+        """What changes the stored APs (``batch_tokens`` provably does not).
+
+        ``include_padding: False`` stays in the key so that run ids made before
+        the reference mode existed are unchanged; ``reference`` enters it only
+        when set.
+        """
+        d = {
+            "pooling": self.pooling,
+            "include_padding": False,
+            "max_length": self.max_length,
+            "ap_floor": self.ap_floor,
+        }
+        if self.reference is not None:
+            d["reference"] = self.reference
         return d
+
+    @staticmethod
+    def from_dict(d: dict) -> ExtractConfig:
+        """Inverse of ``asdict``, also for configurations stored before ``reference`` existed."""
+        d = dict(d)
+        if d.pop("include_padding", False):
+            raise ValueError(
+                "this run used the removed --include-padding (batch-dependent padding); recompute it with --reference selfcond"
+            )
+        return ExtractConfig(**d)
 
 
 @dataclass(frozen=True)
@@ -164,4 +199,4 @@ class RunConfig:
             m["module_patterns"] = tuple(m["module_patterns"])
         ds = d["dataset"]
         ds["concepts"] = tuple(ds["concepts"])
-        return RunConfig(ModelSpec(**m), DatasetConfig(**ds), ExtractConfig(**d["extract"]))
+        return RunConfig(ModelSpec(**m), DatasetConfig(**ds), ExtractConfig.from_dict(d["extract"]))

@@ -11,6 +11,7 @@ written. Killing it loses at most the concept in flight.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import sys
@@ -108,23 +109,35 @@ def execute(
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
     """Compute a work unit; yield the path of each concept's part as it is written."""
-    from .activations import ActivationRecorder, pooled_matrix
+    from .activations import ActivationRecorder, fits, pooled_matrix
     from .expertise import average_precision
     from .models import word_embedding
 
     x = cfg.extract
-    with ActivationRecorder(model.base, groups, x.pooling, x.include_padding) as rec:
+    reference = x.reference == "selfcond"  # fixed-length padding, max over all positions, long sentences dropped
+    with ActivationRecorder(model.base, groups, x.pooling, include_padding=reference) as rec:
 
         def acts(texts):
-            return pooled_matrix(rec, model.tokenizer, texts, x.batch_tokens, x.max_length, model.device, progress)
+            return pooled_matrix(
+                rec, model.tokenizer, texts, x.batch_tokens, x.max_length, model.device, progress, reference
+            )
 
         neg = _cached_negatives(unit, scratch_dir, lambda: acts(unit.neg_texts)[0], progress)
+        neg_fits = fits(model.tokenizer, unit.neg_texts, x.max_length) if reference else None
         for concept, pos_texts, neg_idx in zip(unit.concepts, unit.positives, unit.negatives):
+            if reference:
+                pos_texts = tuple(t for t, ok in zip(pos_texts, fits(model.tokenizer, pos_texts, x.max_length)) if ok)
+                neg_idx = tuple(j for j in neg_idx if neg_fits[j])
+                if not pos_texts or not neg_idx:
+                    raise ValueError(
+                        f"{concept}: every positive or negative sentence is longer than {x.max_length} tokens"
+                    )
             pos, emb = acts(pos_texts)
             ap = average_precision(pos, neg[list(neg_idx)])
             keep = np.flatnonzero(ap >= x.ap_floor) if x.ap_floor > 0 else np.arange(len(ap))
             meta = {
                 "run_id": unit.run_id,
+                "config_id": cfg.config_id,  # every setting that changes an AP; checked before ingesting
                 "concept": concept,
                 "fold": unit.fold,
                 "n_pos": len(pos_texts),
@@ -163,6 +176,19 @@ def _cached_negatives(unit: WorkUnit, scratch_dir: str | None, compute, progress
     return arr
 
 
+def check_parts(store: Store, rid: str, cfg: RunConfig) -> None:
+    """Refuse (one-line ``ValueError``) to resume a run from parts computed under other settings."""
+    import pyarrow.parquet as pq
+
+    for path in store.pending_parts(rid):
+        meta = json.loads(pq.read_schema(path).metadata[b"expert_part"])
+        if meta.get("config_id", cfg.config_id) != cfg.config_id:
+            raise ValueError(
+                f"{path} was computed under other settings (config {meta['config_id']}) than run {rid} "
+                f"(config {cfg.config_id}); refusing to mix results: move the part away or rerun with its settings"
+            )
+
+
 def prepare(store: Store, cfg: RunConfig) -> tuple[Plan, str]:
     """Draw the sets of a run from the store; return them with the run id."""
     plan = make_plan(cfg.dataset, store.sentences(cfg.dataset.concepts))
@@ -190,6 +216,7 @@ def extract(
     from .units import unit_groups, unit_table
 
     plan, rid = prepare(store, cfg)  # may raise (too few sentences): nothing written yet
+    check_parts(store, rid, cfg)
     ingested = store.ingest_pending(rid)
     done = store.done(rid)
     wanted = {(c, f) for c in cfg.dataset.concepts for f in range(cfg.dataset.folds)}

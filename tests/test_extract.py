@@ -1,3 +1,5 @@
+import json
+import os
 import random
 
 import pandas as pd
@@ -92,3 +94,166 @@ def test_helpers():
     assert parse_step("step143000") == 143000 and parse_step("main") is None and parse_step(None) is None
     assert model_family("EleutherAI/pythia-70m") == "pythia"
     assert model_family("EleutherAI/pythia-1.4b-deduped") == "pythia-deduped"
+
+
+# -- reference mode (apple/ml-selfcond) and run identity ------------------------------------
+
+LONG_CAT = " ".join(["the cat sat"] * 50) + " ."  # 151 tokens: the reference drops it at --seq-len 128
+
+
+def selfcond_expertise(model_dir, positives, negatives, seq_len=128):
+    """AP per (module, index) as apple/ml-selfcond specifies it, written here from its description.
+
+    Every sentence tokenised with special tokens, dropped if longer than ``seq_len``, padded with the
+    pad token (EOS if none) to ``seq_len`` with attention mask 0 on padding, run through the full LM
+    in one batch; every Conv1D/Linear output but the LM head max-pooled over ALL positions; one
+    ``sklearn.metrics.average_precision_score`` per unit.
+    """
+    import numpy as np
+    import torch
+    from sklearn.metrics import average_precision_score
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.pytorch_utils import Conv1D
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
+    lm = AutoModelForCausalLM.from_pretrained(model_dir).float().eval()
+    rows = [(tok.encode(t), y) for t, y in [(t, 0) for t in negatives] + [(t, 1) for t in positives]]
+    rows = [(ids, y) for ids, y in rows if len(ids) <= seq_len]
+    ids = torch.tensor([r + [pad] * (seq_len - len(r)) for r, _ in rows])
+    mask = torch.tensor([[1] * len(r) + [0] * (seq_len - len(r)) for r, _ in rows])
+    labels = np.array([y for _, y in rows])
+    pooled, hooks = {}, []
+    for name, m in lm.named_modules():
+        if isinstance(m, (Conv1D, torch.nn.Linear)) and "lm_head" not in name:
+            hooks.append(m.register_forward_hook(lambda m, a, o, name=name: pooled.__setitem__(name, o.amax(1))))
+    with torch.no_grad():
+        lm(input_ids=ids, attention_mask=mask)
+    for h in hooks:
+        h.remove()
+    return {
+        (name, u): average_precision_score(labels, resp[:, u].numpy())
+        for name, resp in pooled.items()
+        for u in range(resp.shape[1])
+    }
+
+
+def ref_config(model_dir, reference="selfcond", batch_tokens=4096, **data):
+    ds = dict(n_pos=15, n_neg=30, min_pos=14)
+    ds.update(data)
+    return RunConfig(
+        ModelSpec(model_dir),
+        DatasetConfig(CONCEPTS, **ds),
+        ExtractConfig(reference=reference, ap_floor=0.0, batch_tokens=batch_tokens),
+    )
+
+
+@pytest.fixture(scope="module")
+def gpt2_dir(tmp_path_factory):
+    return save_tiny_model(str(tmp_path_factory.mktemp("gpt2")), "gpt2")
+
+
+def reference_store(path):
+    store = fill_store(path)
+    store.add_sentences("cat", [LONG_CAT], source="test")
+    return store
+
+
+def test_reference_mode_reproduces_selfcond_expertise(tmp_path, gpt2_dir):
+    import numpy as np
+
+    from core.extract import prepare
+
+    store = reference_store(str(tmp_path / "s.duckdb"))
+    cfg = ref_config(gpt2_dir)
+    plan, _ = prepare(store, cfg)
+    rid = extract(store, cfg, progress=False).run_id
+    rid_masked = extract(store, ref_config(gpt2_dir, reference=None), progress=False).run_id
+    units = store.units(rid)
+    names = list(zip("transformer." + units["module"], units["index"]))
+    for concept in CONCEPTS:
+        pos = [plan.texts[s] for s in plan.positives[(concept, 0)].tolist()]
+        neg = [plan.texts[s] for s in plan.negatives[(concept, 0)].tolist()]
+        expected = selfcond_expertise(gpt2_dir, pos, neg)
+        assert len(expected) == len(units)  # the same units, one to one by (module, index)
+        ref = np.array([expected[n] for n in names])
+        ours = store.ap(rid, [concept], min_ap=-1.0).set_index("unit")["ap"].reindex(units["unit"]).to_numpy()
+        np.testing.assert_allclose(ours, ref, atol=1e-6, rtol=0)
+        assert set(np.flatnonzero(ours > 0.5)) == set(np.flatnonzero(ref > 0.5))
+        masked = store.ap(rid_masked, [concept], min_ap=-1.0).set_index("unit")["ap"].reindex(units["unit"])
+        assert np.abs(masked.to_numpy() - ref).max() > 0.01  # the padding matters: the test can fail
+    results = store.results(rid).set_index("concept")
+    assert LONG_CAT in [plan.texts[s] for s in plan.positives[("cat", 0)].tolist()]
+    assert results.loc["cat", "n_pos"] == 14  # the 151-token positive was dropped, as the reference drops it
+
+
+@pytest.mark.parametrize("reference", [None, "selfcond"])
+def test_batching_settings_change_no_ap_and_not_the_run_id(tmp_path, gpt2_dir, reference):
+    """``batch_tokens`` and concepts per work unit are left out of the run id: they must not move an AP."""
+    model = load_model(ModelSpec(gpt2_dir))
+    tables, ids = [], []
+    for i, (batch_tokens, per_unit) in enumerate([(64, 1), (100_000, 8), (300, 3)]):
+        store = reference_store(str(tmp_path / f"s{i}.duckdb"))
+        cfg = ref_config(gpt2_dir, reference, batch_tokens=batch_tokens)
+        s = extract(store, cfg, concepts_per_unit=per_unit, progress=False, model=model)
+        ids.append(s.run_id)
+        tables.append(
+            store.ap(s.run_id, fold=None, min_ap=-1.0).sort_values(["concept", "unit"]).reset_index(drop=True)
+        )
+    assert len(set(ids)) == 1
+    for t in tables[1:]:
+        pd.testing.assert_frame_equal(t, tables[0], check_exact=True)
+
+
+def test_every_extract_setting_but_batch_tokens_is_in_the_run_id():
+    base = ExtractConfig()
+    changed = [
+        ExtractConfig(pooling="mean"),
+        ExtractConfig(reference="selfcond"),
+        ExtractConfig(max_length=64),
+        ExtractConfig(ap_floor=0.0),
+    ]
+    assert len({c.key().__repr__() for c in [base, *changed]}) == 5
+    assert ExtractConfig(batch_tokens=1).key() == base.key()
+    assert set(base.key()) >= {f for f in base.__dataclass_fields__ if f not in ("batch_tokens", "reference")}
+
+
+def test_configs_stored_before_the_reference_mode_still_load():
+    import json
+    from dataclasses import asdict
+
+    cfg = RunConfig(ModelSpec("m"), DatasetConfig(CONCEPTS))
+    old = asdict(cfg)
+    old["extract"].pop("reference")
+    old["extract"]["include_padding"] = False
+    assert RunConfig.from_json(json.dumps(old)).config_id == cfg.config_id
+    old["extract"]["include_padding"] = True
+    with pytest.raises(ValueError, match="--reference selfcond"):
+        RunConfig.from_json(json.dumps(old))
+    with pytest.raises(ValueError, match="pools by max"):
+        ExtractConfig(pooling="mean", reference="selfcond")
+
+
+def test_resuming_refuses_parts_made_under_other_settings(tmp_path, model_dir):
+    import pyarrow.parquet as pq
+
+    from core.store import write_part
+
+    cfg = config(model_dir, folds=1)
+    model = load_model(cfg.model)
+    store = fill_store(str(tmp_path / "s.duckdb"))
+    s = extract(store, cfg, progress=False, model=model, max_units=1)
+    other = fill_store(str(tmp_path / "o.duckdb"))
+    meta = json.loads(pq.read_schema(s.parts[0]).metadata[b"expert_part"])
+    table = pq.read_table(s.parts[0])
+    os.remove(s.parts[0])
+    write_part(
+        s.parts[0].replace(store.parts_dir, other.parts_dir),
+        {**meta, "config_id": "0" * 16},
+        table["unit"].to_numpy(),
+        table["ap"].to_numpy(),
+    )
+    with pytest.raises(ValueError, match="refusing to mix") as err:
+        extract(other, cfg, progress=False, model=model)
+    assert "\n" not in str(err.value)
+    assert other.done(s.run_id) == set()
