@@ -4,7 +4,7 @@
    timed over ``--steps`` steps after one warm-up step (the same batch shape as the real run).
 2. Extraction time of one checkpoint: the last checkpoint of each size is extracted on ``--concepts`` MEN-test
    words with the sweep's set sizes (100 positives, 500 shared negatives); the time per concept is then multiplied
-   by the number of concepts of the real sweep (587 MEN-test words with at least 50 sentences) to give the time of
+   by the number of concepts of the real sweep (613 MEN-test words with at least 50 sentences) to give the time of
    one checkpoint of the sweep — a linear extrapolation from a measured rate, printed as such.
 
 Usage: ``python bench/bench_checkpoints.py [--steps 20] [--concepts 8] [--threads 1]``
@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 SHARED = os.path.join(ROOT, "..", "shared", "data")
 CORPUS = os.path.join(SHARED, "corpus", "enwiki2015_sample", "sentences.jsonl.gz")
-SWEEP_CONCEPTS = 587  # MEN-test words with >= 50 corpus sentences (the sweep's --skip-short leaves 26 out)
+SWEEP_CONCEPTS = 613  # MEN-test words with >= 50 corpus sentences (the sweep's --skip-short leaves 26 of 639 out)
 
 
 def _train_module():

@@ -24,5 +24,17 @@ done
 # Fig. 2 at the last checkpoint: the MEN test words (400 positives, or all down to 50), in pair-coverage order
 python -m core --store "$S" extract --men-split test --men-dir "$MEN" --n-pos 400 --min-pos 50 --skip-short \
   --n-neg 1000 --parts results/parts
+# Fig. 2 over training: a checkpointed Pythia-architecture family trained here (about 2 CPU-hours for the three
+# sizes; resumable, skipped once done), then the same MEN-test words swept over 11 checkpoints of each size with
+# smaller sets (100 positives, or all down to 50; 500 negatives) so the sweep fits the CPU budget. Parts are
+# committed under results/checkpoints/parts, so with the checkpoints present this ingests instead of recomputing.
+CK=${CHECKPOINTS:-cache/checkpoints}
+python scripts/train_checkpoints.py --corpus "$C" --out "$CK" --steps 2048 --every 256 --batch-size 32 --lr 2e-3 \
+  --warmup 100 --threads 1 --summary "$CK/summary.json" >/dev/null
+REVS=step0,step1,step4,step16,step64,step256,step512,step768,step1024,step1536,step2048
+for name in wiki-neox-100k wiki-neox-336k wiki-neox-1.2m; do
+  python -m core --store "$S" extract --model "$CK/$name" --revisions "$REVS" --men-split test --men-dir "$MEN" \
+    --n-pos 100 --min-pos 50 --skip-short --n-neg 500 --parts results/checkpoints/parts
+done
 python -m core --store "$S" report --out results --men-dir "$MEN"
 python -m core --store "$S" build-demo --men-dir "$MEN"   # + MEN-test alignment at every slider tau (no ratings)
