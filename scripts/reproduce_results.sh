@@ -30,7 +30,7 @@ python -m core --store "$S" extract --men-split test --men-dir "$MEN" --n-pos 40
 # committed under results/checkpoints/parts, so with the checkpoints present this ingests instead of recomputing.
 CK=${CHECKPOINTS:-cache/checkpoints}
 python scripts/train_checkpoints.py --corpus "$C" --out "$CK" --steps 2048 --every 256 --batch-size 32 --lr 2e-3 \
-  --warmup 100 --threads 1 --summary "$CK/summary.json" >/dev/null
+  --warmup 100 --threads 1 --tokenizer results/checkpoints/tokenizer.json --summary "$CK/summary.json" >/dev/null
 REVS=step0,step1,step4,step16,step64,step256,step512,step768,step1024,step1536,step2048
 for name in wiki-neox-100k wiki-neox-336k wiki-neox-1.2m; do
   python -m core --store "$S" extract --model "$CK/$name" --revisions "$REVS" --men-split test --men-dir "$MEN" \
