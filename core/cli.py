@@ -105,6 +105,28 @@ def cmd_extract(args) -> int:
     from .store import Store
 
     store = Store(args.store, parts_dir=args.parts)
+    concepts = _extract_concepts(args, store)
+    revisions = [args.revision]
+    if args.revisions:
+        from .checkpoints import resolve_revisions
+
+        if args.revision:
+            raise ValueError("give --revision or --revisions, not both")
+        revisions = resolve_revisions(args.model, args.revisions)
+    if args.engine != "local":
+        return _run_grid(args, store, concepts, [(args.model, r) for r in revisions])
+    for revision in revisions:  # one run per revision: same words, sentences and seeded sets, other weights
+        args.revision = revision
+        cfg = _run_config(args, concepts)
+        s = extract(
+            store, cfg, concepts_per_unit=args.concepts_per_unit, progress=not args.quiet, max_units=args.max_units
+        )
+        _print_summary(s, revision)
+    return 0
+
+
+def _extract_concepts(args, store) -> list[str]:
+    """The concepts of an extraction: as given, less the short ones with --skip-short, cut to --limit-concepts."""
     concepts = _concept_list(args)
     if args.skip_short:
         counts = dict(zip(*store.concepts()[["concept", "n_sentences"]].T.values))
@@ -119,24 +141,55 @@ def cmd_extract(args) -> int:
         concepts = [c for c in concepts if c not in short]
     if args.limit_concepts:
         concepts = concepts[: args.limit_concepts]
-    revisions = [args.revision]
-    if args.revisions:
-        from .checkpoints import resolve_revisions
+    return concepts
 
-        if args.revision:
-            raise ValueError("give --revision or --revisions, not both")
-        revisions = resolve_revisions(args.model, args.revisions)
-    for revision in revisions:  # one run per revision: same words, sentences and seeded sets, other weights
-        args.revision = revision
-        cfg = _run_config(args, concepts)
-        s = extract(
-            store, cfg, concepts_per_unit=args.concepts_per_unit, progress=not args.quiet, max_units=args.max_units
+
+def _print_summary(s, revision=None, model=None) -> None:
+    name = " ".join(x for x in (model, revision) if x)
+    print(
+        f"run {s.run_id}{f' ({name})' if name else ''}: {s.done_before + s.ingested + s.computed}/"
+        f"{s.total} (concept, fold) results stored "
+        f"({s.computed} computed now, {s.ingested} ingested from parts, {s.done_before} already stored)"
+    )
+
+
+def cmd_grid(args) -> int:
+    """Every (model, revision) of the grid, with the same concepts and seeded sets; stored runs are skipped."""
+    from .checkpoints import resolve_revisions
+    from .store import Store
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if not models:
+        raise ValueError("--models is empty: give org/name,org/name or local folders")
+    if args.revision and args.revisions:
+        raise ValueError("give --revision or --revisions, not both")
+    runs = [
+        (m, r) for m in models for r in (resolve_revisions(m, args.revisions) if args.revisions else [args.revision])
+    ]
+    store = Store(args.store, parts_dir=args.parts)
+    return _run_grid(args, store, _extract_concepts(args, store), runs)
+
+
+def _run_grid(args, store, concepts, runs) -> int:
+    from .grid import grid_configs, run_grid
+
+    if args.engine == "local" and (args.address or args.workers or args.num_gpus_per_worker is not None):
+        raise ValueError("--address, --workers and --num-gpus-per-worker need --engine ray")
+    options = {}
+    if args.engine == "ray":
+        options = dict(
+            address=args.address,
+            workers=args.workers,
+            num_gpus_per_worker=args.num_gpus_per_worker,
+            shared_parts=bool(args.parts),
         )
-        print(
-            f"run {s.run_id}{f' ({revision})' if revision else ''}: {s.done_before + s.ingested + s.computed}/"
-            f"{s.total} (concept, fold) results stored "
-            f"({s.computed} computed now, {s.ingested} ingested from parts, {s.done_before} already stored)"
-        )
+    args.model = runs[0][0] if runs else getattr(args, "model", None)  # grid_configs sets each run's own
+    cfgs = grid_configs(_run_config(args, concepts), runs)
+    summaries = run_grid(
+        store, cfgs, args.engine, args.concepts_per_unit, args.max_units, progress=not args.quiet, **options
+    )
+    for (model, revision), s in zip(runs, summaries):
+        _print_summary(s, revision, model if len(set(m for m, _ in runs)) > 1 else None)
     return 0
 
 
@@ -312,35 +365,11 @@ def _snapshot_benchmarks(args) -> dict:
     return out
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
-    parser.add_argument("--store", default=os.environ.get("EXPERTS_STORE", DEFAULT_PATH), help="DuckDB store file")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    p = sub.add_parser("add", help="import sentences from CSV/TSV/JSONL or a folder of <concept>.txt")
-    p.add_argument("file")
-    p.set_defaults(func=cmd_add)
-
-    p = sub.add_parser("mine", help="mine positive sentences from a text or JSONL corpus")
-    p.add_argument("corpus", help="plain text (one sentence per line) or JSONL with 'text'; .gz allowed")
+def _add_extract_args(p: argparse.ArgumentParser, model: bool = True) -> None:
+    """Options of ``extract`` (and of ``grid``, which takes ``--models`` instead of ``--model``)."""
     _add_concept_args(p)
-    p.add_argument("--limit", type=int, default=1500, help="at most this many sentences per concept")
-    p.add_argument("--quiet", action="store_true")
-    p.set_defaults(func=cmd_mine)
-
-    p = sub.add_parser("generate", help="generate positive sentences with an instruct LM (as the paper)")
-    _add_concept_args(p)
-    p.add_argument("--model", default="smollm2", help="instruct model id or folder (default: SmolLM2-135M-Instruct)")
-    p.add_argument("--gguf-file")
-    p.add_argument("--n", type=int, default=400)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-rounds", type=int, default=50)
-    p.set_defaults(func=cmd_generate)
-
-    p = sub.add_parser("extract", help="find the experts of a model for concepts (resumable)")
-    _add_concept_args(p)
-    p.add_argument("--model", default="smollm2", help="Hub id, local folder, .gguf file, or 'smollm2'")
+    if model:
+        p.add_argument("--model", default="smollm2", help="Hub id, local folder, .gguf file, or 'smollm2'")
     p.add_argument("--revision", help="Hub revision, e.g. step1000 for a Pythia checkpoint")
     p.add_argument(
         "--revisions",
@@ -374,7 +403,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit-concepts", type=int, help="only the first N concepts")
     p.add_argument("--parts", help="folder for result parts (default: beside the store)")
     p.add_argument("--quiet", action="store_true")
+    p.add_argument("--engine", default="local", choices=["local", "ray"], help="where work units run")
+    p.add_argument("--address", help="Ray cluster to join (default: RAY_ADDRESS, else a local Ray)")
+    p.add_argument("--workers", type=int, help="Ray actors (default: one per GPU, or per CPU without GPUs)")
+    p.add_argument("--num-gpus-per-worker", type=float, help="GPUs per Ray actor (default 1 with GPUs, else 0)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
+    parser.add_argument("--store", default=os.environ.get("EXPERTS_STORE", DEFAULT_PATH), help="DuckDB store file")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("add", help="import sentences from CSV/TSV/JSONL or a folder of <concept>.txt")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_add)
+
+    p = sub.add_parser("mine", help="mine positive sentences from a text or JSONL corpus")
+    p.add_argument("corpus", help="plain text (one sentence per line) or JSONL with 'text'; .gz allowed")
+    _add_concept_args(p)
+    p.add_argument("--limit", type=int, default=1500, help="at most this many sentences per concept")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_mine)
+
+    p = sub.add_parser("generate", help="generate positive sentences with an instruct LM (as the paper)")
+    _add_concept_args(p)
+    p.add_argument("--model", default="smollm2", help="instruct model id or folder (default: SmolLM2-135M-Instruct)")
+    p.add_argument("--gguf-file")
+    p.add_argument("--n", type=int, default=400)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-rounds", type=int, default=50)
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("extract", help="find the experts of a model for concepts (resumable)")
+    _add_extract_args(p)
     p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("grid", help="every (model, revision) of a grid with the same sets, locally or on Ray")
+    p.add_argument("--models", required=True, help="comma-separated Hub ids or local folders")
+    _add_extract_args(p, model=False)
+    p.set_defaults(func=cmd_grid)
 
     p = sub.add_parser("runs", help="list runs")
     p.set_defaults(func=cmd_runs)

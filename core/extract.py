@@ -114,6 +114,11 @@ def execute(
     from .models import word_embedding
 
     x = cfg.extract
+    paths = [os.path.join(parts_dir, unit.run_id, f"{c}__f{unit.fold}.parquet") for c in unit.concepts]
+    written = [os.path.exists(p) for p in paths]  # a part is written once: a retried unit skips what exists
+    if all(written):
+        yield from paths
+        return
     reference = x.reference == "selfcond"  # fixed-length padding, max over all positions, long sentences dropped
     with ActivationRecorder(model.base, groups, x.pooling, include_padding=reference) as rec:
 
@@ -124,7 +129,12 @@ def execute(
 
         neg = _cached_negatives(unit, scratch_dir, lambda: acts(unit.neg_texts)[0], progress)
         neg_fits = fits(model.tokenizer, unit.neg_texts, x.max_length) if reference else None
-        for concept, pos_texts, neg_idx in zip(unit.concepts, unit.positives, unit.negatives):
+        for concept, pos_texts, neg_idx, path, done in zip(
+            unit.concepts, unit.positives, unit.negatives, paths, written
+        ):
+            if done:
+                yield path
+                continue
             if reference:
                 pos_texts = tuple(t for t, ok in zip(pos_texts, fits(model.tokenizer, pos_texts, x.max_length)) if ok)
                 neg_idx = tuple(j for j in neg_idx if neg_fits[j])
@@ -154,7 +164,6 @@ def execute(
                     "sentence": emb.mean(axis=0).round(6).tolist(),
                     "word": np.asarray(word_embedding(model, concept)).round(6).tolist(),
                 }
-            path = os.path.join(parts_dir, unit.run_id, f"{concept}__f{unit.fold}.parquet")
             yield write_part(path, meta, keep, ap[keep])
 
 
@@ -213,7 +222,7 @@ def extract(
     from tqdm.auto import tqdm
 
     from .models import load_model
-    from .units import unit_groups, unit_table
+    from .units import unit_groups
 
     plan, rid = prepare(store, cfg)  # may raise (too few sentences): nothing written yet
     check_parts(store, rid, cfg)
@@ -228,12 +237,7 @@ def extract(
     # load before registering, so a model that cannot be loaded leaves the store as it was
     model = model or load_model(cfg.model)
     groups = unit_groups(model.base, model.config, cfg.model.module_patterns)
-    table = unit_table(groups)
-    table_id = stable_hash(table[["module", "kind"]].drop_duplicates().values.tolist() + [len(table)])
-    store.add_run(_run_row(cfg, rid, model, len(table), table_id, weights_hash(model.base)), table)
-    log = training_log_of(cfg.model.model)
-    if log is not None:
-        store.add_training_log(cfg.model.model, log)
+    register_run(store, cfg, *describe_run(cfg, rid, model, groups))
     if not todo:
         return summary
     work = plan_work(cfg, plan, rid, todo, concepts_per_unit)[:max_units]
@@ -256,6 +260,23 @@ def extract(
                 summary.computed += 1
                 summary.parts.append(part)
     return summary
+
+
+def register_run(store: Store, cfg: RunConfig, row: dict, table) -> None:
+    """Store a run's row and unit table, and the training log of a local checkpoint series when it has one."""
+    store.add_run(row, table)
+    log = training_log_of(cfg.model.model)
+    if log is not None:
+        store.add_training_log(cfg.model.model, log)
+
+
+def describe_run(cfg: RunConfig, rid: str, model, groups) -> tuple[dict, object]:
+    """The ``runs`` row and unit table of a run, from its loaded model (what ``Store.add_run`` takes)."""
+    from .units import unit_table
+
+    table = unit_table(groups)
+    table_id = stable_hash(table[["module", "kind"]].drop_duplicates().values.tolist() + [len(table)])
+    return _run_row(cfg, rid, model, len(table), table_id, weights_hash(model.base)), table
 
 
 def _run_row(

@@ -1,0 +1,108 @@
+"""The Ray engine on a local 2-CPU Ray: same APs as the local engine, a grid that survives a killed worker."""
+
+import os
+import signal
+
+import pytest
+
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+
+import ray  # noqa: E402
+
+from core.cli import main  # noqa: E402
+from core.cluster import RayEngine  # noqa: E402
+from core.config import DatasetConfig, ExtractConfig, ModelSpec, RunConfig  # noqa: E402
+from core.grid import grid_configs, plan_grid  # noqa: E402
+from core.store import Store  # noqa: E402
+from tests.test_extract import CONCEPTS, fill_store  # noqa: E402
+from tests.tiny import save_checkpoints  # noqa: E402
+
+REVISIONS = ("step1", "step512")
+DATA = ["--n-pos", "6", "--n-neg", "12", "--folds", "2", "--batch-tokens", "64", "--concepts-per-unit", "1"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def local_ray():
+    """One local Ray for the module: 2 CPUs, loopback only, no dashboard."""
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    return save_checkpoints(str(tmp_path_factory.mktemp("ckpt")), "gpt_neox", steps=(1, 512))
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, checkpoints):
+    """The grid computed by the local engine: {run_id: AP table}."""
+    path = str(tmp_path_factory.mktemp("ref") / "s.duckdb")
+    fill_store(path)
+    argv = ["--store", path, "grid", "--models", checkpoints, "--revisions", ",".join(REVISIONS)]
+    assert main([*argv, "--concepts", ",".join(CONCEPTS), *DATA, "--quiet"]) == 0
+    store = Store(path, read_only=True)
+    return {rid: ap_table(store, rid) for rid in store.runs()["run_id"]}
+
+
+def ap_table(store, rid):
+    return store.ap(rid, fold=None, min_ap=0.0).sort_values(["concept", "fold", "unit"]).reset_index(drop=True)
+
+
+def base_config(model):
+    return RunConfig(
+        ModelSpec(model), DatasetConfig(CONCEPTS, n_pos=6, n_neg=12, folds=2), ExtractConfig(batch_tokens=64)
+    )
+
+
+def assert_same_as(reference, store):
+    runs = store.runs()
+    assert sorted(runs["run_id"]) == sorted(reference)
+    results = store.results()
+    assert len(results) == 2 * len(CONCEPTS) * 2  # runs × concepts × folds
+    assert not results.duplicated(["run_id", "concept", "fold"]).any()
+    for rid, expected in reference.items():
+        got = ap_table(store, rid)
+        assert len(got) == len(expected) > 0
+        assert got.equals(expected), f"APs of run {rid} differ from the local engine's"
+
+
+def test_ray_grid_matches_local_engine_and_reruns_compute_nothing(tmp_path, checkpoints, reference, capsys):
+    path = str(tmp_path / "s.duckdb")
+    fill_store(path)
+    argv = ["--store", path, "grid", "--models", checkpoints, "--revisions", ",".join(REVISIONS)]
+    argv += ["--concepts", ",".join(CONCEPTS), *DATA, "--engine", "ray", "--workers", "1", "--quiet"]
+    assert main(argv) == 0  # parts come back as bytes (no --parts): the store's parts folder is written here
+    out = capsys.readouterr().out
+    assert out.count("8/8 (concept, fold) results stored (8 computed now") == 2
+    store = Store(path, read_only=True)
+    assert_same_as(reference, store)
+    assert sorted(store.runs()["revision"]) == list(REVISIONS)
+    assert store.runs()["weights_hash"].nunique() == 2
+
+    assert main(argv) == 0  # everything stored: planned, skipped, no worker started
+    assert capsys.readouterr().out.count("(0 computed now, 0 ingested from parts, 8 already stored)") == 2
+
+
+def test_killed_worker_still_completes_grid_once(tmp_path, checkpoints, reference):
+    store = fill_store(str(tmp_path / "s.duckdb"))
+    store = Store(store.path, parts_dir=str(tmp_path / "shared-parts"))  # parts on "shared storage"
+    cfgs = grid_configs(base_config(checkpoints), [(checkpoints, r) for r in REVISIONS])
+    jobs = plan_grid(store, cfgs, concepts_per_unit=1)
+    assert [len(j.units) for j in jobs] == [8, 8]
+    killed = []
+
+    def kill_a_busy_worker(engine, part):
+        if not killed:
+            pid = next(engine.pids[i] for i, n in engine.busy.items() if n)
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+
+    engine = RayEngine(workers=2, shared_parts=True)
+    engine.run(store, jobs, progress=False, on_part=kill_a_busy_worker)
+    assert killed, "no worker was killed: the test proved nothing"
+    with pytest.raises(ProcessLookupError):
+        os.kill(killed[0], 0)
+    assert sum(j.summary.computed for j in jobs) == 16
+    assert_same_as(reference, store)
+    assert len(os.listdir(tmp_path / "shared-parts" / jobs[0].run_id)) == 8  # no temporary files left behind
