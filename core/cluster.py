@@ -183,8 +183,11 @@ class RayEngine:
         alive = set(range(len(self.actors)))
         inflight: dict = {}  # ref → (actor index, run id, unit or None for describe)
 
+        def describing(rid):
+            return any(u is None and r == rid for _, r, u in inflight.values())
+
         def wanted(rid):
-            return bool(queue[rid]) or rid in unregistered
+            return bool(queue[rid]) or (rid in unregistered and not describing(rid))
 
         def assign(i: int) -> None:
             rid = held.get(i)
@@ -199,7 +202,7 @@ class RayEngine:
                 held[i] = rid
                 holders[rid] += 1
             job, actor = by_id[rid], self.actors[i]
-            if rid in unregistered and not any(u is None and r == rid for _, r, u in inflight.values()):
+            if rid in unregistered and not describing(rid):
                 inflight[actor.describe.remote(job.cfg, rid)] = (i, rid, None)
                 self.busy[i] += 1
             if queue[rid]:
@@ -218,19 +221,19 @@ class RayEngine:
                     result = ray.get(ref)
                 except ray.exceptions.RayActorError:  # restarts used up: the unit goes to another actor
                     alive.discard(i)
-                    holders[held.pop(i, rid)] -= 1
+                    if i in held:
+                        holders[held.pop(i)] -= 1
                     if unit is not None:
                         queue[rid].appendleft(unit)
                     if not alive:
                         raise RuntimeError("every Ray worker died; rerun the same command to resume") from None
-                    for k in sorted(alive):
-                        if not self.busy[k]:
-                            assign(k)
-                    continue
+                    result = None
                 except ray.exceptions.RayTaskError as e:  # an error in our code: stop, with its own message
                     cause = getattr(e, "cause", None)
                     raise (cause if isinstance(cause, Exception) else RuntimeError(str(e).strip())) from None
-                if unit is None:
+                if result is None:
+                    pass
+                elif unit is None:
                     register_run(store, by_id[rid].cfg, *result)
                     unregistered.discard(rid)
                 else:
@@ -241,7 +244,8 @@ class RayEngine:
                             job.summary.computed += 1
                             job.summary.parts.append(path)
                         bar.update(1)
-                if not self.busy[i] and i in alive:
-                    assign(i)
-                if unit is not None and on_part is not None:
+                for k in sorted(alive):  # this actor, or any left idle, takes the next unit
+                    if not self.busy[k]:
+                        assign(k)
+                if result is not None and unit is not None and on_part is not None:
                     on_part(self, job.summary.parts[-1] if job.summary.parts else None)

@@ -84,25 +84,37 @@ def test_ray_grid_matches_local_engine_and_reruns_compute_nothing(tmp_path, chec
     assert capsys.readouterr().out.count("(0 computed now, 0 ingested from parts, 8 already stored)") == 2
 
 
-def test_killed_worker_still_completes_grid_once(tmp_path, checkpoints, reference):
+def test_killed_worker_then_ctrl_c_then_rerun_stores_each_result_once(tmp_path, checkpoints, reference):
     store = fill_store(str(tmp_path / "s.duckdb"))
     store = Store(store.path, parts_dir=str(tmp_path / "shared-parts"))  # parts on "shared storage"
     cfgs = grid_configs(base_config(checkpoints), [(checkpoints, r) for r in REVISIONS])
     jobs = plan_grid(store, cfgs, concepts_per_unit=1)
     assert [len(j.units) for j in jobs] == [8, 8]
-    killed = []
+    killed, actors, parts = [], [], []
 
-    def kill_a_busy_worker(engine, part):
-        if not killed:
+    def kill_a_worker_then_interrupt(engine, part):
+        parts.append(part)
+        if not killed:  # SIGKILL a worker that is computing a unit: Ray restarts it and retries the unit
             pid = next(engine.pids[i] for i, n in engine.busy.items() if n)
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
+            actors.extend(engine.actors)
+        elif len(parts) == 6:  # then Ctrl-C on the driver
+            os.kill(os.getpid(), signal.SIGINT)
 
-    engine = RayEngine(workers=2, shared_parts=True)
-    engine.run(store, jobs, progress=False, on_part=kill_a_busy_worker)
-    assert killed, "no worker was killed: the test proved nothing"
+    with pytest.raises(KeyboardInterrupt):
+        RayEngine(workers=2, shared_parts=True).run(store, jobs, progress=False, on_part=kill_a_worker_then_interrupt)
     with pytest.raises(ProcessLookupError):
         os.kill(killed[0], 0)
-    assert sum(j.summary.computed for j in jobs) == 16
+    for actor in actors:  # the interrupted run stopped its workers
+        with pytest.raises(ray.exceptions.RayActorError):
+            ray.get(actor.pid.remote(), timeout=60)
+    assert 6 <= len(store.results()) < 16
+
+    jobs = plan_grid(store, cfgs, concepts_per_unit=1)  # rerun: resumes with what is left
+    RayEngine(workers=2, shared_parts=True).run(store, jobs, progress=False)
     assert_same_as(reference, store)
-    assert len(os.listdir(tmp_path / "shared-parts" / jobs[0].run_id)) == 8  # no temporary files left behind
+    for rid in reference:  # one file per (concept, fold), no temporary files left behind
+        assert sorted(os.listdir(tmp_path / "shared-parts" / rid)) == sorted(
+            f"{c}__f{f}.parquet" for c in CONCEPTS for f in range(2)
+        )
