@@ -1,6 +1,6 @@
 """Home: what the store holds, the headline alignment numbers, and how to add data.
 
-Run with ``streamlit run app.py``. Pages live in ``pages/`` (classic discovery; see ``ui.py``).
+Run with ``streamlit run app.py``. Pages live in ``pages/`` (classic discovery; see ``ui/frame.py``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import os
 import streamlit as st
 
 import ui
-from core import browse
+from core.benchmarks import MEN_HUMAN_CEILING
+from core.style import METHOD_LABELS
 
 p = ui.page("Home", "home", need="benchmark")
 
@@ -41,14 +42,14 @@ For the alignment numbers, put the MEN files in `cache/MEN/` or point `EXPERTS_B
 `word1 word2 score` file. The **Extract** page starts an extraction from here when running locally.
 """
 
-if p.store is None or p.runs.empty:
+if p.store is None or not p.runs:
     if not p.error:
         st.info("This store is empty: no models or results yet.", icon=":material/inbox:")
     st.markdown(GETTING_STARTED)
     st.caption(f"Store path: `{p.path}`")
     st.stop()
 
-info = ui.overview(p.path, p.fp)
+info = ui.overview(p)
 c = st.columns(5)
 c[0].metric("Models", info["n_models"])
 c[1].metric("Runs", info["n_runs"], help="A run: one model revision on one set of concepts and set sizes")
@@ -65,7 +66,7 @@ if not options:
         "Nothing is downloaded by the dashboard.",
         icon=":material/rule:",
     )
-elif not p.ready or browse.as_int(p.run.get("n_results")) == 0:
+elif not p.ready or p.run.n_results == 0:
     st.info("The chosen run has no results yet.", icon=":material/hourglass_empty:")
 else:
     name, path = options[0]
@@ -79,21 +80,21 @@ else:
         )
         table = None
 if table is not None:
-    rows = browse.headline(table)
-    st.caption(f"{browse.run_title(p.run)} · {name} · τ = {p.tau:.2f} · 95% bootstrap CI over pairs")
+    rows = {str(r["method"]): r for r in table.to_dict("records")}
+    st.caption(f"{p.run.title} · {name} · τ = {p.tau:.2f} · 95% bootstrap CI over pairs")
     cols = st.columns(4)
     for col, method in zip(cols, ("experts", "word_embedding", "sentence_embedding")):
         r = rows.get(method)
         if r is None:
-            col.metric(browse.METHOD_LABELS[method], "—")
+            col.metric(METHOD_LABELS[method], "—")
             continue
         col.metric(
-            browse.METHOD_LABELS[method],
+            METHOD_LABELS[method],
             f"ρ = {ui.fmt(r['rho'])}",
             help=f"95% CI [{ui.fmt(r['ci_low'])}, {ui.fmt(r['ci_high'])}], {int(r['n_pairs'])} pairs",
         )
         col.caption(f"CI [{ui.fmt(r['ci_low'])}, {ui.fmt(r['ci_high'])}] · {int(r['n_pairs'])} pairs")
-    cols[3].metric("Human ceiling (MEN)", f"{browse.HUMAN_CEILING:.2f}")
+    cols[3].metric("Human ceiling (MEN)", f"{MEN_HUMAN_CEILING:.2f}")
     missing = int(table["n_missing"].max()) if len(table) else 0
     if missing:
         st.caption(f"{missing} benchmark pair{'s have' if missing > 1 else ' has'} a word without results (left out).")

@@ -24,7 +24,8 @@ from core.alignment import method_alignment  # noqa: E402
 from core.benchmarks import load_men, words_of  # noqa: E402
 from core.concepts import read_domains  # noqa: E402
 from core.domains import domain_analysis  # noqa: E402
-from core.similarity import METHODS, ExpertIndex, pair_similarities  # noqa: E402
+from core.expert_index import ExpertIndex  # noqa: E402
+from core.similarity import METHODS, pair_similarities  # noqa: E402
 
 
 def random_index(concepts: list[str], n_units: int, frac: float, dim: int, seed: int = 0) -> ExpertIndex:

@@ -3,7 +3,7 @@
 Measures, on synthetic stores built here:
 
 * the concept-domain page at a new τ, 40 concepts (10 domains × 4): expert sets,
-  graph, ARI/NMI, seeded layout and the network HTML (``core.browse.domain_view``,
+  graph, ARI/NMI, seeded layout and the network HTML (``core.domain_view.domain_view``,
   the same call the page makes) — target < 100 ms;
 * the alignment at a new τ on 1000 MEN-style pairs with 1000 bootstrap
   resamples (``core.alignment.alignment_table`` with the page's cached index) —
@@ -42,8 +42,9 @@ import pandas as pd
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from core import browse  # noqa: E402
+from core import domain_view, settings  # noqa: E402
 from core.store import Store  # noqa: E402
+from core.style import colours  # noqa: E402
 
 TARGET_GRAPH_MS = 100.0
 TARGET_ALIGN_MS = 300.0
@@ -193,8 +194,8 @@ def report(name: str, ms: list[float], target: float) -> dict:
 
 def bench_graph(tmp: str, quick: bool) -> list[dict]:
     from core.domains import domain_graph, domain_scores
+    from core.expert_index import ExpertIndex
     from core.netview import network_html
-    from core.similarity import ExpertIndex
 
     path = os.path.join(tmp, "graph.duckdb")
     run_id, concepts, domains = build_store(path, 40, n_units=110_000, folds=1)
@@ -202,11 +203,11 @@ def bench_graph(tmp: str, quick: bool) -> list[dict]:
     index = ExpertIndex.from_store(Store(path, read_only=True), run_id)
     print(f"40 concepts × 110k units: index read once in {(time.perf_counter() - t) * 1000:.0f} ms ({index!r})")
     taus = [round(0.5 + 0.01 * i, 2) for i in range(1, 16 if quick else 46)]
-    browse.domain_view(index, domains, 0.5, (), 0.05)  # warm-up: imports and pyvis' page, once per process
+    domain_view.domain_view(index, domains, 0.5, (), 0.05)  # warm-up: imports and pyvis' page, once per process
     rows = [
         report(
             "domain page at a new τ (sets+graph+ARI/NMI+layout+HTML)",
-            timed(lambda tau: browse.domain_view(index, domains, tau, (), 0.05), taus),
+            timed(lambda tau: domain_view.domain_view(index, domains, tau, (), 0.05), taus),
             TARGET_GRAPH_MS,
         )
     ]
@@ -218,9 +219,9 @@ def bench_graph(tmp: str, quick: bool) -> list[dict]:
         g = domain_graph(sets, domains)
         domain_scores(g, domains)
         t1 = time.perf_counter()
-        pos = browse.layout(g)
+        pos = domain_view.layout(g)
         t2 = time.perf_counter()
-        network_html(g, browse.domain_colours(domains.values()), pos)
+        network_html(g, colours(domains.values()), pos)
         t3 = time.perf_counter()
         graph_ms.append((t1 - t0) * 1000)
         layout_ms.append((t2 - t1) * 1000)
@@ -234,7 +235,7 @@ def bench_graph(tmp: str, quick: bool) -> list[dict]:
 
 def bench_alignment(tmp: str, quick: bool) -> list[dict]:
     from core.alignment import alignment_table
-    from core.similarity import ExpertIndex
+    from core.expert_index import ExpertIndex
 
     path = os.path.join(tmp, "men.duckdb")
     n_concepts = 650  # MEN's test split: 1000 pairs over roughly this many words
@@ -268,23 +269,23 @@ def bench_real(store_path: str, men_dir: str, quick: bool) -> list[dict]:
     from core.alignment import alignment_table
     from core.benchmarks import load_men
     from core.concepts import read_domains
-    from core.report import describe_runs, pick_runs
-    from core.similarity import ExpertIndex
+    from core.expert_index import ExpertIndex
+    from core.runs import pick_runs
 
     store = Store(store_path, read_only=True)
     domains = read_domains()
     pairs = load_men("test", men_dir)
-    picked = pick_runs(describe_runs(store), domains, pairs)
+    picked = pick_runs(store.runs(), domains, pairs)
     taus = [round(0.5 + 0.01 * i, 2) for i in range(1, 16 if quick else 46)]
     rows = []
     print(f"\nreal store {store_path}")
     if picked["domains"]:
         index = ExpertIndex.from_store(store, picked["domains"])
-        browse.domain_view(index, domains, 0.5, (), 0.05)
+        domain_view.domain_view(index, domains, 0.5, (), 0.05)
         rows.append(
             report(
                 f"domain page at a new τ, real run ({len(index.concepts)} concepts)",
-                timed(lambda tau: browse.domain_view(index, domains, tau, (), 0.05), taus),
+                timed(lambda tau: domain_view.domain_view(index, domains, tau, (), 0.05), taus),
                 TARGET_GRAPH_MS,
             )
         )
@@ -322,10 +323,11 @@ def bench_memory(tmp: str) -> dict:
     env = {**os.environ, "EXPERTS_HOSTED": "1", "EXPERTS_MEN_DIR": os.path.join(tmp, "no-men")}
     for key in ("EXPERTS_STORE", "EXPERTS_BENCHMARK", "EXPERTS_DOMAINS"):
         env.pop(key, None)
-    from core.browse import DEMO_STORE
+    from core.settings import DEMO_STORE
     from core.store import Store
 
-    run_ids = Store(os.path.join(ROOT, DEMO_STORE), read_only=True).runs()["run_id"].tolist()
+    run_ids = Store(os.path.join(ROOT, DEMO_STORE), read_only=True).runs()
+    run_ids = [r.run_id for r in run_ids]
     pages = ["/", "/concept_domains", "/alignment", "/stability", "/concept_explorer", "/extract"]
     pages += [f"/concept_explorer?run={r}" for r in run_ids]  # every run's index loaded once
     if os.path.exists(CHROMIUM):
@@ -432,7 +434,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer τ values")
     parser.add_argument("--no-memory", action="store_true", help="skip the app-process memory measurement")
-    parser.add_argument("--store", default=os.path.join(ROOT, browse.DEFAULT_STORE), help="a real store (if present)")
+    parser.add_argument("--store", default=os.path.join(ROOT, settings.DEFAULT_STORE), help="a real store (if present)")
     parser.add_argument("--men-dir", default=os.path.join(ROOT, "..", "shared", "data", "men"))
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")

@@ -20,8 +20,10 @@ import pandas as pd
 from scipy import stats
 
 from .benchmarks import coverage
-from .expertise import check_tau
-from .similarity import METHODS, ExpertIndex, pair_similarities
+from .expert_index import ExpertIndex
+from .runs import Run, with_results
+from .similarity import METHODS, pair_similarities
+from .tau import check_tau
 
 RUN_COLUMNS = ["run_id", "model", "family", "n_params", "revision", "step"]
 
@@ -280,7 +282,7 @@ def get_index(store, run_id: str, index_cache: dict | None = None, n_results: in
     """
     if index_cache is not None:
         idx = index_cache.get(run_id)
-        if idx is not None and (n_results is None or int(idx.meta.get("n_results", -1)) == int(n_results)):
+        if idx is not None and (n_results is None or idx.run is not None and idx.run.n_results == int(n_results)):
             return idx
     idx = ExpertIndex.from_store(store, run_id)
     if index_cache is not None:
@@ -288,20 +290,15 @@ def get_index(store, run_id: str, index_cache: dict | None = None, n_results: in
     return idx
 
 
-def _run_rows(store, run_ids: Iterable[str] | None, index_cache: dict | None, check_fresh: bool) -> pd.DataFrame:
-    """The runs' rows of ``Store.runs()``; from the cached indexes alone when allowed and possible."""
+def _runs(store, run_ids: Iterable[str] | None, index_cache: dict | None, check_fresh: bool) -> list[Run]:
+    """The runs to score (all with results when ``run_ids`` is None); from the cached indexes when allowed."""
     if not check_fresh and run_ids is not None and index_cache is not None:
         run_ids = list(run_ids)
-        if all(r in index_cache for r in run_ids):
-            return pd.DataFrame([index_cache[r].meta for r in run_ids]).assign(run_id=run_ids)
-    runs = store.runs()
+        if all(r in index_cache and index_cache[r].run is not None for r in run_ids):
+            return [index_cache[r].run for r in run_ids]
     if run_ids is None:
-        return runs[runs["n_results"] > 0].reset_index(drop=True)
-    run_ids = list(run_ids)
-    unknown = [r for r in run_ids if r not in set(runs["run_id"])]
-    if unknown:
-        raise ValueError(f"no run {unknown[0]!r} in {store.path}; `python -m core runs` lists them")
-    return runs.set_index("run_id").loc[run_ids].reset_index()
+        return with_results(store.runs())
+    return [store.run(r) for r in run_ids]
 
 
 def alignment_table(
@@ -335,14 +332,13 @@ def alignment_table(
     or without a vector); ``core.benchmarks.coverage`` lists them.
     """
     tau = check_tau(tau)
-    runs = _run_rows(store, run_ids, index_cache, check_fresh)
     tables = []
-    for _, run in runs.iterrows():
-        idx = get_index(store, run["run_id"], index_cache, run.get("n_results") if check_fresh else None)
+    for run in _runs(store, run_ids, index_cache, check_fresh):
+        idx = get_index(store, run.run_id, index_cache, run.n_results if check_fresh else None)
         sims = pair_similarities(idx, idx.vectors.get("word"), idx.vectors.get("sentence"), pairs, tau)
         t = method_alignment(sims, METHODS, n_boot, seed, confidence)
         for col in RUN_COLUMNS:
-            t[col] = run.get(col)
+            t[col] = getattr(run, col)
         t["tau"] = tau
         t["n_missing"] = len(pairs) - t["n_pairs"]
         tables.append(t)
@@ -351,6 +347,11 @@ def alignment_table(
     if not tables:
         return pd.DataFrame(columns=columns)
     return pd.concat(tables, ignore_index=True)[columns]
+
+
+def n_boot_for(n_runs: int) -> int:
+    """Bootstrap resamples per run: 1000 (the paper's) for a few runs, fewer for long checkpoint series."""
+    return 1000 if n_runs <= 8 else 300 if n_runs <= 40 else 100
 
 
 def alignment_over_taus(

@@ -10,7 +10,7 @@ import os
 import signal
 import sys
 
-from .store import DEFAULT_PATH
+from .settings import DEFAULT_STORE, DEMO_STORE
 
 KNOWN_ERRORS: tuple[type[BaseException], ...] = (ValueError, RuntimeError, OSError, KeyError)
 
@@ -194,19 +194,21 @@ def _run_grid(args, store, concepts, runs) -> int:
 
 
 def cmd_runs(args) -> int:
+    from .runs import runs_frame
     from .store import Store
 
     runs = Store(args.store, read_only=True).runs()
-    if runs.empty:
+    if not runs:
         print("no runs yet")
         return 0
     from .checkpoints import identical_neighbours
 
-    same = identical_neighbours(runs)
+    table = runs_frame(runs)
+    same = identical_neighbours(table)
     if same:
-        runs["same_weights_as"] = runs["run_id"].map(same).fillna("")
+        table["same_weights_as"] = table["run_id"].map(same).fillna("")
     cols = ["run_id", "model", "revision", "weights_hash", "same_weights_as", "n_units", "n_concepts", "n_results"]
-    print(runs[[c for c in cols if c in runs]].to_string(index=False))
+    print(table[[c for c in cols if c in table]].to_string(index=False))
     if same:
         print(f"{len(same)} revision(s) hold the same weights as the checkpoint before them (see same_weights_as)")
     return 0
@@ -221,15 +223,13 @@ def cmd_ingest(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .expertise import check_tau
     from .store import Store
+    from .tau import check_tau
 
     tau = check_tau(args.tau)
     store = Store(args.store, read_only=True)
-    runs = store.runs()
-    if args.run not in set(runs["run_id"]):
-        raise ValueError(f"no run {args.run!r} in {args.store}; `python -m core runs` lists them")
-    df = store.ap(args.run, fold=None, min_ap=tau)
+    store.run(args.run)  # a clear error for an unknown run
+    df = store.ap(args.run, fold=None, above=tau)
     units = store.units(args.run)
     if not units.empty:
         df = df.merge(units, on="unit", how="left")
@@ -245,8 +245,8 @@ def cmd_analyse(args) -> int:
     """``analyse alignment|domains|stability|layers``: write a CSV and print a short table."""
     import pandas as pd
 
-    from .expertise import check_tau
     from .store import Store
+    from .tau import check_tau
 
     tau = check_tau(args.tau) if hasattr(args, "tau") else None
     store = Store(args.store, read_only=True)
@@ -261,7 +261,7 @@ def cmd_analyse(args) -> int:
         raise ValueError("no benchmark given: use --benchmark FILE or --men-split test [--men-dir DIR]")
 
     def index():
-        from .similarity import ExpertIndex
+        from .expert_index import ExpertIndex
 
         return ExpertIndex.from_store(store, args.run)
 
@@ -303,9 +303,10 @@ def cmd_analyse(args) -> int:
         shown = table
         print(", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in scores.items()))
     elif args.analysis == "stability":
-        from .stability import DEFAULT_TAUS, fold_overlap
+        from .stability import fold_overlap
+        from .tau import STABILITY_TAUS
 
-        taus = [check_tau(t) for t in args.taus.split(",")] if args.taus else DEFAULT_TAUS
+        taus = [check_tau(t) for t in args.taus.split(",")] if args.taus else STABILITY_TAUS
         table = shown = fold_overlap(index(), taus)
     else:
         from .layers import alignment_by_layer
@@ -323,9 +324,9 @@ def cmd_analyse(args) -> int:
 def cmd_report(args) -> int:
     from .benchmarks import load_men, read_pairs
     from .concepts import read_domains
-    from .expertise import check_tau
     from .report import write_report
     from .store import Store
+    from .tau import check_tau
 
     tau = check_tau(args.tau)
     store = Store(args.store, read_only=True)
@@ -411,7 +412,7 @@ def _add_extract_args(p: argparse.ArgumentParser, model: bool = True) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
-    parser.add_argument("--store", default=os.environ.get("EXPERTS_STORE", DEFAULT_PATH), help="DuckDB store file")
+    parser.add_argument("--store", default=os.environ.get("EXPERTS_STORE", DEFAULT_STORE), help="DuckDB store file")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -494,7 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("build-demo", help="write the committed demo store (derived numbers only) from --store")
-    p.add_argument("--out", default=os.path.join("cache", "demo.duckdb"))
+    p.add_argument("--out", default=DEMO_STORE)
     p.add_argument("--runs", help="comma-separated run ids (default: every run with results)")
     p.add_argument("--max-mb", type=float, default=50.0)
     p.add_argument("--men-dir", help="local MEN folder: keep MEN-test alignment at every slider τ (not the ratings)")

@@ -18,16 +18,17 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from .store import Store, _run
+from .runs import with_results
+from .settings import DEMO_STORE
+from .store import Store
+from .tau import SLIDER_TAUS
 
-DEMO_PATH = os.path.join("cache", "demo.duckdb")
 REDISTRIBUTABLE = "generated:%"
-SLIDER_TAUS = tuple(round(0.5 + 0.01 * i, 2) for i in range(51))  # the dashboard's τ slider: 0.50, 0.51, … 1.00
 
 
 def build_demo(
     source: str,
-    out: str = DEMO_PATH,
+    out: str = DEMO_STORE,
     run_ids: list[str] | None = None,
     max_mb: float = 50.0,
     benchmarks: Mapping[str, pd.DataFrame] | None = None,
@@ -39,16 +40,15 @@ def build_demo(
     the slider and kept as alignment snapshots; the pairs themselves are not written.
     """
     src = Store(source, read_only=True)
-    runs = src.runs()
-    runs = runs[runs["n_results"] > 0]
+    have = [r.run_id for r in with_results(src.runs())]
     if run_ids:
-        unknown = set(run_ids) - set(runs["run_id"])
+        unknown = set(run_ids) - set(have)
         if unknown:
             raise ValueError(f"no results for run(s) {', '.join(sorted(unknown))} in {source}")
-        runs = runs[runs["run_id"].isin(run_ids)]
-    if runs.empty:
+        have = [r for r in have if r in set(run_ids)]
+    if not have:
         raise ValueError(f"{source} has no run with results to put in a demo store")
-    ids = runs["run_id"].tolist()
+    ids = have
     tmp = out + ".building"
     for p in (tmp, tmp + ".wal"):
         if os.path.exists(p):
@@ -59,38 +59,7 @@ def build_demo(
             if os.path.exists(source + suffix):
                 shutil.copyfile(source + suffix, snapshot + suffix)
     demo = Store(tmp)
-    with demo.connect(write=True) as con:
-        _run(con, "ATTACH ? AS src (READ_ONLY)", [os.path.abspath(snapshot)])
-        _run(con, "BEGIN")
-        _run(con, "INSERT INTO runs SELECT * FROM src.runs WHERE run_id IN (SELECT unnest(?))", [ids])
-        _run(
-            con,
-            "INSERT INTO units SELECT * FROM src.units WHERE unit_table IN "
-            "(SELECT unit_table FROM src.runs WHERE run_id IN (SELECT unnest(?)))",
-            [ids],
-        )
-        for table in ("results", "vectors"):
-            _run(con, f"INSERT INTO {table} SELECT * FROM src.{table} WHERE run_id IN (SELECT unnest(?))", [ids])
-        _run(
-            con,
-            "INSERT INTO ap SELECT * FROM src.ap WHERE run_id IN (SELECT unnest(?)) "
-            "ORDER BY run_id, concept, fold, unit",
-            [ids],
-        )
-        _run(
-            con,
-            "INSERT INTO concepts SELECT * FROM src.concepts WHERE concept IN (SELECT DISTINCT concept FROM results)",
-        )
-        _run(
-            con,
-            "INSERT INTO concept_sentences SELECT * FROM src.concept_sentences WHERE source LIKE ? "
-            "AND concept IN (SELECT concept FROM concepts)",
-            [REDISTRIBUTABLE],
-        )
-        _run(con, "INSERT INTO sentences SELECT * FROM src.sentences WHERE sid IN (SELECT sid FROM concept_sentences)")
-        _run(con, "COMMIT")
-        _run(con, "DETACH src")
-        _run(con, "CHECKPOINT")
+    demo.copy_runs(snapshot, ids, REDISTRIBUTABLE)
     for suffix in ("", ".wal"):
         if os.path.exists(snapshot + suffix):
             os.remove(snapshot + suffix)
@@ -106,25 +75,17 @@ def build_demo(
                 n_snap += demo.save_alignment_snapshot(
                     name, group_alignment_rows(demo, ids, pairs, SLIDER_TAUS, by), n_boot
                 )
-        with demo.connect(write=True) as con:
-            _run(con, "CHECKPOINT")
+        demo.checkpoint()
     size_mb = os.path.getsize(tmp) / 2**20
     if size_mb > max_mb:
         os.remove(tmp)
         raise ValueError(f"demo store would be {size_mb:.1f} MB, over the {max_mb:g} MB budget: pass fewer --runs")
     os.replace(tmp, out)
-    counts = (
-        Store(out, read_only=True)
-        .query(
-            "SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(DISTINCT concept) FROM results) AS concepts, "
-            "(SELECT count(*) FROM ap) AS ap_rows, (SELECT count(*) FROM sentences) AS sentences"
-        )
-        .iloc[0]
-        .to_dict()
-    )
+    counts = Store(out, read_only=True).counts()
     return {
         "path": out,
         "size_mb": round(size_mb, 2),
-        **{k: int(v) for k, v in counts.items()},
+        **{k: counts[k] for k in ("runs", "ap_rows", "sentences")},
+        "concepts": counts["concepts_done"],
         "snapshot_rows": n_snap,
     }

@@ -14,7 +14,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from .similarity import ExpertIndex, intersections, sets_matrix
+from .expert_index import ExpertIndex
+from .similarity import intersections, sets_matrix
 
 
 def reciprocal_overlap(a: np.ndarray, b: np.ndarray) -> float:

@@ -24,7 +24,8 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-DEFAULT_TAU = 0.5
+from .tau import TAU_DEFAULT, check_tau
+
 CHUNK_BYTES = {"cpu": 2**27, "other": 2**30}  # scratch memory of one chunk of units in the torch path
 
 
@@ -250,18 +251,7 @@ def _ap_kernel():
     return ap_rows
 
 
-def experts(ap: np.ndarray, tau: float = DEFAULT_TAU) -> np.ndarray:
+def experts(ap: np.ndarray, tau: float = TAU_DEFAULT) -> np.ndarray:
     """Indices of the units whose AP is strictly above ``tau`` (the paper's rule)."""
     check_tau(tau)
     return np.flatnonzero(np.asarray(ap) > tau)
-
-
-def check_tau(tau: float) -> float:
-    """Return ``tau`` if it lies in [0.5, 1], the range the method is defined on."""
-    try:
-        value = float(tau)
-    except (TypeError, ValueError):
-        raise ValueError(f"tau must be a number in [0.5, 1], got {tau!r}") from None
-    if not 0.5 <= value <= 1.0:
-        raise ValueError(f"tau must be in [0.5, 1], got {value:g}")
-    return value

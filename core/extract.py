@@ -23,8 +23,9 @@ import numpy as np
 from . import __version__
 from .checkpoints import parse_step, training_log_of, weights_hash
 from .config import RunConfig, stable_hash
+from .parts import write_part
 from .sampling import Plan, make_plan
-from .store import Store, write_part
+from .store import Store
 
 
 @dataclass(frozen=True)
@@ -231,8 +232,7 @@ def extract(
     wanted = {(c, f) for c in cfg.dataset.concepts for f in range(cfg.dataset.folds)}
     todo = wanted - done
     summary = ExtractSummary(rid, len(done & wanted) - ingested, 0, ingested, len(wanted))
-    registered = store.query("SELECT unit_table FROM runs WHERE run_id = ? AND unit_table IS NOT NULL", [rid])
-    if not todo and not registered.empty:
+    if not todo and store.unit_table_of(rid) is not None:
         return summary
     # load before registering, so a model that cannot be loaded leaves the store as it was
     model = model or load_model(cfg.model)

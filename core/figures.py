@@ -1,295 +1,16 @@
-"""Figures of the alignment results: an interactive Plotly figure and a dependency-free SVG.
+"""Figures of stability, set sizes and where experts sit: Plotly figures drawn from analysis tables.
 
-Both draw the same thing from a ``core.browse.curve_frame`` table. With
-training checkpoints: Spearman ρ against training step (log axis), one colour
-per model size, one dash per method, a 95% CI band around each line. With final
-weights only: ρ per model with CI error bars. The human ceiling is a dashed
-line. The SVG is written here (no kaleido, no matplotlib) so that a PNG/SVG
-download works on a hosted demo without a browser engine on the server.
+The alignment figure has its own module (``core.alignment_figure``); colours come from ``core.style``.
 """
 
 from __future__ import annotations
 
 import html
-import math
 
 import numpy as np
 import pandas as pd
 
-from .browse import METHOD_LABELS, PALETTE
-
-DASH = {"experts": "solid", "word_embedding": "dot", "sentence_embedding": "dash"}
-SVG_DASH = {"solid": "", "dot": "2,4", "dash": "8,5"}
-METHOD_COLOURS = {"experts": "#0072B2", "word_embedding": "#E69F00", "sentence_embedding": "#009E73"}
-
-
-def has_curves(frame: pd.DataFrame) -> bool:
-    """True when some model has results at several training steps (draw lines against step)."""
-    if frame.empty or frame["x"].notna().sum() == 0:
-        return False
-    return bool((frame.dropna(subset=["x"]).groupby("model")["x"].nunique() > 1).any())
-
-
-def _sizes(frame: pd.DataFrame) -> list[str]:
-    order = frame.assign(_n=pd.to_numeric(frame["n_params"], errors="coerce")).sort_values(["_n", "model"])
-    return list(dict.fromkeys(order["size"]))
-
-
-def _series(frame: pd.DataFrame) -> tuple[str, list[dict], list[str]]:
-    """(kind, series, categories): what both renderers draw."""
-    out = []
-    if has_curves(frame):
-        t = frame.dropna(subset=["x"])
-        steps = t.groupby("model")["x"].nunique()
-        t = t[t["model"].isin(steps[steps > 1].index)]
-        sizes = _sizes(t)
-        for (size, method), g in t.groupby(["size", "method"], sort=False):
-            g = g.sort_values("x")
-            # one size: colour tells the methods apart; several sizes: colour is the size, dash the method
-            colour = (
-                METHOD_COLOURS.get(method, PALETTE[0]) if len(sizes) == 1 else PALETTE[sizes.index(size) % len(PALETTE)]
-            )
-            out.append(
-                {
-                    "label": f"{size} · {METHOD_LABELS.get(method, method)}",
-                    "method": method,
-                    "size": size,
-                    "colour": colour,
-                    "dash": DASH.get(method, "solid"),
-                    "x": g["x"].to_numpy(float),
-                    "y": g["rho"].to_numpy(float),
-                    "lo": g["ci_low"].to_numpy(float),
-                    "hi": g["ci_high"].to_numpy(float),
-                    "hover": [f"step {int(s) if s == s else '—'}" for s in pd.to_numeric(g["step"], errors="coerce")],
-                }
-            )
-        return "curves", out, []
-    t = frame.copy()
-    t["cat"] = [f"{s} @ {r}" if r != "final" else str(s) for s, r in zip(t["size"], t["rev"])]
-    order = t.assign(_n=pd.to_numeric(t["n_params"], errors="coerce")).sort_values(["_n", "model", "cat"])
-    cats = list(dict.fromkeys(order["cat"]))
-    methods = list(dict.fromkeys(t["method"]))
-    for k, (method, g) in enumerate(t.groupby("method", sort=False)):
-        offset = (k - (len(methods) - 1) / 2) * 0.18
-        out.append(
-            {
-                "label": METHOD_LABELS.get(method, method),
-                "method": method,
-                "size": "",
-                "colour": METHOD_COLOURS.get(method, PALETTE[k % len(PALETTE)]),
-                "dash": "solid",
-                "x": np.array([cats.index(c) + offset for c in g["cat"]], float),
-                "y": g["rho"].to_numpy(float),
-                "lo": g["ci_low"].to_numpy(float),
-                "hi": g["ci_high"].to_numpy(float),
-                "hover": list(g["cat"]),
-            }
-        )
-    return "points", out, cats
-
-
-def alignment_figure(frame: pd.DataFrame, ceiling: float | None = 0.84, title: str = ""):
-    """Plotly figure of ρ with CIs (see the module docstring)."""
-    import plotly.graph_objects as go
-
-    kind, series, cats = _series(frame)
-    fig = go.Figure()
-    for s in series:
-        if kind == "curves":
-            ok = np.isfinite(s["lo"]) & np.isfinite(s["hi"])
-            if ok.any():
-                fig.add_trace(
-                    go.Scatter(
-                        x=np.concatenate([s["x"][ok], s["x"][ok][::-1]]),
-                        y=np.concatenate([s["hi"][ok], s["lo"][ok][::-1]]),
-                        fill="toself",
-                        fillcolor=_alpha(s["colour"], 0.12),
-                        line={"width": 0},
-                        hoverinfo="skip",
-                        mode="lines",
-                        showlegend=False,
-                        legendgroup=s["label"],
-                    )
-                )
-            fig.add_trace(
-                go.Scatter(
-                    x=s["x"],
-                    y=s["y"],
-                    mode="lines+markers",
-                    name=s["label"],
-                    legendgroup=s["label"],
-                    line={"color": s["colour"], "dash": s["dash"], "width": 2},
-                    marker={"size": 5},
-                    customdata=np.stack([s["lo"], s["hi"]], axis=1),
-                    text=s["hover"],
-                    hovertemplate="%{text}<br>ρ = %{y:.3f} [%{customdata[0]:.3f}, %{customdata[1]:.3f}]<extra>"
-                    + html.escape(s["label"])
-                    + "</extra>",
-                )
-            )
-        else:
-            fig.add_trace(
-                go.Scatter(
-                    x=s["x"],
-                    y=s["y"],
-                    mode="markers",
-                    name=s["label"],
-                    marker={"color": s["colour"], "size": 10},
-                    error_y={
-                        "type": "data",
-                        "symmetric": False,
-                        "array": s["hi"] - s["y"],
-                        "arrayminus": s["y"] - s["lo"],
-                    },
-                    text=s["hover"],
-                    hovertemplate="%{text}<br>ρ = %{y:.3f}<extra>" + html.escape(s["label"]) + "</extra>",
-                )
-            )
-    if ceiling is not None:
-        fig.add_hline(
-            y=ceiling,
-            line_dash="dash",
-            line_color="#555555",
-            annotation_text=f"human ceiling {ceiling:.2f}",
-            annotation_position="top left",
-        )
-    if kind == "curves":
-        fig.update_xaxes(type="log", title="training step (log; step 0 drawn at 1)")
-    else:
-        fig.update_xaxes(
-            tickmode="array",
-            tickvals=list(range(len(cats))),
-            ticktext=cats,
-            title="model",
-            range=[-0.6, len(cats) - 0.4],
-        )
-    fig.update_yaxes(title="Spearman ρ with human ratings", range=[min(-0.1, _low(series)), 1.0])
-    fig.update_layout(
-        title=title or None,
-        height=480,
-        margin={"l": 60, "r": 20, "t": 40 if title else 20, "b": 50},
-        legend={"orientation": "h", "y": -0.18},
-        template="plotly_white",
-    )
-    return fig
-
-
-def _low(series: list[dict]) -> float:
-    lows = [float(np.nanmin(s["lo"])) for s in series if np.isfinite(s["lo"]).any()]
-    return min(lows) - 0.05 if lows else 0.0
-
-
-def _alpha(hex_colour: str, a: float) -> str:
-    h = hex_colour.lstrip("#")
-    return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{a})"
-
-
-def alignment_svg(
-    frame: pd.DataFrame, ceiling: float | None = 0.84, title: str = "", width: int = 900, height: int = 520
-) -> str:
-    """The alignment figure as a standalone SVG document (text escaped)."""
-    kind, series, cats = _series(frame)
-    left, right, top, bottom = 70, 20, 40 if title else 20, 130
-    pw, ph = width - left - right, height - top - bottom
-    ymin, ymax = min(-0.1, _low(series)), 1.0
-    if kind == "curves":
-        xs = np.concatenate([s["x"] for s in series]) if series else np.array([1.0, 10.0])
-        x0, x1 = math.log10(max(np.nanmin(xs), 1)), math.log10(max(np.nanmax(xs), 10))
-        if x1 - x0 < 1e-9:
-            x1 = x0 + 1
-
-        def sx(x):
-            return left + (math.log10(max(x, 1)) - x0) / (x1 - x0) * pw
-    else:
-        n = max(len(cats), 1)
-
-        def sx(x):
-            return left + (x + 0.6) / (n + 0.2) * pw
-
-    def sy(y):
-        return top + (ymax - y) / (ymax - ymin) * ph
-
-    e = html.escape
-    out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">',
-        f'<rect width="{width}" height="{height}" fill="white"/>',
-    ]
-    if title:
-        out.append(f'<text x="{left}" y="24" font-size="15">{e(title)}</text>')
-    for k in range(int(math.ceil(ymin * 10)), 11):  # y grid every 0.1
-        y = k / 10
-        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{sy(y):.1f}" y2="{sy(y):.1f}" stroke="#e5e5e5"/>')
-        if k % 2 == 0:
-            out.append(f'<text x="{left - 8}" y="{sy(y) + 4:.1f}" text-anchor="end">{y:.1f}</text>')
-    if kind == "curves":
-        for p in range(int(math.floor(x0)), int(math.ceil(x1)) + 1):
-            x = sx(10**p)
-            if left - 1 <= x <= left + pw + 1:
-                out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}" stroke="#eeeeee"/>')
-                out.append(f'<text x="{x:.1f}" y="{top + ph + 16}" text-anchor="middle">{e(_tick(10**p))}</text>')
-        xlabel = "training step (log)"
-    else:
-        for i, c in enumerate(cats):
-            out.append(f'<text x="{sx(i):.1f}" y="{top + ph + 16}" text-anchor="middle">{e(c)}</text>')
-        xlabel = "model"
-    out.append(f'<text x="{left + pw / 2}" y="{top + ph + 36}" text-anchor="middle">{xlabel}</text>')
-    out.append(
-        f'<text transform="translate(18,{top + ph / 2}) rotate(-90)" text-anchor="middle">'
-        f"Spearman ρ with human ratings</text>"
-    )
-    out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#999999"/>')
-    for s in series:
-        c, dash = s["colour"], SVG_DASH[s["dash"]]
-        pts = [(sx(x), sy(y)) for x, y in zip(s["x"], s["y"]) if np.isfinite(y)]
-        ok = np.isfinite(s["lo"]) & np.isfinite(s["hi"])
-        if kind == "curves":
-            if ok.any():
-                band = [(sx(x), sy(h)) for x, h in zip(s["x"][ok], s["hi"][ok])]
-                band += [(sx(x), sy(lo)) for x, lo in zip(s["x"][ok][::-1], s["lo"][ok][::-1])]
-                out.append(f'<polygon points="{_pts(band)}" fill="{c}" fill-opacity="0.12" stroke="none"/>')
-            if pts:
-                dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-                out.append(f'<polyline points="{_pts(pts)}" fill="none" stroke="{c}" stroke-width="2"{dash_attr}/>')
-        else:
-            for x, lo, hi, good in zip(s["x"], s["lo"], s["hi"], ok):
-                if good:
-                    out.append(
-                        f'<line x1="{sx(x):.1f}" x2="{sx(x):.1f}" y1="{sy(lo):.1f}" y2="{sy(hi):.1f}" '
-                        f'stroke="{c}" stroke-width="1.5"/>'
-                    )
-        for x, y in pts:
-            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="{3 if kind == "curves" else 5}" fill="{c}"/>')
-    if ceiling is not None:
-        y = sy(ceiling)
-        out.append(
-            f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="#555555" stroke-dasharray="6,4"/>'
-        )
-        out.append(f'<text x="{left + 6}" y="{y - 5:.1f}" fill="#555555">human ceiling {ceiling:.2f}</text>')
-    lx, ly = left, top + ph + 56
-    for i, s in enumerate(series):  # legend, three per row
-        x = lx + (i % 3) * (pw / 3)
-        y = ly + (i // 3) * 18
-        dash_attr = f' stroke-dasharray="{SVG_DASH[s["dash"]]}"' if SVG_DASH[s["dash"]] else ""
-        out.append(
-            f'<line x1="{x:.1f}" x2="{x + 24:.1f}" y1="{y - 4}" y2="{y - 4}" stroke="{s["colour"]}" '
-            f'stroke-width="2"{dash_attr}/>'
-        )
-        out.append(f'<text x="{x + 30:.1f}" y="{y}">{e(s["label"])}</text>')
-    out.append("</svg>")
-    return "\n".join(out)
-
-
-def _pts(points: list[tuple[float, float]]) -> str:
-    return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-
-
-def _tick(v: float) -> str:
-    if v >= 1e6:
-        return f"{v / 1e6:g}M"
-    if v >= 1e3:
-        return f"{v / 1e3:g}k"
-    return f"{v:g}"
+from .style import BETWEEN_COLOUR, CEILING_COLOUR, METHOD_COLOURS, PALETTE, SIZE_COLOUR, WITHIN_COLOUR, rgba
 
 
 def _band(fig, x, mean, std, colour: str, name: str) -> None:
@@ -303,7 +24,7 @@ def _band(fig, x, mean, std, colour: str, name: str) -> None:
                 x=np.concatenate([x[ok], x[ok][::-1]]),
                 y=np.concatenate([(mean + std)[ok], (mean - std)[ok][::-1]]),
                 fill="toself",
-                fillcolor=_alpha(colour, 0.15),
+                fillcolor=rgba(colour, 0.15),
                 line={"width": 0},
                 mode="lines",
                 hoverinfo="skip",
@@ -329,8 +50,8 @@ def stability_figure(table: pd.DataFrame, tau: float):
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    _band(fig, table["tau"], table["within_mean"], table["within_std"], "#0072B2", "same concept, other fold")
-    _band(fig, table["tau"], table["between_mean"], table["between_std"], "#D55E00", "different concepts")
+    _band(fig, table["tau"], table["within_mean"], table["within_std"], WITHIN_COLOUR, "same concept, other fold")
+    _band(fig, table["tau"], table["between_mean"], table["between_std"], BETWEEN_COLOUR, "different concepts")
     fig.add_vline(x=tau, line_dash="dot", line_color="#777777")
     fig.update_xaxes(title="expert threshold τ", range=[0.49, 1.01])
     fig.update_yaxes(title="Jaccard of expert sets", range=[0, 1.02])
@@ -363,8 +84,8 @@ def stability_size_figure(table: pd.DataFrame):
         held = table[fixed].round().mode()
         t = table[table[fixed].round() == held.iloc[0]].sort_values(vary) if len(held) else table.iloc[:0]
         for what, colour, name in (
-            ("within", "#0072B2", "same concept, other fold"),
-            ("between", "#D55E00", "different concepts"),
+            ("within", WITHIN_COLOUR, "same concept, other fold"),
+            ("between", BETWEEN_COLOUR, "different concepts"),
         ):
             fig.add_trace(
                 go.Scatter(
@@ -406,7 +127,7 @@ def set_size_figure(sizes: pd.DataFrame, tau: float):
             x=np.concatenate([x, x[::-1]]),
             y=np.concatenate([np.maximum(hi, 0.5), np.maximum(lo, 0.5)[::-1]]),
             fill="toself",
-            fillcolor=_alpha("#009E73", 0.15),
+            fillcolor=rgba(SIZE_COLOUR, 0.15),
             mode="lines",
             line={"width": 0},
             hoverinfo="skip",
@@ -419,7 +140,7 @@ def set_size_figure(sizes: pd.DataFrame, tau: float):
             y=np.maximum(sizes["median"].to_numpy(float), 0.5),
             mode="lines+markers",
             name="median experts per concept",
-            line={"color": "#009E73", "width": 2},
+            line={"color": SIZE_COLOUR, "width": 2},
             customdata=sizes[["q25", "q75"]].to_numpy(float),
             hovertemplate="τ = %{x:.2f}<br>median %{y:.0f} (IQR %{customdata[0]:.0f}–"
             "%{customdata[1]:.0f})<extra></extra>",
@@ -508,13 +229,13 @@ def where_figure(layers: pd.DataFrame, kinds: pd.DataFrame, overall: float | Non
         fig.add_hline(
             y=overall,
             line_dash="dash",
-            line_color="#555555",
+            line_color=CEILING_COLOUR,
             row=1,
             col=1,
             annotation_text=f"all units {overall:.2f}",
             annotation_position="bottom right",
         )
-        fig.add_hline(y=overall, line_dash="dash", line_color="#555555", row=1, col=2)
+        fig.add_hline(y=overall, line_dash="dash", line_color=CEILING_COLOUR, row=1, col=2)
     fig.update_xaxes(title="layer", dtick=2, row=1, col=1)
     fig.update_yaxes(title="Spearman ρ with human ratings", row=1, col=1)
     fig.update_layout(

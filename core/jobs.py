@@ -226,12 +226,7 @@ def progress(store, job: Job) -> tuple[int, int]:
     if store is None or not os.path.exists(store.path):
         return 0, total
     since = datetime.fromtimestamp(job.started - 5, tz=timezone.utc).replace(tzinfo=None)
-    done = store.query(
-        "SELECT count(*) AS n FROM results r JOIN runs u USING (run_id) WHERE u.model = ? "
-        "AND u.revision IS NOT DISTINCT FROM ? AND u.updated_at >= ? AND r.concept IN (SELECT unnest(?)) "
-        "AND r.fold < ?",
-        [job.model, job.revision, since, job.concepts, job.folds],
-    )["n"].iloc[0]
+    done = store.results_since(job.model, job.revision, since, job.concepts, job.folds)
     return int(done), total
 
 

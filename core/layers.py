@@ -15,7 +15,8 @@ import pandas as pd
 from scipy import sparse, stats
 
 from .benchmarks import coverage
-from .similarity import ExpertIndex, jaccard_from_counts
+from .expert_index import ExpertIndex
+from .similarity import jaccard_from_counts
 
 UNKNOWN_LAYER = -1
 UNKNOWN_KIND = "unknown"
@@ -183,3 +184,12 @@ def groups_from_rows(rows: pd.DataFrame, by: str = "layer") -> pd.DataFrame:
         }
     )
     return out.sort_values("group", ignore_index=True)
+
+
+def top_units(ap_rows: pd.DataFrame, units: pd.DataFrame, n: int = 25) -> pd.DataFrame:
+    """A concept's best units (highest AP first) with their layer, module and kind."""
+    t = ap_rows.sort_values(["ap", "unit"], ascending=[False, True]).head(n)
+    cols = [c for c in ("unit", "layer", "kind", "module", "index", "head") if c in units]
+    if not units.empty:
+        t = t.merge(units[cols], on="unit", how="left")
+    return t[[c for c in ("unit", "ap", "layer", "kind", "module", "index", "head") if c in t]].reset_index(drop=True)

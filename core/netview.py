@@ -24,18 +24,14 @@ import re
 from collections.abc import Mapping
 from functools import lru_cache
 
+from .style import rgba
+
 EDGE_GREY = "rgba(120,120,120,0.45)"
 _BOOTSTRAP = re.compile(
     r"<link[^>]*bootstrap[^>]*>\s*|<script[^>]*bootstrap[^>]*>\s*</script>\s*", re.IGNORECASE | re.DOTALL
 )
 _EMPTY_HEADING = re.compile(r"<center>\s*<h1>\s*</h1>\s*</center>\s*", re.IGNORECASE)
 _EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
-
-
-def _rgba(hex_colour: str, alpha: float) -> str:
-    h = hex_colour.lstrip("#")
-    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
-    return f"rgba({r},{g},{b},{alpha})"
 
 
 NODES_EMPTY = "nodes = new vis.DataSet([]);"
@@ -115,7 +111,7 @@ def network_html(
     for a, b, data in sorted(graph.edges(data=True), key=lambda e: (str(e[0]), str(e[1]))):
         w = float(data.get("weight", 0.0) or 0.0)
         da, db = graph.nodes[a].get("domain"), graph.nodes[b].get("domain")
-        colour = _rgba(colours[da], 0.7) if da == db and da in colours else EDGE_GREY
+        colour = rgba(colours[da], 0.7) if da == db and da in colours else EDGE_GREY
         net.add_edge(
             str(a),
             str(b),

@@ -8,7 +8,6 @@ breakdown from the stored APs, and writes them as CSV plus a Markdown table.
 
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timezone
 
@@ -17,36 +16,34 @@ import pandas as pd
 from .alignment import alignment_over_taus, alignment_table
 from .benchmarks import MEN_HUMAN_CEILING, coverage
 from .domains import domain_analysis
+from .expert_index import ExpertIndex
 from .layers import alignment_by_layer
-from .similarity import ExpertIndex
+from .runs import Run, pick_runs, size_variants
 from .stability import fold_overlap, stability_by_size
+from .tau import REPORT_TAUS, TAU_DEFAULT
 
-REPORT_TAUS = (0.5, 0.6, 0.7, 0.8, 0.9)
 
-
-def describe_runs(store) -> pd.DataFrame:
+def describe_runs(runs: list[Run], results: pd.DataFrame) -> pd.DataFrame:
     """One row per run with its dataset settings read back from its configuration."""
-    runs = store.runs()
-    res = store.results()
-    pos_by_run = res.groupby("run_id")["n_pos"].apply(list).to_dict() if not res.empty else {}
+    pos_by_run = results.groupby("run_id")["n_pos"].apply(list).to_dict() if not results.empty else {}
     rows = []
-    for _, r in runs.iterrows():
-        cfg = json.loads(r["config"]) if isinstance(r["config"], str) else {}
-        ds = cfg.get("dataset", {})
-        short = [int(n) for n in pos_by_run.get(r["run_id"], []) if ds.get("n_pos") and n < ds["n_pos"]]
+    for r in runs:
+        ds = r.settings.dataset if r.settings else None
+        n_pos = ds.n_pos if ds else None
+        short = [int(n) for n in pos_by_run.get(r.run_id, []) if n_pos and n < n_pos]
         rows.append(
             {
-                "run_id": r["run_id"],
-                "model": r["model"],
-                "revision": r["revision"],
-                "concepts": tuple(ds.get("concepts", ())),
-                "n_pos": ds.get("n_pos"),
-                "n_neg": ds.get("n_neg"),
-                "folds": ds.get("folds", 1),
-                "min_pos": ds.get("min_pos"),
-                "negatives": ds.get("negatives"),
-                "n_done": int(r["n_concepts"]),
-                "n_results": int(r["n_results"]),
+                "run_id": r.run_id,
+                "model": r.model,
+                "revision": r.revision,
+                "concepts": tuple(ds.concepts) if ds else (),
+                "n_pos": n_pos,
+                "n_neg": ds.n_neg if ds else None,
+                "folds": r.folds,
+                "min_pos": ds.min_pos if ds else None,
+                "negatives": ds.negatives if ds else None,
+                "n_done": r.n_concepts,
+                "n_results": r.n_results,
                 "n_short": len(short),  # results with fewer positives than asked (``min_pos`` runs)
                 "short_min": min(short) if short else None,
                 "short_max": max(short) if short else None,
@@ -55,55 +52,21 @@ def describe_runs(store) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def pick_runs(described: pd.DataFrame, domains: dict[str, str], pairs: pd.DataFrame | None) -> dict[str, str | None]:
-    """The domain run (its concepts are the domain list, one fold), the stability run
-    (several folds, most results) and the benchmark run (covering most benchmark words)."""
-    out: dict[str, str | None] = {"domains": None, "stability": None, "benchmark": None}
-    if described.empty:
-        return out
-    d = described[described["n_results"] > 0]
-    dom = d[(d["folds"] == 1) & d["concepts"].map(lambda cs: set(cs) == set(domains))]
-    if not dom.empty:
-        out["domains"] = dom.sort_values("n_results").iloc[-1]["run_id"]
-    st = d[d["folds"] > 1]
-    if not st.empty:
-        out["stability"] = st.sort_values("n_results", ascending=False, kind="stable").iloc[0]["run_id"]  # 1st made
-    if pairs is not None:
-        words = set(pairs["word1"]) | set(pairs["word2"])
-        cover = d["concepts"].map(lambda cs: len(words & set(cs)) / max(len(cs), 1))
-        bench = d[(cover > 0.9) & (d["folds"] == 1)]
-        if not bench.empty:
-            out["benchmark"] = bench.sort_values("n_results").iloc[-1]["run_id"]
-    return out
-
-
-def size_variants(described: pd.DataFrame, run_id: str) -> list[str]:
-    """Multi-fold runs of the same model, revision and concepts as ``run_id``: they differ in set sizes only."""
-    d = described[described["n_results"] > 0].set_index("run_id")
-    me = d.loc[run_id]
-    same = d[
-        (d["model"] == me["model"])
-        & (d["revision"].fillna("") == ("" if pd.isna(me["revision"]) else me["revision"]))
-        & (d["folds"] > 1)
-        & d["concepts"].map(lambda cs: set(cs) == set(me["concepts"]))
-    ]
-    return sorted(same.index, key=lambda r: (same.loc[r, "n_pos"], same.loc[r, "n_neg"]))
-
-
 def write_report(
     store,
     out_dir: str,
     pairs: pd.DataFrame | None,
     domains: dict[str, str],
-    tau: float = 0.5,
+    tau: float = TAU_DEFAULT,
     n_boot: int = 1000,
     seed: int = 0,
     benchmark_name: str = "MEN test",
 ) -> dict:
     """Compute every analysis the store allows and write CSVs and README.md into ``out_dir``."""
     os.makedirs(out_dir, exist_ok=True)
-    described = describe_runs(store)
-    picked = pick_runs(described, domains, pairs)
+    runs = store.runs()
+    described = describe_runs(runs, store.results())
+    picked = pick_runs(runs, domains, pairs)
     summary: dict = {"tau": tau, "runs": picked}
     if not described.empty:
         described.assign(concepts=described["concepts"].map(len)).to_csv(os.path.join(out_dir, "runs.csv"), index=False)
@@ -139,7 +102,7 @@ def write_report(
         stab = fold_overlap(index)
         stab.to_csv(os.path.join(out_dir, "stability.csv"), index=False)
         summary["stability"] = stab
-        sizes = size_variants(described, picked["stability"])
+        sizes = size_variants(runs, store.run(picked["stability"]))
         if len(sizes) > 1:
             by_size = stability_by_size(store, sizes, (tau,))
             by_size.to_csv(os.path.join(out_dir, "stability_by_size.csv"), index=False)

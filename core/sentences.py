@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -22,6 +23,11 @@ MIN_WORDS, MAX_WORDS = 5, 60
 
 class SentenceFileError(ValueError):
     """A sentence or corpus file that cannot be read."""
+
+
+def sentence_id(text: str) -> int:
+    """Stable 63-bit id of a sentence (hash of its text): the store's key for it."""
+    return int.from_bytes(hashlib.sha1(text.encode()).digest()[:8], "big") >> 1
 
 
 def _open_text(path: str) -> io.TextIOBase:

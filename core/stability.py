@@ -13,12 +13,12 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from .similarity import ExpertIndex, intersections, jaccard_from_counts
+from .expert_index import ExpertIndex
+from .similarity import intersections, jaccard_from_counts
+from .tau import STABILITY_TAUS
 
-DEFAULT_TAUS = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))  # 0.5, 0.55, ..., 0.95
 
-
-def fold_overlap(index: ExpertIndex, taus: Iterable[float] = DEFAULT_TAUS) -> pd.DataFrame:
+def fold_overlap(index: ExpertIndex, taus: Iterable[float] = STABILITY_TAUS) -> pd.DataFrame:
     """Within-concept (across folds) vs between-concept Jaccard of expert sets, per τ.
 
     within: Jaccard of one concept's sets from two folds, over every concept with
@@ -72,7 +72,7 @@ def pair_intersections_between(xf, xg, rows: np.ndarray) -> np.ndarray:
 def stability_by_size(
     store,
     run_ids: Iterable[str],
-    taus: Iterable[float] = DEFAULT_TAUS,
+    taus: Iterable[float] = STABILITY_TAUS,
     index_cache: dict | None = None,
 ) -> pd.DataFrame:
     """``fold_overlap`` of several runs stacked, with each run's mean n_pos and n_neg.
@@ -82,18 +82,38 @@ def stability_by_size(
     from .alignment import get_index
 
     taus = tuple(taus)
-    runs = store.runs().set_index("run_id")
     frames = []
     for run_id in run_ids:
-        if run_id not in runs.index:
-            raise ValueError(f"no run {run_id!r} in {store.path}; `python -m core runs` lists them")
-        index = get_index(store, run_id, index_cache, runs.loc[run_id, "n_results"])
+        run = store.run(run_id)
+        index = get_index(store, run_id, index_cache, run.n_results)
         res = index.results if index.results is not None else store.results(run_id)
         t = fold_overlap(index, taus)
         t.insert(0, "run_id", run_id)
-        t.insert(1, "model", runs.loc[run_id, "model"])
-        t.insert(2, "revision", runs.loc[run_id, "revision"])
+        t.insert(1, "model", run.model)
+        t.insert(2, "revision", run.revision)
         t["n_pos"] = float(res["n_pos"].mean()) if len(res) else np.nan
         t["n_neg"] = float(res["n_neg"].mean()) if len(res) else np.nan
         frames.append(t)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def set_sizes(index: ExpertIndex, taus: Iterable[float], fold: int = 0) -> pd.DataFrame:
+    """Distribution of expert-set sizes per τ: median, quartiles, mean, and concepts with no expert."""
+    rows = []
+    for tau in taus:
+        c = index.counts(tau, fold)
+        if c.empty:
+            continue
+        rows.append(
+            {
+                "tau": float(tau),
+                "median": float(c.median()),
+                "q25": float(c.quantile(0.25)),
+                "q75": float(c.quantile(0.75)),
+                "mean": float(c.mean()),
+                "max": int(c.max()),
+                "no_experts": int((c == 0).sum()),
+                "n_concepts": int(c.size),
+            }
+        )
+    return pd.DataFrame(rows, columns=["tau", "median", "q25", "q75", "mean", "max", "no_experts", "n_concepts"])

@@ -1,4 +1,4 @@
-"""The DuckDB store: concepts, sentences, runs, unit tables and stored APs.
+"""The DuckDB store: concepts, sentences, runs, unit tables and stored APs. The only module that speaks SQL.
 
 DuckDB allows one writer per file, so nothing here keeps a connection open:
 every call opens, works and closes, retrying briefly while another process
@@ -10,60 +10,27 @@ extraction leaves only whole parts behind.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import random
-import time
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import datetime, timezone
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from .connection import StoreError, connection
+from .expert_index import IndexRows
+from .parts import part_files, read_meta
+from .runs import Run, RunContents
+from .sentences import sentence_id
+from .settings import DEFAULT_STORE
+from .tau import TAU_MIN
+
 SCHEMA_VERSION = 1
-DEFAULT_PATH = os.path.join("cache", "experts.duckdb")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(key VARCHAR PRIMARY KEY, value VARCHAR);
-CREATE TABLE IF NOT EXISTS concepts(concept VARCHAR PRIMARY KEY, added_at TIMESTAMP);
-CREATE TABLE IF NOT EXISTS sentences(sid UBIGINT PRIMARY KEY, text VARCHAR NOT NULL);
-CREATE TABLE IF NOT EXISTS concept_sentences(
-    concept VARCHAR, sid UBIGINT, source VARCHAR, PRIMARY KEY(concept, sid));
-CREATE TABLE IF NOT EXISTS runs(
-    run_id VARCHAR PRIMARY KEY, model VARCHAR, revision VARCHAR, step BIGINT, family VARCHAR,
-    n_params BIGINT, n_units INTEGER, n_layers INTEGER, unit_table VARCHAR,
-    dataset_hash VARCHAR, config VARCHAR, versions VARCHAR,
-    created_at TIMESTAMP, updated_at TIMESTAMP, weights_hash VARCHAR);
-CREATE TABLE IF NOT EXISTS units(
-    unit_table VARCHAR, unit INTEGER, layer SMALLINT, module VARCHAR, kind VARCHAR,
-    "index" INTEGER, head SMALLINT, role VARCHAR);
-CREATE TABLE IF NOT EXISTS results(
-    run_id VARCHAR, concept VARCHAR, fold SMALLINT, n_pos INTEGER, n_neg INTEGER,
-    n_units INTEGER, n_stored INTEGER, ap_floor FLOAT, max_ap FLOAT, mean_ap FLOAT,
-    part VARCHAR, finished_at TIMESTAMP, PRIMARY KEY(run_id, concept, fold));
-CREATE TABLE IF NOT EXISTS ap(run_id VARCHAR, concept VARCHAR, fold SMALLINT, unit INTEGER, ap FLOAT);
-CREATE TABLE IF NOT EXISTS vectors(
-    run_id VARCHAR, concept VARCHAR, kind VARCHAR, vec FLOAT[], PRIMARY KEY(run_id, concept, kind));
-CREATE TABLE IF NOT EXISTS training_log(
-    model VARCHAR, step BIGINT, tokens BIGINT, loss DOUBLE, held_out_loss DOUBLE, PRIMARY KEY(model, step));
-CREATE TABLE IF NOT EXISTS alignment_snapshots(
-    benchmark VARCHAR, run_id VARCHAR, method VARCHAR, tau DOUBLE, rho DOUBLE, ci_low DOUBLE, ci_high DOUBLE,
-    p_value DOUBLE, p_vs_experts DOUBLE, n_pairs INTEGER, n_missing INTEGER, n_boot INTEGER,
-    computed_at TIMESTAMP, PRIMARY KEY(benchmark, run_id, method, tau));
-"""
+SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
 SNAPSHOT_COLUMNS = ["method", "tau", "rho", "ci_low", "ci_high", "p_value", "p_vs_experts", "n_pairs", "n_missing"]
-
-
-class StoreError(RuntimeError):
-    """The store cannot be used as asked (corrupt, newer schema, locked, read-only)."""
-
-
-def sentence_id(text: str) -> int:
-    """Stable 63-bit id of a sentence (hash of its text)."""
-    return int.from_bytes(hashlib.sha1(text.encode()).digest()[:8], "big") >> 1
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> None:
@@ -71,18 +38,13 @@ def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -
     con.execute(sql, params or []).fetchall()
 
 
-def _is_interrupt(e: BaseException) -> bool:
-    """Whether DuckDB raised this because the process got SIGINT (it reports "Query interrupted")."""
-    return isinstance(e, duckdb.InterruptException) or "query interrupted" in str(e).lower()
+def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """The first value of the first row of a query."""
+    return con.execute(sql, params or []).fetchall()[0][0]
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def _is_lock_error(e: Exception) -> bool:
-    text = str(e).lower()
-    return "lock" in text or "conflicting" in text or "being used" in text
 
 
 class Store:
@@ -99,7 +61,7 @@ class Store:
 
     def __init__(
         self,
-        path: str = DEFAULT_PATH,
+        path: str = DEFAULT_STORE,
         read_only: bool = False,
         parts_dir: str | None = None,
         lock_timeout: float | None = None,
@@ -115,41 +77,11 @@ class Store:
         else:
             self._check_version()
 
-    # -- connections -------------------------------------------------------
-    @contextmanager
-    def connect(self, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived connection; retried while the file is locked by another process."""
+    def connect(self, write: bool = False):
+        """A short-lived connection (context manager), retried while another process holds the file."""
         if write and self.read_only:
             raise StoreError(f"store {self.path!r} is open read-only")
-        if write:
-            os.makedirs(os.path.dirname(os.path.abspath(self.path)), exist_ok=True)
-        deadline = time.monotonic() + self.lock_timeout
-        while True:
-            try:
-                con = duckdb.connect(self.path, read_only=not write)
-                break
-            except duckdb.Error as e:
-                if _is_interrupt(e):
-                    raise KeyboardInterrupt from None
-                if _is_lock_error(e) and time.monotonic() < deadline:
-                    time.sleep(0.02 + random.random() * 0.08)
-                    continue
-                if _is_lock_error(e):
-                    raise StoreError(
-                        f"store {self.path!r} is locked by another process; try again when it is done"
-                    ) from None
-                first = str(e).strip().splitlines()[0][:200]
-                raise StoreError(
-                    f"store {self.path!r} cannot be opened ({first}); is it a DuckDB file? move it away or pass another --store"
-                ) from None
-        try:
-            yield con
-        except (duckdb.Error, RuntimeError) as e:
-            if _is_interrupt(e):  # DuckDB swallows Ctrl-C into its own error; the open transaction rolls back
-                raise KeyboardInterrupt from None
-            raise
-        finally:
-            con.close()
+        return connection(self.path, write, self.lock_timeout)
 
     def _init_schema(self) -> None:
         with self.connect(write=True) as con:
@@ -160,11 +92,7 @@ class Store:
                 )
             _run(con, SCHEMA)
             _run(con, "ALTER TABLE runs ADD COLUMN IF NOT EXISTS weights_hash VARCHAR")  # stores made before it
-            _run(
-                con,
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                [str(SCHEMA_VERSION)],
-            )
+            _run(con, "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
     def _check_version(self) -> None:
         with self.connect() as con:
@@ -178,12 +106,8 @@ class Store:
 
     @staticmethod
     def _version(con) -> int | None:
-        has_meta = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'").fetchall()[
-            0
-        ][0]
-        if not has_meta:
-            n_tables = con.execute("SELECT count(*) FROM information_schema.tables").fetchall()[0][0]
-            if n_tables:
+        if not _scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"):
+            if _scalar(con, "SELECT count(*) FROM information_schema.tables"):
                 raise StoreError("this DuckDB file is not an expert store (it has other tables)")
             return None
         rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
@@ -198,24 +122,16 @@ class Store:
     def add_sentences(self, concept: str, texts: Iterable[str], source: str) -> int:
         """Attach sentences to a concept (created if new); returns how many were new."""
         texts = list(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
-        rows = pd.DataFrame(
-            {
-                "sid": np.array([sentence_id(t) for t in texts], dtype=np.uint64),
-                "text": texts,
-            }
-        )
+        rows = pd.DataFrame({"sid": np.array([sentence_id(t) for t in texts], dtype=np.uint64), "text": texts})
         with self.connect(write=True) as con:
             _run(con, "BEGIN")
             _run(con, "INSERT OR IGNORE INTO concepts VALUES (?, ?)", [concept, _now()])
             con.register("new_rows", rows)
             _run(con, "INSERT OR IGNORE INTO sentences SELECT sid, text FROM new_rows")
-            before = con.execute("SELECT count(*) FROM concept_sentences WHERE concept = ?", [concept]).fetchall()[0][0]
-            _run(
-                con,
-                "INSERT OR IGNORE INTO concept_sentences SELECT ?, sid, ? FROM new_rows",
-                [concept, source],
-            )
-            after = con.execute("SELECT count(*) FROM concept_sentences WHERE concept = ?", [concept]).fetchall()[0][0]
+            count = "SELECT count(*) FROM concept_sentences WHERE concept = ?"
+            before = _scalar(con, count, [concept])
+            _run(con, "INSERT OR IGNORE INTO concept_sentences SELECT ?, sid, ? FROM new_rows", [concept, source])
+            after = _scalar(con, count, [concept])
             _run(con, "COMMIT")
         return after - before
 
@@ -239,8 +155,7 @@ class Store:
         """Register (or touch) a run, with its unit table if given."""
         with self.connect(write=True) as con:
             _run(con, "BEGIN")
-            exists = con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [row["run_id"]]).fetchall()[0][0]
-            if exists:
+            if _scalar(con, "SELECT count(*) FROM runs WHERE run_id = ?", [row["run_id"]]):
                 sets = {k: v for k, v in row.items() if v is not None and k != "run_id"}
                 if sets:
                     assignments = ", ".join(f"{k} = ?" for k in sets)
@@ -257,30 +172,17 @@ class Store:
                     [*row.values(), _now(), _now()],
                 )
             if units is not None and row.get("unit_table"):
-                have = con.execute(
-                    "SELECT count(*) FROM units WHERE unit_table = ?",
-                    [row["unit_table"]],
-                ).fetchall()[0][0]
-                if not have:
-                    u = units.assign(unit_table=row["unit_table"])
-                    con.register("unit_rows", u)
-                    _run(
-                        con,
-                        'INSERT INTO units SELECT unit_table, unit, layer, module, kind, "index", head, role FROM unit_rows',
-                    )
+                if not _scalar(con, "SELECT count(*) FROM units WHERE unit_table = ?", [row["unit_table"]]):
+                    con.register("unit_rows", units.assign(unit_table=row["unit_table"]))
+                    cols = 'unit_table, unit, layer, module, kind, "index", head, role'
+                    _run(con, f"INSERT INTO units SELECT {cols} FROM unit_rows")
             _run(con, "COMMIT")
 
     def add_training_log(self, model: str, log: pd.DataFrame) -> int:
         """Replace the training log of ``model`` (columns step, tokens, loss, held_out_loss); rows written."""
-        rows = pd.DataFrame(
-            {
-                "model": model,
-                "step": pd.to_numeric(log["step"]).astype("int64"),
-                "tokens": pd.to_numeric(log["tokens"]).astype("int64"),
-                "loss": pd.to_numeric(log["loss"], errors="coerce"),
-                "held_out_loss": pd.to_numeric(log["held_out_loss"], errors="coerce"),
-            }
-        )
+        num = {c: pd.to_numeric(log[c], errors="coerce") for c in ("loss", "held_out_loss")}
+        steps = {c: pd.to_numeric(log[c]).astype("int64") for c in ("step", "tokens")}
+        rows = pd.DataFrame({"model": model, **steps, **num})
         with self.connect(write=True) as con:
             _run(con, "BEGIN")
             _run(con, "DELETE FROM training_log WHERE model = ?", [model])
@@ -296,15 +198,63 @@ class Store:
         return self.query("SELECT model, step, tokens, loss, held_out_loss FROM training_log ORDER BY model, step")
 
     def _has_table(self, name: str) -> bool:
-        return bool(
-            self.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = ?", [name])["n"][0]
-        )
+        with self.connect() as con:
+            return bool(_scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
 
-    def runs(self) -> pd.DataFrame:
-        """All runs with their number of finished (concept, fold) results."""
-        return self.query(
+    def _runs(self, con, run_id: str | None = None) -> list[Run]:
+        """Runs (all, or the one named) with their counts of results and concepts with results."""
+        rows = con.execute(
             "SELECT r.*, count(res.concept) AS n_results, count(DISTINCT res.concept) AS n_concepts "
-            "FROM runs r LEFT JOIN results res USING (run_id) GROUP BY ALL ORDER BY r.model, r.step NULLS LAST, r.created_at"
+            "FROM runs r LEFT JOIN results res USING (run_id) WHERE r.run_id = ? OR ? IS NULL GROUP BY ALL "
+            "ORDER BY r.model, r.step NULLS LAST, r.created_at",
+            [run_id, run_id],
+        ).df()
+        if run_id is not None and rows.empty:
+            raise ValueError(f"no run {run_id!r} in {self.path}; `python -m core runs` lists them")
+        return [Run.from_row(r) for r in rows.to_dict("records")]
+
+    def runs(self) -> list[Run]:
+        """All runs with their number of finished (concept, fold) results, by model, step and age."""
+        with self.connect() as con:
+            return self._runs(con)
+
+    def run(self, run_id: str) -> Run:
+        """One run; ValueError naming the command that lists them when there is no such run."""
+        with self.connect() as con:
+            return self._runs(con, run_id)[0]
+
+    def run_contents(self) -> dict[str, RunContents]:
+        """``{run_id: RunContents}`` for every run with results (one small query)."""
+        rows = self.query("SELECT run_id, concept, count(*) AS n_folds FROM results GROUP BY ALL")
+        return {
+            str(rid): RunContents(frozenset(g["concept"]), int(g["n_folds"].max()))
+            for rid, g in rows.groupby("run_id", sort=False)
+        }
+
+    def counts(self) -> dict[str, int]:
+        """Rows of the store: runs, concepts, concepts with results, sentences, results, AP rows."""
+        row = self.query(
+            "SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM concepts) AS concepts, "
+            "(SELECT count(DISTINCT concept) FROM results) AS concepts_done, "
+            "(SELECT count(*) FROM sentences) AS sentences, (SELECT count(*) FROM results) AS results, "
+            "(SELECT count(*) FROM ap) AS ap_rows"
+        ).iloc[0]
+        return {k: int(v) for k, v in row.items()}
+
+    def unit_table_of(self, run_id: str) -> str | None:
+        """The id of the run's registered unit table, None before the run's model was first loaded."""
+        rows = self.query("SELECT unit_table FROM runs WHERE run_id = ? AND unit_table IS NOT NULL", [run_id])
+        return None if rows.empty else str(rows["unit_table"].iloc[0])
+
+    def results_since(self, model: str, revision: str | None, since: datetime, concepts: list, folds: int) -> int:
+        """Stored (concept, fold < folds) results of runs of ``model``/``revision`` touched since ``since``."""
+        return int(
+            self.query(
+                "SELECT count(*) AS n FROM results r JOIN runs u USING (run_id) WHERE u.model = ? "
+                "AND u.revision IS NOT DISTINCT FROM ? AND u.updated_at >= ? AND r.concept IN (SELECT unnest(?)) "
+                "AND r.fold < ?",
+                [model, revision, since, list(concepts), int(folds)],
+            )["n"].iloc[0]
         )
 
     def units(self, run_id: str) -> pd.DataFrame:
@@ -325,68 +275,28 @@ class Store:
 
     def pending_parts(self, run_id: str | None = None) -> list[str]:
         """Part files on disk whose results are not in the database yet."""
-        root = self.parts_dir
-        if not os.path.isdir(root):
-            return []
-        run_dirs = [run_id] if run_id else sorted(os.listdir(root))
-        done = set()
-        if os.path.exists(self.path):
-            rows = self.query("SELECT part FROM results")
-            done = set(rows["part"].dropna())
-        out = []
-        for rid in run_dirs:
-            d = os.path.join(root, rid)
-            if os.path.isdir(d):
-                out += [
-                    os.path.join(d, f)
-                    for f in sorted(os.listdir(d))
-                    if f.endswith(".parquet") and f"{rid}/{f}" not in done
-                ]
-        return out
+        done = set(self.query("SELECT part FROM results")["part"].dropna()) if os.path.exists(self.path) else set()
+        return [path for key, path in part_files(self.parts_dir, run_id) if key not in done]
 
     def ingest(self, part: str) -> bool:
         """Load one part file into the database in one transaction; False if already there."""
-        import pyarrow.parquet as pq
-
-        meta = json.loads(pq.read_schema(part).metadata[b"expert_part"])
+        meta = read_meta(part)
         with self.connect(write=True) as con:
             _run(con, "BEGIN")
-            exists = con.execute(
-                "SELECT count(*) FROM results WHERE run_id = ? AND concept = ? AND fold = ?",
-                [meta["run_id"], meta["concept"], meta["fold"]],
-            ).fetchall()[0][0]
-            if exists:
+            key = [meta["run_id"], meta["concept"], meta["fold"]]
+            if _scalar(con, "SELECT count(*) FROM results WHERE run_id = ? AND concept = ? AND fold = ?", key):
                 _run(con, "ROLLBACK")
                 return False
-            _run(
-                con,
-                "INSERT INTO ap SELECT ?, ?, ?, unit, ap FROM read_parquet(?)",
-                [meta["run_id"], meta["concept"], meta["fold"], part],
-            )
+            _run(con, "INSERT INTO ap SELECT ?, ?, ?, unit, ap FROM read_parquet(?)", [*key, part])
             for kind, vec in meta.get("vectors", {}).items():
                 _run(
                     con,
                     "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)",
                     [meta["run_id"], meta["concept"], kind, vec],
                 )
-            _run(
-                con,
-                "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    meta["run_id"],
-                    meta["concept"],
-                    meta["fold"],
-                    meta["n_pos"],
-                    meta["n_neg"],
-                    meta["n_units"],
-                    meta["n_stored"],
-                    meta["ap_floor"],
-                    meta["max_ap"],
-                    meta["mean_ap"],
-                    f"{meta['run_id']}/{os.path.basename(part)}",
-                    _now(),
-                ],
-            )
+            sizes = [meta[k] for k in ("n_pos", "n_neg", "n_units", "n_stored", "ap_floor", "max_ap", "mean_ap")]
+            values = [*key, *sizes, f"{meta['run_id']}/{os.path.basename(part)}", _now()]
+            _run(con, "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
             _run(con, "COMMIT")
         return True
 
@@ -394,16 +304,10 @@ class Store:
         return sum(self.ingest(p) for p in self.pending_parts(run_id))
 
     # -- reading results -------------------------------------------------------
-    def ap(
-        self,
-        run_id: str,
-        concepts: Iterable[str] | None = None,
-        fold: int | None = 0,
-        min_ap: float = 0.5,
-    ) -> pd.DataFrame:
-        """Stored (concept, fold, unit, ap) rows with ``ap > min_ap`` (the experts at τ = min_ap)."""
+    def ap(self, run_id: str, concepts: Iterable[str] | None = None, fold: int | None = 0, above: float = TAU_MIN):
+        """Stored (concept, fold, unit, ap) rows with ``ap > above`` (strictly: the experts at τ = ``above``)."""
         sql = "SELECT concept, fold, unit, ap FROM ap WHERE run_id = ? AND ap > ?"
-        params: list = [run_id, float(min_ap)]
+        params: list = [run_id, float(above)]
         if fold is not None:
             sql += " AND fold = ?"
             params.append(int(fold))
@@ -418,34 +322,25 @@ class Store:
 
     # -- alignment snapshots ---------------------------------------------------------
     def save_alignment_snapshot(self, benchmark: str, table: pd.DataFrame, n_boot: int) -> int:
-        """Keep an alignment table (``core.alignment.alignment_table`` rows, any τs) under ``benchmark``.
+        """Keep an alignment table (``alignment_table`` rows, any τs) under ``benchmark``; returns rows written.
 
-        A snapshot lets a store that travels without the benchmark file (the committed demo store: MEN is
-        not redistributed here) still show alignment; it holds correlations only, never the ratings.
-        Rows for the same benchmark, run, method and τ are replaced. Returns the number of rows written.
+        A store without the benchmark file (the committed demo: MEN is not redistributed) can still show
+        alignment; it holds correlations only, never ratings. Same benchmark, run, method and τ: replaced.
         """
         rows = table[["run_id", *SNAPSHOT_COLUMNS]].copy()
         rows["tau"] = rows["tau"].astype(float).round(4)
         with self.connect(write=True) as con:
             con.register("snap_rows", rows)
-            _run(con, "BEGIN")
-            _run(
-                con,
-                "INSERT OR REPLACE INTO alignment_snapshots SELECT ?, run_id, method, tau, rho, ci_low, ci_high, "
-                "p_value, p_vs_experts, n_pairs, n_missing, ?, ? FROM snap_rows",
-                [benchmark, int(n_boot), _now()],
-            )
-            _run(con, "COMMIT")
+            cols = ", ".join(SNAPSHOT_COLUMNS)
+            sql = f"INSERT OR REPLACE INTO alignment_snapshots SELECT ?, run_id, {cols}, ?, ? FROM snap_rows"
+            _run(con, sql, [benchmark, int(n_boot), _now()])  # one statement: atomic on its own
         return len(rows)
 
     def alignment_snapshot(self, benchmark: str | None = None, tau: float | None = None) -> pd.DataFrame:
         """Stored alignment rows with their runs' columns (empty when the store has none, e.g. an older one)."""
+        if not self._has_table("alignment_snapshots"):
+            return pd.DataFrame(columns=["benchmark", "run_id", *SNAPSHOT_COLUMNS])
         with self.connect() as con:
-            has = con.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_name = 'alignment_snapshots'"
-            ).fetchall()[0][0]
-            if not has:
-                return pd.DataFrame(columns=["benchmark", "run_id", *SNAPSHOT_COLUMNS])
             sql = (
                 "SELECT s.benchmark, s.run_id, r.model, r.family, r.n_params, r.revision, r.step, "
                 + ", ".join(f"s.{c}" for c in SNAPSHOT_COLUMNS)
@@ -461,24 +356,68 @@ class Store:
             return con.execute(sql + " ORDER BY s.benchmark, r.model, r.step NULLS LAST, s.run_id, s.tau", params).df()
 
     def vectors(self, run_id: str, kind: str) -> dict[str, np.ndarray]:
-        rows = self.query(
-            "SELECT concept, vec FROM vectors WHERE run_id = ? AND kind = ?",
-            [run_id, kind],
-        )
+        """``{concept: vector}`` of one kind of embedding (``word``, ``sentence``) stored with a run."""
+        rows = self.query("SELECT concept, vec FROM vectors WHERE run_id = ? AND kind = ?", [run_id, kind])
         return {c: np.asarray(v, dtype=np.float32) for c, v in zip(rows["concept"], rows["vec"])}
 
+    def index_rows(self, run_id: str, vectors: bool = True) -> IndexRows:
+        """A run's AP rows above the floor (all folds), its results and vectors, read in one connection."""
+        with self.connect() as con:
+            run = self._runs(con, run_id)[0]
+            results = con.execute(
+                "SELECT concept, fold, n_pos, n_neg, n_units, n_stored FROM results WHERE run_id = ? "
+                "ORDER BY concept, fold",
+                [run_id],
+            ).df()
+            cols = con.execute(
+                "WITH c AS (SELECT concept, (row_number() OVER (ORDER BY concept)) - 1 AS ci "
+                "FROM (SELECT DISTINCT concept FROM results WHERE run_id = ?)) "
+                "SELECT a.fold, c.ci, a.unit, a.ap FROM ap a JOIN c USING (concept) "
+                "WHERE a.run_id = ? AND a.ap > ? ORDER BY a.fold, c.ci, a.unit",
+                [run_id, run_id, TAU_MIN],
+            ).fetchnumpy()
+            vrows = con.execute("SELECT concept, kind, vec FROM vectors WHERE run_id = ?", [run_id]).df()
+        vecs = {
+            str(kind): {c: np.asarray(v, dtype=np.float32) for c, v in zip(g["concept"], g["vec"])}
+            for kind, g in (vrows.groupby("kind") if vectors else ())
+        }
+        arrays = [np.asarray(cols[k]) for k in ("ci", "fold", "unit", "ap")]
+        return IndexRows(run, results, *arrays, vecs)
 
-def write_part(path: str, meta: dict, units: np.ndarray, ap: np.ndarray) -> str:
-    """Write one result part atomically (temporary file, then rename)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    def copy_runs(self, source: str, run_ids: list[str], sentence_sources: str) -> None:
+        """Copy runs, their unit tables, APs, results and vectors from the store file ``source`` into this one.
 
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    table = pa.table({"unit": pa.array(units, pa.int32()), "ap": pa.array(ap, pa.float32())})
-    table = table.replace_schema_metadata({b"expert_part": json.dumps(meta).encode()})
-    tmp = f"{path}.tmp{os.getpid()}"
-    pq.write_table(table, tmp, compression="zstd")
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    return path
+        Concepts with results come along; sentences only where their source matches the SQL ``LIKE``
+        pattern ``sentence_sources`` (what may be redistributed). Ends with a checkpoint (one file).
+        """
+        by_run = "WHERE run_id IN (SELECT unnest(?))"
+        with self.connect(write=True) as con:
+            _run(con, "ATTACH ? AS src (READ_ONLY)", [os.path.abspath(source)])
+            _run(con, "BEGIN")
+            for table in ("runs", "results", "vectors"):
+                _run(con, f"INSERT INTO {table} SELECT * FROM src.{table} {by_run}", [run_ids])
+            _run(
+                con,
+                f"INSERT INTO units SELECT * FROM src.units WHERE unit_table IN (SELECT unit_table FROM src.runs {by_run})",
+                [run_ids],
+            )
+            _run(con, f"INSERT INTO ap SELECT * FROM src.ap {by_run} ORDER BY run_id, concept, fold, unit", [run_ids])
+            _run(con, "INSERT INTO concepts SELECT * FROM src.concepts WHERE concept IN (SELECT concept FROM results)")
+            _run(
+                con,
+                "INSERT INTO concept_sentences SELECT * FROM src.concept_sentences WHERE source LIKE ? "
+                "AND concept IN (SELECT concept FROM concepts)",
+                [sentence_sources],
+            )
+            _run(
+                con,
+                "INSERT INTO sentences SELECT * FROM src.sentences WHERE sid IN (SELECT sid FROM concept_sentences)",
+            )
+            _run(con, "COMMIT")
+            _run(con, "DETACH src")
+            _run(con, "CHECKPOINT")
+
+    def checkpoint(self) -> None:
+        """Fold the write-ahead log into the database file (before copying or measuring it)."""
+        with self.connect(write=True) as con:
+            _run(con, "CHECKPOINT")

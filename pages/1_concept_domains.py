@@ -7,8 +7,8 @@ import os
 import streamlit as st
 
 import ui
-from core import browse
 from core.concepts import ConceptFileError
+from core.domain_view import domain_concepts
 
 p = ui.page("Concept domains", "domains", ("domains", "min_w", "pair"), need="domains")
 st.title("Concept domains")
@@ -21,16 +21,16 @@ st.markdown(
 ui.require_run(p, "Extract the concepts of a domain list first.")
 
 try:
-    listed = ui.domain_list(p.settings.domains, os.path.getmtime(p.settings.domains))
+    listed = ui.domain_list(p)
 except (ConceptFileError, OSError) as e:
     st.error(f"The domain list cannot be read: {e}")
     st.stop()
-index = p.index()
-present = browse.domain_concepts(listed, index.concepts)
+index = ui.index(p)
+present = domain_concepts(listed, index.concepts)
 if len(present) < 2:
     st.info(
         f"Fewer than two concepts of the domain list (`{os.path.basename(p.settings.domains)}`) have results "
-        f"in run {browse.run_title(p.run)}.",
+        f"in run {p.run.title}.",
         icon=":material/hourglass_empty:",
     )
     st.stop()

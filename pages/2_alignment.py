@@ -5,7 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from core import browse, figures
+from core import alignment_figure, figures
+from core.alignment import n_boot_for
+from core.benchmarks import MEN_HUMAN_CEILING
+from core.runs import alignment_runs
 
 p = ui.page("Alignment", "alignment", ("bench", "runs"), need="benchmark")
 st.title("Alignment with human similarity")
@@ -35,11 +38,11 @@ with c2:
         "all",
         "alignment",
         "Runs",
-        format_func=lambda v: "every model and checkpoint" if v == "all" else f"only {p.run['model']}",
+        format_func=lambda v: "every model and checkpoint" if v == "all" else f"only {p.run.model}",
     )
 bench_path = options[bench]
-run_ids = browse.alignment_runs(p.runs, p.run["model"] if scope == "model" else None, ui.coverage(p, bench_path, bench))
-n_boot = browse.n_boot_for(len(run_ids))
+run_ids = alignment_runs(p.runs, p.run.model if scope == "model" else None, ui.coverage(p, bench_path, bench))
+n_boot = n_boot_for(len(run_ids))
 try:
     table = ui.alignment(p, bench_path, run_ids, n_boot=n_boot, name=bench)
 except (ValueError, KeyError) as e:  # an unreadable benchmark file, a run removed meanwhile
@@ -51,12 +54,12 @@ if bench_path is None:
     if table.empty:
         st.caption("The snapshot holds no run of this selection.")
         st.stop()
-frame = browse.curve_frame(table)
-ceiling = browse.HUMAN_CEILING if bench.lower().startswith("men") else None  # the ceiling is MEN's
+frame = alignment_figure.curve_frame(table)
+ceiling = MEN_HUMAN_CEILING if bench.lower().startswith("men") else None  # the ceiling is MEN's
 title = f"{bench} · τ = {p.tau:.2f}"
 
 st.plotly_chart(
-    figures.alignment_figure(frame, ceiling),
+    alignment_figure.alignment_figure(frame, ceiling),
     config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": "alignment", "scale": 2}},
 )
 st.caption(
@@ -66,24 +69,24 @@ st.caption(
     + "PNG: camera icon of the chart; SVG and CSV below."
 )
 
-show = browse.alignment_display(frame)
+show = alignment_figure.alignment_display(frame)
 st.dataframe(show, hide_index=True, width="stretch")
 d1, d2, _ = st.columns([1, 1, 3])
 d1.download_button("Table (CSV)", table.to_csv(index=False).encode(), "alignment.csv", "text/csv")
 d2.download_button(
-    "Figure (SVG)", figures.alignment_svg(frame, ceiling, title).encode(), "alignment.svg", "image/svg+xml"
+    "Figure (SVG)", alignment_figure.alignment_svg(frame, ceiling, title).encode(), "alignment.svg", "image/svg+xml"
 )
 
 st.subheader("Where in the network")
 layers, kinds = ui.where(p, bench_path, bench)
 if layers.empty or layers["rho"].isna().all():
-    st.caption(f"No layer breakdown for run {browse.run_title(p.run)} on {bench} at τ = {p.tau:.2f}.")
+    st.caption(f"No layer breakdown for run {p.run.title} on {bench} at τ = {p.tau:.2f}.")
 else:
     mine = table[(table["run_id"] == p.run_id) & (table["method"] == "experts")]
     overall = float(mine["rho"].iloc[0]) if len(mine) else None
     st.caption(
         f"Spearman ρ when the expert overlap is computed from the units of one layer (or one module kind) "
-        f"only, run {browse.run_title(p.run)} (`{p.run_id[:8]}`), {int(layers['n_pairs'].max())} pairs, "
+        f"only, run {p.run.title} (`{p.run_id[:8]}`), {int(layers['n_pairs'].max())} pairs, "
         f"τ = {p.tau:.2f}; dashed: all units."
     )
     st.plotly_chart(figures.where_figure(layers, kinds, overall), config={"displaylogo": False})

@@ -5,7 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from core import browse, figures
+from core import figures
+from core.runs import latest_per_model
+from core.style import size_label
+from core.tau import curve_taus
 
 p = ui.page("Stability", "stability", need="folds")
 st.title("Stability of expert sets")
@@ -16,13 +19,13 @@ st.markdown(
 )
 ui.require_run(p)
 
-taus = browse.stability_taus(p.tau)
+taus = curve_taus(p.tau)
 table = ui.fold_overlap(p, taus)
 here = table[table["tau"].round(2) == round(p.tau, 2)].iloc[0]
 n_folds = int(here["n_folds"])
 if n_folds < 2:
     st.info(
-        f"Run {browse.run_title(p.run)} has one fold, so there is nothing to compare across folds. Extract with "
+        f"Run {p.run.title} has one fold, so there is nothing to compare across folds. Extract with "
         "`--folds 2` (or more) to see stability.",
         icon=":material/filter_1:",
     )
@@ -77,18 +80,18 @@ if not sizes.empty:
     )
     st.plotly_chart(figures.set_size_figure(sizes, p.tau), config={"displaylogo": False})
 
-others = [r for r in browse.latest_per_model(p.runs)]
+others = latest_per_model(p.runs)
 if len(others) > 1:
     st.subheader("Across models")
     rows = []
     for rid in others:
         t = ui.fold_overlap(p, (round(p.tau, 2),), run_id=rid)
-        run = p.runs[p.runs["run_id"] == rid].iloc[0]
+        run = next(r for r in p.runs if r.run_id == rid)
         rows.append(
             {
-                "model": run["model"],
-                "revision": run["rev"],
-                "size": browse.size_label(run["n_params"], run["model"]),
+                "model": run.model,
+                "revision": run.rev,
+                "size": size_label(run.n_params, run.model),
                 **t.iloc[0][["within_mean", "between_mean", "n_concepts", "n_folds"]].to_dict(),
             }
         )

@@ -5,17 +5,19 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from core import browse, figures
+from core import figures
+from core.layers import top_units
+from core.similarity import compare_sets, nearest
 
 p = ui.page("Concept explorer", "explorer", ("concept", "other"))
 st.title("Concept explorer")
 ui.require_run(p)
 
-index = p.index()
+index = ui.index(p)
 concepts = sorted(index.concepts)
 concept = ui.choice("concept", concepts, "cat" if "cat" in concepts else concepts[0], "explorer", "Concept")
 expert_sets = ui.sets(p)
-res = ui.results(p.path, p.fp, p.run_id)
+res = ui.results(p)
 res = res[res["concept"] == concept]
 mine = expert_sets.get(concept, [])
 
@@ -23,7 +25,7 @@ m = st.columns(4)
 m[0].metric(f"Experts at τ = {p.tau:.2f}", f"{len(mine):,}")
 m[1].metric("Best AP", ui.fmt(res["max_ap"].max()) if len(res) else "—")
 m[2].metric("Sentences (pos / neg)", f"{int(res['n_pos'].iloc[0])} / {int(res['n_neg'].iloc[0])}" if len(res) else "—")
-m[3].metric("Share of all units", f"{100 * len(mine) / max(browse.as_int(p.run.get('n_units'), 1), 1):.2f}%")
+m[3].metric("Share of all units", f"{100 * len(mine) / max(p.run.n_units or 1, 1):.2f}%")
 
 left, right = st.columns([3, 2])
 with left:
@@ -35,13 +37,13 @@ with left:
         st.plotly_chart(figures.layer_figure(layers, "kind"), config={"displaylogo": False})
 with right:
     st.subheader("Top units")
-    top = browse.top_units(ui.concept_ap(p.path, p.fp, p.run_id, concept, p.tau), p.units(), n=50)
+    top = top_units(ui.concept_ap(p, concept), ui.units(p), n=50)
     st.dataframe(top, hide_index=True, width="stretch", height=380)
 
 left, right = st.columns([3, 2])
 with left:
     st.subheader("Example positive sentences")
-    sents = ui.sentences(p.path, p.fp, concept)
+    sents = ui.sentences(p, concept)
     if sents.empty and len(res):
         st.caption(
             f"The {int(res['n_pos'].iloc[0])} positive sentences behind these experts are not in this store: "
@@ -55,7 +57,7 @@ with left:
         st.caption(f"{len(sents):,} sentences stored for “{concept}”.")
 with right:
     st.subheader("Nearest concepts by expert overlap")
-    near = browse.nearest(ui.jaccard(p), concept, n=10)
+    near = nearest(ui.jaccard(p), concept, n=10)
     st.dataframe(
         near,
         hide_index=True,
@@ -72,7 +74,7 @@ if not others:
     st.stop()
 default_other = near["concept"].iloc[0] if len(near) else others[0]
 other = ui.choice("other", others, default_other, "explorer", "Compare with")
-cmp = browse.compare_sets(mine, expert_sets.get(other, []))
+cmp = compare_sets(mine, expert_sets.get(other, []))
 c = st.columns(4)
 c[0].metric(f"Only {concept}", f"{cmp['only_a']:,}")
 c[1].metric("Shared", f"{cmp['shared']:,}")

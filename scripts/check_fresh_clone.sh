@@ -38,8 +38,8 @@ esac
 import sys
 from core.store import Store
 runs = Store(sys.argv[1], read_only=True).runs()
-assert not runs.empty and runs["n_results"].sum() > 0, "demo store has no results"
-print(f"demo store: {len(runs)} runs, {int(runs['n_results'].sum())} results")
+assert runs and sum(r.n_results for r in runs) > 0, "demo store has no results"
+print(f"demo store: {len(runs)} runs, {sum(r.n_results for r in runs)} results")
 PY
 kill $RUN_PID; pkill -P $RUN_PID 2>/dev/null || true
 if [ "$SERVE_ONLY" = 0 ]; then

@@ -15,7 +15,8 @@ import os
 import numpy as np
 import pandas as pd
 
-from core.store import Store, write_part
+from core.parts import write_part
+from core.store import Store
 
 DOMAINS = {
     "animal": ["cat", "dog", "horse", "cheetah"],

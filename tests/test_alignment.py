@@ -14,7 +14,8 @@ from core.alignment import (
     training_curve,
 )
 from core.benchmarks import read_pairs
-from core.similarity import ExpertIndex, pair_similarities
+from core.expert_index import ExpertIndex
+from core.similarity import pair_similarities
 from tests.analysis_data import synthetic_store
 
 COLUMNS = [

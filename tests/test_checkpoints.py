@@ -11,6 +11,7 @@ import pytest
 
 from core.checkpoints import identical_neighbours, list_revisions, parse_step, resolve_revisions, weights_hash
 from core.cli import main
+from core.runs import runs_frame
 from core.store import Store
 from tests.tiny import save_checkpoints, save_tiny_model
 
@@ -69,7 +70,7 @@ def test_trained_checkpoints_swept_as_revisions(tmp_path, capsys):
     assert main([*extract, "--revisions", "step1,step2", "--n-pos", "20", "--n-neg", "40", "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "(step1)" in printed and "(step2)" in printed
-    runs = Store(store, read_only=True).runs()
+    runs = runs_frame(Store(store, read_only=True).runs())
     assert sorted(runs["step"].tolist()) == [1, 2]
     assert runs["dataset_hash"].nunique() == 1 and runs["weights_hash"].nunique() == 2
     units = Store(store, read_only=True).units(runs["run_id"].iloc[0])
@@ -115,7 +116,7 @@ def test_revisions_all_and_bad_revisions(tmp_path, capsys):
     store = str(tmp_path / "s.duckdb")
     rc = main(["--store", store, "extract", "--model", root, "--revisions", "step2,step3", "--concepts", "cat"])
     assert rc == 2 and "step3 not found" in capsys.readouterr().err
-    assert not os.path.exists(store) or Store(store, read_only=True).runs().empty
+    assert not os.path.exists(store) or not Store(store, read_only=True).runs()
     assert parse_step("step143000") == 143000 and parse_step("main") is None
 
 

@@ -13,7 +13,7 @@ def test_demo_store_keeps_numbers_and_only_redistributable_sentences(tmp_path):
     src.add_sentences("cat", ["A generated cat sentence for the demo."], source="generated:smollm2")
     info = build_demo(src.path, str(tmp_path / "demo.duckdb"), run_ids=[run_ids[1]])
     demo = Store(info["path"], read_only=True)
-    assert demo.runs()["run_id"].tolist() == [run_ids[1]]
+    assert [r.run_id for r in demo.runs()] == [run_ids[1]]
     assert demo.ap(run_ids[1], fold=None).equals(src.ap(run_ids[1], fold=None))
     assert demo.units(run_ids[1]).equals(src.units(run_ids[1]))
     assert demo.vectors(run_ids[1], "word").keys() == src.vectors(run_ids[1], "word").keys()

@@ -13,7 +13,7 @@ from core.domains import (
     reciprocal_overlap,
     shared_experts,
 )
-from core.similarity import ExpertIndex
+from core.expert_index import ExpertIndex
 from tests.analysis_data import DOMAIN_OF, synthetic_store
 
 

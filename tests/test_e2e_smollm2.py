@@ -37,7 +37,7 @@ def run(tmp_path_factory):
 def test_every_concept_has_experts_and_they_differ(run):
     store, summary = run
     assert summary.computed == 3
-    sets = {c: set(g["unit"]) for c, g in store.ap(summary.run_id, min_ap=0.5).groupby("concept")}
+    sets = {c: set(g["unit"]) for c, g in store.ap(summary.run_id, above=0.5).groupby("concept")}
     assert set(sets) == set(CONCEPTS)
     assert all(len(s) > 0 for s in sets.values())
     for a in CONCEPTS:

@@ -8,6 +8,7 @@ import pytest
 from core.config import DatasetConfig, ExtractConfig, ModelSpec, RunConfig
 from core.extract import extract, model_family, parse_step
 from core.models import load_model
+from core.runs import runs_frame
 from core.store import Store
 from tests.tiny import save_checkpoints, save_tiny_model
 
@@ -42,7 +43,7 @@ def model_dir(tmp_path_factory):
 
 
 def ap_table(store, run_id):
-    return store.ap(run_id, fold=None, min_ap=0.5).sort_values(["concept", "fold", "unit"]).reset_index(drop=True)
+    return store.ap(run_id, fold=None, above=0.5).sort_values(["concept", "fold", "unit"]).reset_index(drop=True)
 
 
 def test_resume_after_interruption_loses_nothing_and_recomputes_nothing(tmp_path, model_dir):
@@ -83,7 +84,7 @@ def test_pythia_style_revisions_are_separate_runs(tmp_path):
     root = save_checkpoints(str(tmp_path / "pythia-mini"), "gpt_neox", steps=(1, 1000))
     store = fill_store(str(tmp_path / "s.duckdb"))
     ids = [extract(store, config(root, rev, folds=1), progress=False).run_id for rev in ("step1", "step1000")]
-    runs = store.runs().set_index("run_id")
+    runs = runs_frame(store.runs()).set_index("run_id")
     assert ids[0] != ids[1]
     assert runs.loc[ids, "step"].tolist() == [1, 1000]
     assert runs.loc[ids[0], "n_units"] == 2 * (3 * 32 + 32 + 128 + 32)

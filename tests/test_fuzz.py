@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.benchmarks import BenchmarkError, parse_pairs, read_pairs
-from core.browse import parse_choice, parse_multi, parse_number, parse_tau
 from core.concepts import ConceptFileError, read_domains
+from core.links import parse_choice, parse_multi, parse_number, parse_tau
 from core.sentences import SentenceFileError
 from core.sentences import read_pairs as read_sentences
 

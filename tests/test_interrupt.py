@@ -10,7 +10,7 @@ import time
 import pandas as pd
 import pytest
 
-from core.similarity import ExpertIndex
+from core.expert_index import ExpertIndex
 from core.store import Store
 from tests.test_extract import CONCEPTS, fill_store
 from tests.tiny import save_tiny_model
@@ -112,7 +112,7 @@ def test_reader_sees_no_errors_and_no_partial_concepts_while_writing(tmp_path, m
             try:
                 store = Store(path, read_only=True, lock_timeout=30)
                 runs = store.runs()  # the calls the dashboard makes
-                for run_id in runs["run_id"]:
+                for run_id in [r.run_id for r in runs]:
                     index = ExpertIndex.from_store(store, run_id)
                     index.jaccard(0.5)
                     seen.add(len(store.results(run_id)))

@@ -4,8 +4,9 @@ import pytest
 from scipy import stats
 
 from core.benchmarks import coverage, read_pairs
+from core.expert_index import ExpertIndex
 from core.layers import alignment_by_layer, experts_by_layer, group_alignment_rows, groups_from_rows
-from core.similarity import ExpertIndex, jaccard
+from core.similarity import jaccard
 from tests.analysis_data import synthetic_store
 
 
@@ -79,3 +80,11 @@ def test_group_rows_for_snapshots_round_trip(synth, by):
         live = alignment_by_layer(index, units, pairs, tau, by=by).sort_values("group", ignore_index=True)
         assert back["group"].tolist() == live["group"].tolist()
         np.testing.assert_allclose(back["rho"], live["rho"], equal_nan=True)
+
+
+def test_top_units_joins_the_unit_table():
+    from core.layers import top_units
+
+    units = pd.DataFrame({"unit": [1, 2, 3], "layer": [0, 1, 2], "kind": ["a", "b", "c"], "module": ["x"] * 3})
+    top = top_units(pd.DataFrame({"unit": [1, 2, 3], "ap": [0.6, 0.9, 0.7]}), units, n=2)
+    assert list(top["unit"]) == [2, 3] and list(top["layer"]) == [1, 2]

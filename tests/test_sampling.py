@@ -4,7 +4,7 @@ import pytest
 
 from core.config import DatasetConfig
 from core.sampling import NotEnoughSentencesError, make_plan
-from core.store import sentence_id
+from core.sentences import sentence_id
 from core.words import contains_word
 
 WORDS = ["cat", "dog", "car", "bus"]

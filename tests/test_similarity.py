@@ -6,13 +6,8 @@ from hypothesis import strategies as st
 from scipy import sparse
 
 from core.benchmarks import read_pairs
-from core.similarity import (
-    ExpertIndex,
-    ThresholdCounter,
-    cosine,
-    jaccard,
-    pair_similarities,
-)
+from core.expert_index import ExpertIndex, ThresholdCounter
+from core.similarity import cosine, jaccard, pair_similarities
 from tests.analysis_data import synthetic_store
 
 
@@ -132,7 +127,7 @@ def test_index_from_store_agrees_with_duckdb(synth):
     assert set(idx.vectors) == {"word", "sentence"}
     for fold in (0, 1):
         for tau in (0.5, 0.6, 0.7, 0.85, 0.95):
-            rows = store.ap(runs[-1], fold=fold, min_ap=tau)
+            rows = store.ap(runs[-1], fold=fold, above=tau)
             want = {c: g["unit"].tolist() for c, g in rows.groupby("concept")}
             got = idx.sets(tau, fold)
             assert {c: v.tolist() for c, v in got.items() if v.size} == want
@@ -163,3 +158,18 @@ def test_pair_similarities_covered_pairs_only(synth):
     # planted structure: same-domain pairs share far more experts
     same = sims["score"] > 30
     assert sims.loc[same, "experts"].min() > sims.loc[~same, "experts"].max()
+
+
+def test_nearest_and_compare_sets():
+    from core.similarity import compare_sets, nearest
+
+    jac = pd.DataFrame([[1, 0.2, 0.5], [0.2, 1, 0.1], [0.5, 0.1, 1]], index=list("abc"), columns=list("abc"))
+    assert list(nearest(jac, "a")["concept"]) == ["c", "b"]
+    assert nearest(jac, "zz").empty
+    assert compare_sets(np.array([1, 2, 3]), np.array([3, 4])) == {
+        "only_a": 2,
+        "shared": 1,
+        "only_b": 1,
+        "jaccard": 0.25,
+    }
+    assert compare_sets([], []) == {"only_a": 0, "shared": 0, "only_b": 0, "jaccard": 0.0}

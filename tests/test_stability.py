@@ -2,8 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.similarity import ExpertIndex
-from core.stability import DEFAULT_TAUS, fold_overlap, stability_by_size
+from core.expert_index import ExpertIndex
+from core.stability import fold_overlap, stability_by_size
+from core.tau import STABILITY_TAUS
 from tests.analysis_data import synthetic_store
 
 
@@ -20,7 +21,7 @@ def two_fold_index() -> ExpertIndex:
 
 
 def test_default_taus():
-    assert DEFAULT_TAUS == (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+    assert STABILITY_TAUS == (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
 
 
 def test_fold_overlap_hand_computed():

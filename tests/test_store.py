@@ -4,7 +4,8 @@ import duckdb
 import numpy as np
 import pytest
 
-from core.store import SCHEMA_VERSION, Store, StoreError, write_part
+from core.parts import write_part
+from core.store import SCHEMA_VERSION, Store, StoreError
 
 
 def meta(concept="cat", fold=0, run_id="r1"):
@@ -31,7 +32,7 @@ def test_ingest_is_atomic_and_idempotent(tmp_path):
     assert store.ingest(part) is True
     assert store.ingest(part) is False  # a second ingest adds nothing
     assert store.pending_parts() == []
-    assert store.ap("r1", min_ap=0.6)["unit"].tolist() == [4, 7]
+    assert store.ap("r1", above=0.6)["unit"].tolist() == [4, 7]
     assert store.done("r1") == {("cat", 0)}
     assert store.vectors("r1", "word")["cat"].tolist() == [1.0, 2.0]
     assert not any(f.endswith(".tmp") or ".tmp" in f for f in os.listdir(os.path.dirname(part)))

@@ -1,0 +1,122 @@
+"""Where the dashboard and the CLI read from: store paths, benchmark files and the ``EXPERTS_*`` settings."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from .benchmarks import MEN_FILES
+from .concepts import DEFAULT_DOMAINS
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_STORE = os.path.join("cache", "experts.duckdb")  # relative to the working directory (CLI) or ROOT (dashboard)
+DEMO_STORE = os.path.join("cache", "demo.duckdb")
+MEN_CACHE = os.path.join("cache", "MEN")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where the dashboard reads from and what it may do.
+
+    ``store`` is the file to browse; ``write_store`` is where an extraction
+    started from the dashboard writes (differs from ``store`` while the demo
+    store is shown because the configured one does not exist yet).
+    """
+
+    store: str
+    source: str
+    hosted: bool
+    write_store: str
+    domains: str
+    benchmarks: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    notices: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_demo(self) -> bool:
+        return self.source == "demo"
+
+    @property
+    def can_extract(self) -> bool:
+        return not self.hosted
+
+
+def _truthy(value) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _abs(path: str, root: str) -> str:
+    return path if os.path.isabs(path) else os.path.join(root, path)
+
+
+def resolve_settings(env: Mapping[str, str], secrets: Mapping | None = None, root: str = ROOT) -> Settings:
+    """Settings from the environment, then ``.streamlit/secrets.toml``, then defaults.
+
+    Store: ``EXPERTS_STORE`` or secret ``store`` (relative paths are relative
+    to the project root), default ``cache/experts.duckdb``; when that file does
+    not exist, the shipped demo store ``cache/demo.duckdb`` is browsed instead
+    (read-only) if present; a store named explicitly is never replaced. Hosted mode (``EXPERTS_HOSTED=1`` or secret
+    ``hosted = true``) hides extraction. ``EXPERTS_DOMAINS`` / ``domains`` names
+    the domain list, ``EXPERTS_BENCHMARK`` / ``benchmark`` extra benchmark files
+    (comma-separated); MEN splits already in ``cache/MEN`` (or ``men_dir``) are
+    found without downloading anything.
+    """
+    secrets = secrets or {}
+
+    def get(env_key: str, secret_key: str) -> tuple[str | None, str]:
+        if env.get(env_key):
+            return env[env_key], env_key
+        value = secrets.get(secret_key)
+        if value not in (None, ""):
+            return str(value), f"secrets:{secret_key}"
+        return None, "default"
+
+    notices: list[str] = []
+    configured, source = get("EXPERTS_STORE", "store")
+    path = _abs(configured or DEFAULT_STORE, root)
+    write_store = path
+    demo = _abs(DEMO_STORE, root)
+    if configured is None and not os.path.exists(path) and os.path.exists(demo):
+        notices.append(f"No store at {os.path.relpath(path, root)}: showing the shipped demo store (read-only).")
+        path, source = demo, "demo"
+    hosted_raw, _ = get("EXPERTS_HOSTED", "hosted")
+    hosted = _truthy(hosted_raw) if hosted_raw is not None else False
+    domains_raw, _ = get("EXPERTS_DOMAINS", "domains")
+    domains = _abs(domains_raw, root) if domains_raw else DEFAULT_DOMAINS
+    bench_raw, _ = get("EXPERTS_BENCHMARK", "benchmark")
+    men_raw, _ = get("EXPERTS_MEN_DIR", "men_dir")
+    men_dir = _abs(men_raw, root) if men_raw else os.path.join(root, MEN_CACHE)
+    benchmarks = find_benchmarks(men_dir, [_abs(p.strip(), root) for p in (bench_raw or "").split(",") if p.strip()])
+    return Settings(path, source, hosted, write_store, domains, tuple(benchmarks), tuple(notices))
+
+
+def find_benchmarks(men_dir: str, extra: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """(name, path) of the benchmark files present: MEN splits in ``men_dir``, then ``extra`` files.
+
+    Only files already on disk count: the dashboard never downloads.
+    """
+    out = []
+    for split in ("test", "dev", "full"):
+        path = os.path.join(men_dir, MEN_FILES[split])
+        if os.path.isfile(path):
+            out.append((f"MEN {split}", path))
+    for path in extra:
+        if os.path.isfile(path):
+            out.append((os.path.splitext(os.path.basename(path))[0], path))
+    return out
+
+
+def store_stamp(path: str) -> tuple:
+    """What changes when the store changes: size and mtime of the file and its write-ahead log.
+
+    Used as part of every cache key, so a page shows new results as soon as an
+    extraction has written them, and never re-reads an unchanged store.
+    """
+    out: list = [os.path.abspath(path)]
+    for p in (path, path + ".wal"):
+        try:
+            st = os.stat(p)
+            out += [st.st_mtime_ns, st.st_size]
+        except OSError:
+            out += [None, None]
+    return tuple(out)

@@ -1,0 +1,51 @@
+"""Dashboard settings: store paths, the demo fallback, benchmark files and the store stamp."""
+
+from __future__ import annotations
+
+from core import settings
+
+
+# -- settings -----------------------------------------------------------------------------------------
+def test_settings_default_store_and_demo_fallback(tmp_path):
+    cfg = settings.resolve_settings({}, {}, root=str(tmp_path))
+    assert cfg.store == str(tmp_path / "cache" / "experts.duckdb") and cfg.source == "default"
+    assert not cfg.hosted and cfg.can_extract and not cfg.is_demo
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "demo.duckdb").write_bytes(b"")
+    cfg = settings.resolve_settings({}, {}, root=str(tmp_path))
+    assert cfg.is_demo and cfg.store.endswith("demo.duckdb") and cfg.notices
+    assert cfg.write_store.endswith("experts.duckdb")  # extraction never writes into the demo
+    (tmp_path / "cache" / "experts.duckdb").write_bytes(b"")
+    assert not settings.resolve_settings({}, {}, root=str(tmp_path)).is_demo
+
+
+def test_settings_env_beats_secrets_and_named_store_is_never_replaced(tmp_path):
+    (tmp_path / "cache").mkdir()
+    (tmp_path / "cache" / "demo.duckdb").write_bytes(b"")
+    cfg = settings.resolve_settings(
+        {"EXPERTS_STORE": "a.duckdb"}, {"store": "b.duckdb", "hosted": True}, root=str(tmp_path)
+    )
+    assert cfg.store == str(tmp_path / "a.duckdb") and cfg.source == "EXPERTS_STORE" and cfg.hosted
+    cfg = settings.resolve_settings({}, {"store": "/abs/b.duckdb"}, root=str(tmp_path))
+    assert cfg.store == "/abs/b.duckdb" and cfg.source == "secrets:store" and not cfg.is_demo
+    assert settings.resolve_settings({"EXPERTS_HOSTED": "0"}, {"hosted": True}, root=str(tmp_path)).hosted is False
+    assert not settings.resolve_settings({"EXPERTS_HOSTED": "1"}, {}, root=str(tmp_path)).can_extract
+
+
+def test_benchmarks_are_found_not_downloaded(tmp_path):
+    men = tmp_path / "MEN"
+    men.mkdir()
+    (men / "MEN_dataset_lemma_form.test").write_text("cat-n dog-n 40\n")
+    extra = tmp_path / "simlex.txt"
+    extra.write_text("a b 1\n")
+    found = settings.find_benchmarks(str(men), [str(extra), str(tmp_path / "missing.txt")])
+    assert [n for n, _ in found] == ["MEN test", "simlex"]
+
+
+def test_store_stamp_changes_with_the_file(tmp_path):
+    f = tmp_path / "s.duckdb"
+    assert settings.store_stamp(str(f))[1] is None
+    f.write_bytes(b"x")
+    a = settings.store_stamp(str(f))
+    f.write_bytes(b"xy")
+    assert settings.store_stamp(str(f)) != a

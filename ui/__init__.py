@@ -1,0 +1,63 @@
+"""The Streamlit layer shared by ``app.py`` and ``pages/``: the page frame, link state and cached data.
+
+Every page starts with ``p = ui.page(...)`` and then calls ``ui.<data>(p, ...)``: one calling convention,
+the page object first. ``ui.links`` keeps widget values in the link, ``ui.frame`` draws the frame
+(sidebar, run and τ), ``ui.data`` caches what pages read from the store. Nothing in ``core`` imports this.
+"""
+
+from .data import (
+    alignment,
+    benchmark_pairs,
+    benchmarks,
+    by_layer,
+    by_size,
+    concept_ap,
+    coverage,
+    domain_list,
+    domain_view,
+    fold_overlap,
+    jaccard,
+    overview,
+    results,
+    sentences,
+    set_sizes,
+    sets,
+    shared,
+    snapshot_meta,
+    snapshot_note,
+    where,
+)
+from .frame import Page, empty_state, fmt, html_frame, page, require_run
+from .links import choice, multi, number
+
+__all__ = [
+    "Page",
+    "alignment",
+    "benchmark_pairs",
+    "benchmarks",
+    "by_layer",
+    "by_size",
+    "choice",
+    "concept_ap",
+    "coverage",
+    "domain_list",
+    "domain_view",
+    "empty_state",
+    "fmt",
+    "fold_overlap",
+    "html_frame",
+    "jaccard",
+    "multi",
+    "number",
+    "overview",
+    "page",
+    "require_run",
+    "results",
+    "sentences",
+    "set_sizes",
+    "sets",
+    "shared",
+    "snapshot_meta",
+    "snapshot_note",
+    "where",
+]

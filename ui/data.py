@@ -1,0 +1,379 @@
+"""Cached reads and analyses for the pages: every public function takes the page (``ui.page``) first.
+
+Nothing here keeps a DuckDB connection. Cached results are keyed by the store
+path and its stamp (mtime/size of the file and its WAL, ``core.settings.store_stamp``),
+so an extraction writing to the store is picked up on the next rerun and the
+file is never held open between reruns. ``ExpertIndex`` objects are shared by
+sessions (``st.cache_resource``), so calls into them hold one lock.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import streamlit as st
+
+from core import runs as run_policy
+from core.domain_view import domain_view as compose_domain_view
+from core.runs import Run, RunContents
+from core.store import Store
+from core.style import METHODS
+from core.tau import TAU_MIN
+
+if TYPE_CHECKING:
+    from .frame import Page
+
+_INDEX_LOCK = threading.Lock()  # ExpertIndex keeps a small LRU of matrices; sessions share cached indexes
+
+
+def locked(fn: Callable, *args, **kwargs):
+    """Call ``fn`` while no other session uses a shared ExpertIndex."""
+    with _INDEX_LOCK:
+        return fn(*args, **kwargs)
+
+
+def _mtime(path: str) -> float:
+    return os.path.getmtime(path)
+
+
+# -- the store ------------------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False, max_entries=16)
+def open_store(path: str, stamp: tuple) -> Store:
+    """A read-only Store handle (holds a path, not a connection); the schema check runs once per version."""
+    return Store(path, read_only=True)  # waits out a writer's brief lock (EXPERTS_LOCK_TIMEOUT, default 60 s)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def runs(path: str, stamp: tuple) -> list[Run]:
+    """The store's runs in picker order (used by the page frame before a page exists)."""
+    return run_policy.picker_order(open_store(path, stamp).runs())
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def contents(path: str, stamp: tuple) -> dict[str, RunContents]:
+    return open_store(path, stamp).run_contents()
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _counts(path: str, stamp: tuple) -> dict[str, int]:
+    return open_store(path, stamp).counts()
+
+
+def overview(p: Page) -> dict:
+    """Counts for the home page: runs, models, concepts (listed and with results), sentences, results."""
+    c = _counts(p.path, p.stamp)
+    return {
+        "n_runs": len(p.runs),
+        "n_models": len({r.model for r in p.runs}),
+        "n_concepts": c["concepts"],
+        "n_concepts_done": c["concepts_done"],
+        "n_sentences": c["sentences"],
+        "n_results": c["results"],
+    }
+
+
+@st.cache_resource(show_spinner="Reading the run's stored APs…", max_entries=48)
+def _index(path: str, stamp: tuple, run_id: str):
+    from core.expert_index import ExpertIndex
+
+    return ExpertIndex.from_store(open_store(path, stamp), run_id)
+
+
+def index(p: Page, run_id: str | None = None):
+    """The run's ``ExpertIndex`` (default: the page's run): every stored AP read once; each τ from memory."""
+    return _index(p.path, p.stamp, run_id or p.run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _units(path: str, stamp: tuple, run_id: str) -> pd.DataFrame:
+    return open_store(path, stamp).units(run_id)
+
+
+def units(p: Page) -> pd.DataFrame:
+    """The unit table of the page's run (layer, module, kind, index, head of every unit)."""
+    return _units(p.path, p.stamp, p.run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _concept_ap(path: str, stamp: tuple, run_id: str, concept: str, tau: float) -> pd.DataFrame:
+    return open_store(path, stamp).ap(run_id, [concept], fold=0, above=tau)
+
+
+def concept_ap(p: Page, concept: str) -> pd.DataFrame:
+    """A concept's experts at the page's τ (fold 0) with their APs."""
+    return _concept_ap(p.path, p.stamp, p.run_id, concept, p.tau)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _sentences(path: str, stamp: tuple, concept: str) -> pd.DataFrame:
+    return open_store(path, stamp).sentences([concept])
+
+
+def sentences(p: Page, concept: str) -> pd.DataFrame:
+    return _sentences(p.path, p.stamp, concept)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _results(path: str, stamp: tuple, run_id: str) -> pd.DataFrame:
+    return open_store(path, stamp).results(run_id)
+
+
+def results(p: Page) -> pd.DataFrame:
+    """The (concept, fold) results of the page's run (set sizes, best and mean AP)."""
+    return _results(p.path, p.stamp, p.run_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _domain_list(path: str, mtime: float) -> dict[str, str]:
+    from core.concepts import read_domains
+
+    return read_domains(path)
+
+
+def domain_list(p: Page) -> dict[str, str]:
+    """``{concept: domain}`` of the configured domain list (``ConceptFileError`` when unreadable)."""
+    return _domain_list(p.settings.domains, _mtime(p.settings.domains))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def benchmark_pairs(path: str, mtime: float) -> pd.DataFrame:
+    from core.benchmarks import read_pairs
+
+    return read_pairs(path)
+
+
+# -- which run a page opens on -------------------------------------------------------------------
+def preference(need: str | None, p: Page) -> dict[str, float] | None:
+    """``{run_id: score}`` for the run a page needs when a model and revision have several runs.
+
+    ``need``: "benchmark" (most pairs of the first benchmark covered), "domains" (most concepts of the domain
+    list), "folds" (most folds), or None (most results).
+    """
+    if need is None:
+        return None
+    c = contents(p.path, p.stamp)
+    if need == "folds":
+        return run_policy.fold_preference(c)
+    cfg = p.settings
+    try:
+        if need == "domains":
+            return run_policy.concept_coverage(c, domain_list(p))
+        if need == "benchmark" and cfg.benchmarks:
+            bench = cfg.benchmarks[0][1]
+            return run_policy.pair_coverage(c, benchmark_pairs(bench, _mtime(bench)))
+    except (ValueError, OSError):  # an unreadable list or benchmark: the page itself says so
+        return None
+    if need == "benchmark":  # no file: the pairs each run covered when its snapshot was taken
+        return snapshot_coverage(p, None)
+    return None
+
+
+def snapshot_coverage(p: Page, name: str | None) -> dict[str, float]:
+    """``{run_id: pairs scored by experts}`` from the store's alignment snapshot (first benchmark if no name)."""
+    t = _snapshot(p.path, p.stamp, name, TAU_MIN)
+    if t.empty:
+        return {}
+    t = t[(t["benchmark"] == (name or t["benchmark"].iloc[0])) & (t["method"] == "experts")]
+    return {str(r): float(n) for r, n in zip(t["run_id"], t["n_pairs"])}
+
+
+def coverage(p: Page, bench_path: str | None, name: str | None = None) -> dict[str, float]:
+    """Pairs of a benchmark each run covers, with the run picked by hand (if any) put first.
+
+    ``bench_path`` None: the coverage recorded in the store's snapshot of benchmark ``name``.
+    """
+    from .links import session_value
+
+    try:
+        if bench_path is None:
+            score = snapshot_coverage(p, name)
+        else:
+            pairs = benchmark_pairs(bench_path, _mtime(bench_path))
+            score = run_policy.pair_coverage(contents(p.path, p.stamp), pairs)
+    except (ValueError, OSError):  # an unreadable benchmark: the alignment call reports it
+        score = {}
+    picked = session_value("run")
+    if picked:
+        score[picked] = float("inf")
+    return score
+
+
+# -- alignment -------------------------------------------------------------------------------------
+@st.cache_data(show_spinner="Scoring alignment with human ratings…", max_entries=64)
+def _alignment(
+    path: str, stamp: tuple, bench: str, bench_mtime: float, run_ids: tuple, tau: float, n_boot: int
+) -> pd.DataFrame:
+    from core.alignment import alignment_table
+
+    pairs = benchmark_pairs(bench, bench_mtime)
+    cache = {rid: _index(path, stamp, rid) for rid in run_ids}
+    store = open_store(path, stamp)
+    return locked(alignment_table, store, list(run_ids), pairs, tau=tau, n_boot=n_boot, seed=0, index_cache=cache)
+
+
+def alignment(
+    p: Page, bench: str | None, run_ids: Sequence[str], n_boot: int = 1000, name: str | None = None
+) -> pd.DataFrame:
+    """``core.alignment.alignment_table`` of runs on a benchmark file at the page's τ (cached).
+
+    With no file (``bench`` None), the store's snapshot of benchmark ``name`` at this τ is read instead.
+    """
+    if bench is None:
+        t = _snapshot(p.path, p.stamp, name, round(p.tau, 2))
+        t = t[t["run_id"].isin(list(run_ids)) & t["method"].isin(METHODS)]
+        t = t.drop(columns=["benchmark", "n_boot"])
+        order = {m: i for i, m in enumerate(METHODS)}  # the order alignment_table gives
+        rank = t["run_id"].map({r: i for i, r in enumerate(run_ids)}) * 10 + t["method"].map(order).fillna(9)
+        return t.assign(_o=rank).sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+    return _alignment(p.path, p.stamp, bench, _mtime(bench), tuple(run_ids), p.tau, n_boot)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _where(path: str, stamp: tuple, run_id: str, bench: str, bench_mtime: float, tau: float) -> tuple:
+    from core.layers import alignment_by_layer
+
+    idx, table = _index(path, stamp, run_id), _units(path, stamp, run_id)
+    pairs = benchmark_pairs(bench, bench_mtime)
+    return tuple(locked(alignment_by_layer, idx, table, pairs, tau, by=by) for by in ("layer", "kind"))
+
+
+def where(p: Page, bench: str | None, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ρ from one layer and one module kind at a time, for the page's run (live, or from the snapshot)."""
+    if bench is None:
+        from core.layers import groups_from_rows
+
+        t = _snapshot(p.path, p.stamp, name, round(p.tau, 2))
+        t = t[t["run_id"] == p.run_id]
+        return groups_from_rows(t, "layer"), groups_from_rows(t, "kind")
+    return _where(p.path, p.stamp, p.run_id, bench, _mtime(bench), round(p.tau, 2))
+
+
+@st.cache_data(show_spinner=False, max_entries=128)
+def _snapshot(path: str, stamp: tuple, name: str | None, tau: float | None) -> pd.DataFrame:
+    return open_store(path, stamp).alignment_snapshot(name, tau)
+
+
+def snapshot_meta(p: Page, name: str) -> pd.DataFrame:
+    """The snapshot rows of benchmark ``name`` at the page's τ, with how they were computed."""
+    return _snapshot(p.path, p.stamp, name, round(p.tau, 2))
+
+
+def benchmarks(p: Page) -> list[tuple[str, str | None]]:
+    """Benchmarks to show: files on disk, then those only the store's snapshots hold (path None)."""
+    live = list(p.settings.benchmarks)
+    if p.store is None:
+        return live
+    names = {n for n, _ in live}
+    kept = [n for n in dict.fromkeys(_snapshot(p.path, p.stamp, None, TAU_MIN)["benchmark"]) if n not in names]
+    return live + [(n, None) for n in kept]
+
+
+def snapshot_note(name: str, table: pd.DataFrame) -> str:
+    """Where numbers read from a snapshot come from."""
+    n_boot = int(table["n_boot"].max()) if "n_boot" in table and len(table) else None
+    return (
+        f"{name}: read from the alignment snapshot stored with this store (computed from the benchmark file "
+        f"when the store was built{f', {n_boot} bootstrap resamples' if n_boot else ''}; the ratings are not "
+        "shipped). Put the MEN files in `cache/MEN/` or set `EXPERTS_MEN_DIR` to recompute them here."
+    )
+
+
+# -- domains, stability, concepts ---------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=128)
+def _domain_view(path, stamp, run_id, tau, domains_path, domains_mtime, chosen, min_weight, seed) -> dict:
+    listed = _domain_list(domains_path, domains_mtime)
+    return locked(compose_domain_view, _index(path, stamp, run_id), listed, tau, chosen, min_weight, seed)
+
+
+def domain_view(p: Page, chosen: Sequence[str], min_weight: float, seed: int = 0) -> dict:
+    """The concept-domain network of the page's run at τ: HTML, ARI/NMI, edges, nodes (cached)."""
+    d = p.settings.domains
+    args = (p.path, p.stamp, p.run_id, p.tau, d, _mtime(d), tuple(chosen), round(float(min_weight), 4), seed)
+    return _domain_view(*args)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _shared(path: str, stamp: tuple, run_id: str, tau: float, a: str, b: str) -> pd.DataFrame:
+    from core.domains import shared_experts
+
+    return locked(shared_experts, _index(path, stamp, run_id), a, b, tau, _units(path, stamp, run_id))
+
+
+def shared(p: Page, a: str, b: str) -> pd.DataFrame:
+    """The experts ``a`` and ``b`` share at the page's τ, with their APs and unit positions."""
+    return _shared(p.path, p.stamp, p.run_id, p.tau, a, b)
+
+
+@st.cache_data(show_spinner="Comparing expert sets across folds…", max_entries=64)
+def _fold_overlap(path: str, stamp: tuple, run_id: str, taus: tuple) -> pd.DataFrame:
+    from core.stability import fold_overlap
+
+    return locked(fold_overlap, _index(path, stamp, run_id), taus)
+
+
+def fold_overlap(p: Page, taus: Sequence[float], run_id: str | None = None) -> pd.DataFrame:
+    """``core.stability.fold_overlap`` of a run (default: the page's) on a τ grid (cached)."""
+    return _fold_overlap(p.path, p.stamp, run_id or p.run_id, tuple(taus))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _by_size(path: str, stamp: tuple, run_ids: tuple, tau: float) -> pd.DataFrame:
+    from core.stability import stability_by_size
+
+    cache = {rid: _index(path, stamp, rid) for rid in run_ids}
+    return locked(stability_by_size, open_store(path, stamp), run_ids, (tau,), cache)
+
+
+def by_size(p: Page) -> pd.DataFrame:
+    """Fold overlap at the page's τ of the runs that differ from the chosen one only in set sizes."""
+    ids = run_policy.size_variants(p.runs, p.run)
+    return _by_size(p.path, p.stamp, tuple(ids), round(p.tau, 2)) if len(ids) > 1 else pd.DataFrame()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _set_sizes(path: str, stamp: tuple, run_id: str, taus: tuple) -> pd.DataFrame:
+    from core.stability import set_sizes
+
+    return locked(set_sizes, _index(path, stamp, run_id), taus)
+
+
+def set_sizes(p: Page, taus: Sequence[float]) -> pd.DataFrame:
+    """Expert-set sizes of the page's run on a τ grid (median, quartiles, concepts without experts)."""
+    return _set_sizes(p.path, p.stamp, p.run_id, tuple(taus))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _by_layer(path: str, stamp: tuple, run_id: str, tau: float, concepts: tuple) -> pd.DataFrame:
+    from core.layers import experts_by_layer
+
+    idx, table = _index(path, stamp, run_id), _units(path, stamp, run_id)
+    return locked(experts_by_layer, idx, table, tau, list(concepts))
+
+
+def by_layer(p: Page, concepts: Sequence[str]) -> pd.DataFrame:
+    """Experts of ``concepts`` per (layer, kind) at the page's τ."""
+    return _by_layer(p.path, p.stamp, p.run_id, p.tau, tuple(concepts))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _jaccard(path: str, stamp: tuple, run_id: str, tau: float) -> pd.DataFrame:
+    return locked(_index(path, stamp, run_id).jaccard, tau)
+
+
+def jaccard(p: Page) -> pd.DataFrame:
+    """Concept × concept Jaccard of expert sets at the page's τ."""
+    return _jaccard(p.path, p.stamp, p.run_id, p.tau)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _sets(path: str, stamp: tuple, run_id: str, tau: float) -> dict:
+    return locked(_index(path, stamp, run_id).sets, tau)
+
+
+def sets(p: Page) -> dict:
+    """``{concept: expert unit ids}`` at the page's τ."""
+    return _sets(p.path, p.stamp, p.run_id, p.tau)

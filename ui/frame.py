@@ -1,0 +1,253 @@
+"""The page frame: page config, sidebar (page links, model/revision/run, τ), store caption and empty states.
+
+Navigation uses Streamlit's classic ``pages/`` discovery on every run (no
+``st.navigation``), so a cold deep link such as ``/concept_domains?tau=0.7``
+opens the same page, drawn by the same code, as a click does. The built-in
+page list is hidden (``client.showSidebarNavigation = false``) and replaced by
+labelled links, which lets hosted mode leave the Extract page out.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import streamlit as st
+
+from core import runs as run_policy
+from core.links import md_escape, parse_tau
+from core.runs import Run
+from core.settings import ROOT, Settings, resolve_settings, store_stamp
+from core.store import Store, StoreError
+from core.tau import TAU_DEFAULT, TAU_MAX, TAU_MIN, TAU_STEP
+
+from . import data
+from .links import copy_widget, forget, from_link, linked, session_value, set_link
+
+APP_TITLE = "Expert neurons"
+PAGES: list[tuple[str, str, str]] = [  # (script, label, icon)
+    ("app.py", "Home", ":material/home:"),
+    ("pages/1_concept_domains.py", "Concept domains", ":material/hub:"),
+    ("pages/2_alignment.py", "Alignment", ":material/show_chart:"),
+    ("pages/3_stability.py", "Stability", ":material/balance:"),
+    ("pages/4_concept_explorer.py", "Concept explorer", ":material/search:"),
+    ("pages/5_extract.py", "Extract", ":material/play_circle:"),
+]
+EXTRACT_PAGE = "pages/5_extract.py"
+GLOBAL_PARAMS = ("tau", "model", "rev", "run")
+
+
+def _secrets() -> dict:
+    """``.streamlit/secrets.toml`` as a dict; empty when there is none (never an error)."""
+    try:
+        return {k: st.secrets[k] for k in st.secrets}
+    except Exception:  # no secrets file, or an unreadable one: settings fall back to env and defaults
+        return {}
+
+
+@dataclass
+class Page:
+    """What every page gets: settings, the store (or None), its runs, the chosen run and τ."""
+
+    key: str
+    settings: Settings
+    path: str
+    stamp: tuple
+    store: Store | None
+    runs: list[Run]
+    run: Run | None
+    tau: float
+    error: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.run is not None
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+
+def page(title: str, key: str, params: Sequence[str] = (), need: str | None = None) -> Page:
+    """Start a page: config, sidebar (links, model/revision/run, τ), link state, the store.
+
+    ``params`` names the page's own link parameters; others (left by another page) are dropped from the link.
+    ``need`` says which run the page shows by default when a model and revision have several (see
+    ``preference``); a run picked by hand or named in the link is kept.
+    """
+    # No page_icon: a Material icon as favicon is fetched from Google's servers; the default favicon is local.
+    st.set_page_config(page_title=f"{title} · {APP_TITLE}", layout="wide")
+    _drop_foreign_params(params)
+    st.session_state["_page_changed"] = st.session_state.get("_page") != key
+    st.session_state["_page"] = key
+    cfg = resolve_settings(os.environ, _secrets())
+    _sidebar_links(cfg)
+    path = cfg.store
+    stamp = store_stamp(path)
+    store, error, table = None, None, []
+    if os.path.exists(path):
+        try:
+            store = data.open_store(path, stamp)
+            table = data.runs(path, stamp)
+        except StoreError as e:
+            error = str(e)
+            store = None
+    tau = from_link("tau", parse_tau, TAU_DEFAULT)
+    run, prefer = None, None
+    p = Page(key, cfg, path, stamp, store, table, None, float(tau), error)
+    if table:
+        prefer = data.preference(need, p)
+        run, notices = run_policy.choose_run(
+            table,
+            from_link("model", lambda raw: (raw, None), None),
+            from_link("rev", lambda raw: (raw, None), None),
+            from_link("run", lambda raw: (raw, None), None),
+            prefer,
+        )
+        for n in notices:
+            st.warning(md_escape(n), icon=":material/link_off:")
+        if notices:
+            forget("run")
+    with st.sidebar:
+        st.divider()
+        if run is not None:
+            models = list(dict.fromkeys(r.model for r in table))
+            model = linked(
+                st.selectbox,
+                "model",
+                run.model,
+                label="Model",
+                options=models,
+                also_clear=(":rev", ":run"),
+                help="Models with results in the store",
+            )
+            revs = list(dict.fromkeys(r.rev for r in table if r.model == model))
+            rev_value = run.rev if run.model == model and run.rev in revs else revs[-1]
+            rev = linked(
+                st.selectbox,
+                "rev",
+                rev_value,
+                label="Revision",
+                options=revs,
+                also_clear=(":run",),
+                help="Training checkpoint (final = the model's released weights)",
+            )
+            run, _ = run_policy.choose_run(table, model, rev, session_value("run"), prefer)
+            run = _run_picker(run_policy.runs_of(table, model, rev), run, data.contents(path, stamp))
+        tau = linked(
+            st.slider,
+            "tau",
+            tau,
+            label="Expert threshold τ (AP >)",
+            min_value=TAU_MIN,
+            max_value=TAU_MAX,
+            step=TAU_STEP,
+            format="%.2f",
+            to_text=lambda v: f"{v:.2f}",
+            help="A unit is an expert of a concept when its average precision exceeds τ.",
+        )
+        _store_caption(cfg, path, run)
+    if error:
+        st.error(f"The store cannot be read: {error}")
+    for notice in cfg.notices:
+        st.info(notice, icon=":material/info:")
+    p.run, p.tau = run, float(tau)
+    return p
+
+
+def _run_picker(same: list[Run], run: Run, held: dict) -> Run:
+    """A run picker when the model and revision have several runs (concept sets, set sizes, folds).
+
+    The run is written to the link, but kept for the session only when picked by hand (or named in a link),
+    so that each page otherwise opens on the run it needs.
+    """
+    if len(same) < 2:
+        set_link("run", None)
+        return run
+    wkey = "w::run"
+    options = [r.run_id for r in same]
+    labels = {r.run_id: run_policy.run_label(r, held) for r in same}
+    if st.session_state.get("_page_changed", True) or st.session_state.get(wkey) != run.run_id:
+        st.session_state[wkey] = run.run_id
+    out = st.selectbox(
+        "Run",
+        options,
+        key=wkey,
+        format_func=lambda r: labels.get(r, r),
+        on_change=copy_widget,
+        args=(wkey, "run", ""),
+        help="This model and revision have several runs (concept sets, set sizes, folds); "
+        "each page opens on the one it needs unless you pick one.",
+    )
+    set_link("run", out)
+    return next(r for r in same if r.run_id == out)
+
+
+def _drop_foreign_params(params: Sequence[str]) -> None:
+    keep = set(GLOBAL_PARAMS) | set(params)
+    for name in [k for k in st.query_params if k not in keep]:
+        del st.query_params[name]
+
+
+def html_frame(page_html: str, height: int) -> None:
+    """Embed a generated HTML page (``st.iframe`` where it exists, ``components.html`` before it)."""
+    if hasattr(st, "iframe"):
+        st.iframe(page_html, height=height)
+    else:  # Streamlit < 1.5x
+        import streamlit.components.v1 as components
+
+        components.html(page_html, height=height, scrolling=False)
+
+
+def _sidebar_links(cfg: Settings) -> None:
+    with st.sidebar:
+        st.markdown(f"### {APP_TITLE}")
+        for script, label, icon in PAGES:
+            if script == EXTRACT_PAGE and not cfg.can_extract:
+                continue
+            st.page_link(script, label=label, icon=icon)
+
+
+def _store_caption(cfg: Settings, path: str, run: Run | None) -> None:
+    where = os.path.relpath(path, ROOT) if path.startswith(ROOT) else path
+    mode = " · hosted demo (read-only)" if cfg.hosted else (" · demo store (read-only)" if cfg.is_demo else "")
+    st.caption(f"Store: `{where}`{mode}")
+    if run is not None:
+        st.caption(f"Run `{run.run_id}` · {run.n_concepts} concepts")
+
+
+def empty_state(p: Page, what: str = "") -> None:
+    """What a page shows when there is nothing to draw yet."""
+    if p.error:
+        return
+    if p.store is None:
+        st.info(f"No store at `{p.path}` yet. {what}", icon=":material/inbox:")
+    else:
+        st.info(f"The store has no runs with results yet. {what}", icon=":material/hourglass_empty:")
+    st.page_link("app.py", label="Getting started (Home)", icon=":material/home:")
+
+
+def require_run(p: Page, what: str = "") -> None:
+    """Stop the page with a clear panel unless a run with results is chosen."""
+    if not p.ready or p.run.n_results == 0:
+        if p.ready:
+            st.info(
+                f"Run {p.run.title} has no results yet (an extraction may still be writing). {what}",
+                icon=":material/hourglass_empty:",
+            )
+        else:
+            empty_state(p, what)
+        st.stop()
+
+
+def fmt(x: Any, digits: int = 3) -> str:
+    """A number for display; '—' for missing values."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return "—"
+    if v != v:
+        return "—"
+    return "∞" if v == float("inf") else f"{v:.{digits}f}"
