@@ -1,7 +1,7 @@
 """Extraction: from a run configuration to stored APs, resumably.
 
 The work of a run is split into self-contained ``WorkUnit``s (one fold × a few
-concepts, carrying the texts they need). ``execute`` turns a work unit into
+concepts, carrying the texts they need). ``run_task`` turns a work unit into
 one Parquet part per concept without touching the store, so work units can be
 shipped to other processes or machines; ``extract`` plans the units that are
 not done yet, executes them here and ingests each part as soon as it is
@@ -100,7 +100,7 @@ def _ordered_union(arrays) -> list[int]:
     return list(dict.fromkeys(s for a in arrays for s in a.tolist()))
 
 
-def execute(
+def run_task(
     unit: WorkUnit,
     model,
     groups,
@@ -255,7 +255,7 @@ def extract(
         mininterval=0.5 if sys.stderr.isatty() else 60,
     ) as bar:
         for unit in work:
-            for part in execute(unit, model, groups, cfg, store.parts_dir, scratch, bar.update):
+            for part in run_task(unit, model, groups, cfg, store.parts_dir, scratch, bar.update):
                 store.ingest(part)
                 summary.computed += 1
                 summary.parts.append(part)

@@ -29,7 +29,7 @@ for _ in $(seq 1 900); do
 done
 curl -sf "http://127.0.0.1:$PORT/_stcore/health" >/dev/null || { echo "app not serving on $PORT"; tail -20 "$LOG"; exit 1; }
 echo "make run: serving on port $PORT after $(( $(date +%s) - start )) s"
-store=$(.venv/bin/python -c "import os; from core.browse import resolve_settings; print(resolve_settings(os.environ).store)")
+store=$(.venv/bin/python -c "import os; from core.settings import resolve_settings; print(resolve_settings(os.environ).store)")
 case "$store" in
   */cache/demo.duckdb) [ -f "$store" ] && echo "store: embedded demo store $store" || { echo "demo store missing: $store"; exit 1; } ;;
   *) echo "expected the demo store, got $store"; exit 1 ;;

@@ -9,12 +9,12 @@ and several folds (the same experts up to a little noise).
 
 from __future__ import annotations
 
-import json
 import os
 
 import numpy as np
 import pandas as pd
 
+from core.config import DatasetConfig, ModelSpec, RunConfig
 from core.parts import write_part
 from core.store import Store
 
@@ -66,8 +66,8 @@ def make_store(
     for r, revision in enumerate(revisions):
         run_id = f"{run_prefix}{r:02d}"
         step = int(revision[4:]) if revision and revision.startswith("step") else None
-        dataset = {"concepts": concepts, "folds": folds, "n_pos": n_pos, "n_neg": n_neg}
-        config = {"model": {"model": model, "revision": revision}, "dataset": dataset}
+        dataset = DatasetConfig(tuple(concepts), n_pos=n_pos, n_neg=n_neg, folds=folds)
+        config = RunConfig(ModelSpec(model, revision), dataset)
         store.add_run(
             {
                 "run_id": run_id,
@@ -80,7 +80,7 @@ def make_store(
                 "n_layers": 4,
                 "unit_table": "synthetic-units",
                 "dataset_hash": "synthetic",
-                "config": json.dumps(config),
+                "config": config.to_json(),
                 "versions": "{}",
             },
             units,

@@ -16,6 +16,7 @@ from .data import (
     domain_list,
     domain_view,
     fold_overlap,
+    index,
     jaccard,
     overview,
     results,
@@ -25,6 +26,7 @@ from .data import (
     shared,
     snapshot_meta,
     snapshot_note,
+    units,
     where,
 )
 from .frame import Page, empty_state, fmt, html_frame, page, require_run
@@ -46,6 +48,7 @@ __all__ = [
     "fmt",
     "fold_overlap",
     "html_frame",
+    "index",
     "jaccard",
     "multi",
     "number",
@@ -59,5 +62,6 @@ __all__ = [
     "shared",
     "snapshot_meta",
     "snapshot_note",
+    "units",
     "where",
 ]
