@@ -103,9 +103,13 @@ if table is not None:
         st.caption(ui.snapshot_note(name, ui.snapshot_meta(p, name)))
 
 st.subheader("Runs in the store")
-show = runs_frame(p.runs).assign(revision=[r.rev for r in p.runs])[
-    ["model", "revision", "step", "n_params", "n_units", "n_layers", "n_concepts", "n_results", "updated_at"]
-].rename(columns={"n_results": "results (concept × fold)"})
+show = (
+    runs_frame(p.runs)
+    .assign(revision=[r.rev for r in p.runs])[
+        ["model", "revision", "step", "n_params", "n_units", "n_layers", "n_concepts", "n_results", "updated_at"]
+    ]
+    .rename(columns={"n_results": "results (concept × fold)"})
+)
 st.dataframe(show, hide_index=True, width="stretch")
 if options:
     st.caption(

@@ -1,7 +1,7 @@
 """The Ray engine: a grid's work units across a Ray cluster, the store written by the driver only.
 
 An actor per GPU (or per CPU slot) holds one loaded (model, revision) and computes work units of it with
-``core.extract.execute``. The driver hands an idle actor a unit of the run it holds, else of the longest run that no
+``core.extract.run_task``. The driver hands an idle actor a unit of the run it holds, else of the longest run that no
 actor holds yet (else of the run with the most units left), and ingests the parts as they come back, so the
 dashboard sees a cluster run progress. Parts travel as files on shared storage (``shared_parts``: the store's parts
 folder is one every node sees) or as bytes through Ray's object store.
@@ -21,7 +21,7 @@ import tempfile
 from collections import Counter, deque
 from collections.abc import Callable
 
-from .extract import describe_run, execute, register_run
+from .extract import describe_run, register_run, run_task
 from .store import Store
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # never phone home
@@ -77,7 +77,7 @@ class Worker:
 
         self._load(cfg.model)
         torch.manual_seed(0)
-        paths = list(execute(unit, self.model, self.groups, cfg, self.parts_dir, self.scratch_dir))
+        paths = list(run_task(unit, self.model, self.groups, cfg, self.parts_dir, self.scratch_dir))
         if self.shared:
             return [(p, None) for p in paths]
         out = []

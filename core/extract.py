@@ -11,7 +11,6 @@ written. Killing it loses at most the concept in flight.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import sys
@@ -23,7 +22,7 @@ import numpy as np
 from . import __version__
 from .checkpoints import parse_step, training_log_of, weights_hash
 from .config import RunConfig, stable_hash
-from .parts import write_part
+from .parts import part_path, read_meta, write_part
 from .sampling import Plan, make_plan
 from .store import Store
 
@@ -115,7 +114,7 @@ def run_task(
     from .models import word_embedding
 
     x = cfg.extract
-    paths = [os.path.join(parts_dir, unit.run_id, f"{c}__f{unit.fold}.parquet") for c in unit.concepts]
+    paths = [part_path(parts_dir, unit.run_id, c, unit.fold) for c in unit.concepts]
     written = [os.path.exists(p) for p in paths]  # a part is written once: a retried unit skips what exists
     if all(written):
         yield from paths
@@ -188,10 +187,8 @@ def _cached_negatives(unit: WorkUnit, scratch_dir: str | None, compute, progress
 
 def check_parts(store: Store, rid: str, cfg: RunConfig) -> None:
     """Refuse (one-line ``ValueError``) to resume a run from parts computed under other settings."""
-    import pyarrow.parquet as pq
-
     for path in store.pending_parts(rid):
-        meta = json.loads(pq.read_schema(path).metadata[b"expert_part"])
+        meta = read_meta(path)
         if meta.get("config_id", cfg.config_id) != cfg.config_id:
             raise ValueError(
                 f"{path} was computed under other settings (config {meta['config_id']}) than run {rid} "

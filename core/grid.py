@@ -67,7 +67,7 @@ def plan_grid(
         done = store.done(rid)
         wanted = {(c, f) for c in cfg.dataset.concepts for f in range(cfg.dataset.folds)}
         todo = wanted - done
-        registered = not store.query("SELECT 1 FROM runs WHERE run_id = ? AND unit_table IS NOT NULL", [rid]).empty
+        registered = store.unit_table_of(rid) is not None
         units = plan_work(cfg, plan, rid, todo, concepts_per_unit)[:max_units] if todo else []
         summary = ExtractSummary(rid, len(done & wanted) - ingested, 0, ingested, len(wanted))
         jobs.append(RunJob(cfg, rid, units, registered, summary))

@@ -76,7 +76,7 @@ def network_html(
     ----------
     graph : networkx graph with node attrs ``domain``, ``n_experts`` and edge attrs ``weight``, ``shared``.
     colours : ``{domain: "#rrggbb"}``.
-    positions : ``{node: (x, y)}`` in pixels (see ``core.browse.layout``).
+    positions : ``{node: (x, y)}`` in pixels (see ``core.domain_view.layout``).
     height : frame height in pixels.
     caption : a line of plain text under the legend (escaped).
 

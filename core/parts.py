@@ -15,6 +15,11 @@ import numpy as np
 META_KEY = b"expert_part"
 
 
+def part_path(parts_dir: str, run_id: str, concept: str, fold: int) -> str:
+    """Where the part of one run × concept × fold lives under ``parts_dir``."""
+    return os.path.join(parts_dir, run_id, f"{concept}__f{fold}.parquet")
+
+
 def write_part(path: str, meta: dict, units: np.ndarray, ap: np.ndarray) -> str:
     """Write one result part atomically (temporary file, then rename)."""
     import pyarrow as pa

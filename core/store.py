@@ -85,33 +85,29 @@ class Store:
 
     def _init_schema(self) -> None:
         with self.connect(write=True) as con:
-            version = self._version(con)
-            if version is not None and version > SCHEMA_VERSION:
-                raise StoreError(
-                    f"store {self.path!r} has schema version {version}, newer than this code's {SCHEMA_VERSION}; upgrade the project"
-                )
+            self._version(con)
             _run(con, SCHEMA)
             _run(con, "ALTER TABLE runs ADD COLUMN IF NOT EXISTS weights_hash VARCHAR")  # stores made before it
             _run(con, "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
 
     def _check_version(self) -> None:
         with self.connect() as con:
-            version = self._version(con)
-        if version is None:
-            raise StoreError(f"{self.path!r} is not an expert store (no schema version)")
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"store {self.path!r} has schema version {version}, newer than this code's {SCHEMA_VERSION}; upgrade the project"
-            )
+            if self._version(con) is None:
+                raise StoreError(f"{self.path!r} is not an expert store (no schema version)")
 
-    @staticmethod
-    def _version(con) -> int | None:
+    def _version(self, con) -> int | None:
+        """The schema version (None for an empty file); StoreError for another kind of file or a newer schema."""
         if not _scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"):
             if _scalar(con, "SELECT count(*) FROM information_schema.tables"):
                 raise StoreError("this DuckDB file is not an expert store (it has other tables)")
             return None
         rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
-        return int(rows[0][0]) if rows else None
+        version = int(rows[0][0]) if rows else None
+        if version is not None and version > SCHEMA_VERSION:
+            raise StoreError(
+                f"store {self.path!r} has schema version {version}, newer than this code's {SCHEMA_VERSION}; upgrade the project"
+            )
+        return version
 
     def query(self, sql: str, params: Iterable | None = None) -> pd.DataFrame:
         """Run a read query (parameterised) and return a DataFrame."""
@@ -233,12 +229,9 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """Rows of the store: runs, concepts, concepts with results, sentences, results, AP rows."""
-        row = self.query(
-            "SELECT (SELECT count(*) FROM runs) AS runs, (SELECT count(*) FROM concepts) AS concepts, "
-            "(SELECT count(DISTINCT concept) FROM results) AS concepts_done, "
-            "(SELECT count(*) FROM sentences) AS sentences, (SELECT count(*) FROM results) AS results, "
-            "(SELECT count(*) FROM ap) AS ap_rows"
-        ).iloc[0]
+        counts = {t: f"count(*) FROM {t}" for t in ("runs", "concepts", "sentences", "results")}
+        counts |= {"concepts_done": "count(DISTINCT concept) FROM results", "ap_rows": "count(*) FROM ap"}
+        row = self.query("SELECT " + ", ".join(f"(SELECT {c}) AS {k}" for k, c in counts.items())).iloc[0]
         return {k: int(v) for k, v in row.items()}
 
     def unit_table_of(self, run_id: str) -> str | None:
@@ -248,14 +241,12 @@ class Store:
 
     def results_since(self, model: str, revision: str | None, since: datetime, concepts: list, folds: int) -> int:
         """Stored (concept, fold < folds) results of runs of ``model``/``revision`` touched since ``since``."""
-        return int(
-            self.query(
-                "SELECT count(*) AS n FROM results r JOIN runs u USING (run_id) WHERE u.model = ? "
-                "AND u.revision IS NOT DISTINCT FROM ? AND u.updated_at >= ? AND r.concept IN (SELECT unnest(?)) "
-                "AND r.fold < ?",
-                [model, revision, since, list(concepts), int(folds)],
-            )["n"].iloc[0]
+        sql = (
+            "SELECT count(*) FROM results r JOIN runs u USING (run_id) WHERE u.model = ? AND u.updated_at >= ? "
+            "AND u.revision IS NOT DISTINCT FROM ? AND r.concept IN (SELECT unnest(?)) AND r.fold < ?"
         )
+        with self.connect() as con:
+            return int(_scalar(con, sql, [model, since, revision, list(concepts), int(folds)]))
 
     def units(self, run_id: str) -> pd.DataFrame:
         return self.query(
@@ -270,9 +261,6 @@ class Store:
         return set(zip(rows["concept"], rows["fold"].astype(int)))
 
     # -- parts ---------------------------------------------------------------
-    def part_path(self, run_id: str, concept: str, fold: int) -> str:
-        return os.path.join(self.parts_dir, run_id, f"{concept}__f{fold}.parquet")
-
     def pending_parts(self, run_id: str | None = None) -> list[str]:
         """Part files on disk whose results are not in the database yet."""
         done = set(self.query("SELECT part FROM results")["part"].dropna()) if os.path.exists(self.path) else set()
@@ -289,11 +277,7 @@ class Store:
                 return False
             _run(con, "INSERT INTO ap SELECT ?, ?, ?, unit, ap FROM read_parquet(?)", [*key, part])
             for kind, vec in meta.get("vectors", {}).items():
-                _run(
-                    con,
-                    "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)",
-                    [meta["run_id"], meta["concept"], kind, vec],
-                )
+                _run(con, "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", [*key[:2], kind, vec])
             sizes = [meta[k] for k in ("n_pos", "n_neg", "n_units", "n_stored", "ap_floor", "max_ap", "mean_ap")]
             values = [*key, *sizes, f"{meta['run_id']}/{os.path.basename(part)}", _now()]
             _run(con, "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
@@ -303,7 +287,6 @@ class Store:
     def ingest_pending(self, run_id: str | None = None) -> int:
         return sum(self.ingest(p) for p in self.pending_parts(run_id))
 
-    # -- reading results -------------------------------------------------------
     def ap(self, run_id: str, concepts: Iterable[str] | None = None, fold: int | None = 0, above: float = TAU_MIN):
         """Stored (concept, fold, unit, ap) rows with ``ap > above`` (strictly: the experts at τ = ``above``)."""
         sql = "SELECT concept, fold, unit, ap FROM ap WHERE run_id = ? AND ap > ?"
@@ -364,11 +347,8 @@ class Store:
         """A run's AP rows above the floor (all folds), its results and vectors, read in one connection."""
         with self.connect() as con:
             run = self._runs(con, run_id)[0]
-            results = con.execute(
-                "SELECT concept, fold, n_pos, n_neg, n_units, n_stored FROM results WHERE run_id = ? "
-                "ORDER BY concept, fold",
-                [run_id],
-            ).df()
+            sizes = "SELECT concept, fold, n_pos, n_neg, n_units, n_stored FROM results WHERE run_id = ?"
+            results = con.execute(sizes + " ORDER BY concept, fold", [run_id]).df()
             cols = con.execute(
                 "WITH c AS (SELECT concept, (row_number() OVER (ORDER BY concept)) - 1 AS ci "
                 "FROM (SELECT DISTINCT concept FROM results WHERE run_id = ?)) "
@@ -391,28 +371,25 @@ class Store:
         pattern ``sentence_sources`` (what may be redistributed). Ends with a checkpoint (one file).
         """
         by_run = "WHERE run_id IN (SELECT unnest(?))"
+        per_run = [f"INSERT INTO {t} SELECT * FROM src.{t} {by_run}" for t in ("runs", "results", "vectors")]
+        per_run += [
+            f"INSERT INTO units SELECT * FROM src.units WHERE unit_table IN (SELECT unit_table FROM src.runs {by_run})",
+            f"INSERT INTO ap SELECT * FROM src.ap {by_run} ORDER BY run_id, concept, fold, unit",
+        ]
+        shared = "source LIKE ? AND concept IN (SELECT concept FROM concepts)"
+        texts = "sid IN (SELECT sid FROM concept_sentences)"
         with self.connect(write=True) as con:
             _run(con, "ATTACH ? AS src (READ_ONLY)", [os.path.abspath(source)])
             _run(con, "BEGIN")
-            for table in ("runs", "results", "vectors"):
-                _run(con, f"INSERT INTO {table} SELECT * FROM src.{table} {by_run}", [run_ids])
-            _run(
-                con,
-                f"INSERT INTO units SELECT * FROM src.units WHERE unit_table IN (SELECT unit_table FROM src.runs {by_run})",
-                [run_ids],
-            )
-            _run(con, f"INSERT INTO ap SELECT * FROM src.ap {by_run} ORDER BY run_id, concept, fold, unit", [run_ids])
+            for sql in per_run:
+                _run(con, sql, [run_ids])
             _run(con, "INSERT INTO concepts SELECT * FROM src.concepts WHERE concept IN (SELECT concept FROM results)")
             _run(
                 con,
-                "INSERT INTO concept_sentences SELECT * FROM src.concept_sentences WHERE source LIKE ? "
-                "AND concept IN (SELECT concept FROM concepts)",
+                f"INSERT INTO concept_sentences SELECT * FROM src.concept_sentences WHERE {shared}",
                 [sentence_sources],
             )
-            _run(
-                con,
-                "INSERT INTO sentences SELECT * FROM src.sentences WHERE sid IN (SELECT sid FROM concept_sentences)",
-            )
+            _run(con, f"INSERT INTO sentences SELECT * FROM src.sentences WHERE {texts}")
             _run(con, "COMMIT")
             _run(con, "DETACH src")
             _run(con, "CHECKPOINT")

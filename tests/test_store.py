@@ -4,7 +4,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from core.parts import write_part
+from core.parts import part_path, write_part
 from core.store import SCHEMA_VERSION, Store, StoreError
 
 
@@ -27,7 +27,9 @@ def meta(concept="cat", fold=0, run_id="r1"):
 def test_ingest_is_atomic_and_idempotent(tmp_path):
     store = Store(str(tmp_path / "s.duckdb"))
     store.add_run({"run_id": "r1", "model": "m"})
-    part = write_part(store.part_path("r1", "cat", 0), meta(), np.array([1, 4, 7]), np.array([0.55, 0.7, 0.9]))
+    part = write_part(
+        part_path(store.parts_dir, "r1", "cat", 0), meta(), np.array([1, 4, 7]), np.array([0.55, 0.7, 0.9])
+    )
     assert store.pending_parts() == [part]
     assert store.ingest(part) is True
     assert store.ingest(part) is False  # a second ingest adds nothing
