@@ -46,7 +46,7 @@ def reference(tmp_path_factory, checkpoints):
 
 
 def ap_table(store, rid):
-    return store.ap(rid, fold=None, min_ap=0.0).sort_values(["concept", "fold", "unit"]).reset_index(drop=True)
+    return store.ap(rid, fold=None, above=0.0).sort_values(["concept", "fold", "unit"]).reset_index(drop=True)
 
 
 def base_config(model):

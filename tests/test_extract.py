@@ -178,10 +178,10 @@ def test_reference_mode_reproduces_selfcond_expertise(tmp_path, gpt2_dir):
         expected = selfcond_expertise(gpt2_dir, pos, neg)
         assert len(expected) == len(units)  # the same units, one to one by (module, index)
         ref = np.array([expected[n] for n in names])
-        ours = store.ap(rid, [concept], min_ap=-1.0).set_index("unit")["ap"].reindex(units["unit"]).to_numpy()
+        ours = store.ap(rid, [concept], above=-1.0).set_index("unit")["ap"].reindex(units["unit"]).to_numpy()
         np.testing.assert_allclose(ours, ref, atol=1e-6, rtol=0)
         assert set(np.flatnonzero(ours > 0.5)) == set(np.flatnonzero(ref > 0.5))
-        masked = store.ap(rid_masked, [concept], min_ap=-1.0).set_index("unit")["ap"].reindex(units["unit"])
+        masked = store.ap(rid_masked, [concept], above=-1.0).set_index("unit")["ap"].reindex(units["unit"])
         assert np.abs(masked.to_numpy() - ref).max() > 0.01  # the padding matters: the test can fail
     results = store.results(rid).set_index("concept")
     assert LONG_CAT in [plan.texts[s] for s in plan.positives[("cat", 0)].tolist()]
@@ -199,7 +199,7 @@ def test_batching_settings_change_no_ap_and_not_the_run_id(tmp_path, gpt2_dir, r
         s = extract(store, cfg, concepts_per_unit=per_unit, progress=False, model=model)
         ids.append(s.run_id)
         tables.append(
-            store.ap(s.run_id, fold=None, min_ap=-1.0).sort_values(["concept", "unit"]).reset_index(drop=True)
+            store.ap(s.run_id, fold=None, above=-1.0).sort_values(["concept", "unit"]).reset_index(drop=True)
         )
     assert len(set(ids)) == 1
     for t in tables[1:]:
@@ -238,7 +238,7 @@ def test_configs_stored_before_the_reference_mode_still_load():
 def test_resuming_refuses_parts_made_under_other_settings(tmp_path, model_dir):
     import pyarrow.parquet as pq
 
-    from core.store import write_part
+    from core.parts import write_part
 
     cfg = config(model_dir, folds=1)
     model = load_model(cfg.model)
