@@ -100,8 +100,8 @@ def main() -> None:
     t_ray = time.perf_counter() - t
 
     same = all(
-        stores["local"].ap(r, fold=None, min_ap=0).equals(stores["ray"].ap(r, fold=None, min_ap=0))
-        for r in stores["local"].runs()["run_id"]
+        stores["local"].ap(r, fold=None, above=0).equals(stores["ray"].ap(r, fold=None, above=0))
+        for r in [run.run_id for run in stores["local"].runs()]
     )
     print(f"  local engine (this process)      {t_local:7.1f} s")
     print(f"  ray engine, 2 workers            {t_ray:7.1f} s   (+ {t_init:.1f} s to start Ray itself)")

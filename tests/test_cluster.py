@@ -13,6 +13,7 @@ from core.cli import main  # noqa: E402
 from core.cluster import RayEngine  # noqa: E402
 from core.config import DatasetConfig, ExtractConfig, ModelSpec, RunConfig  # noqa: E402
 from core.grid import grid_configs, plan_grid  # noqa: E402
+from core.runs import runs_frame  # noqa: E402
 from core.store import Store  # noqa: E402
 from tests.test_extract import CONCEPTS, fill_store  # noqa: E402
 from tests.tiny import save_checkpoints  # noqa: E402
@@ -42,7 +43,7 @@ def reference(tmp_path_factory, checkpoints):
     argv = ["--store", path, "grid", "--models", checkpoints, "--revisions", ",".join(REVISIONS)]
     assert main([*argv, "--concepts", ",".join(CONCEPTS), *DATA, "--quiet"]) == 0
     store = Store(path, read_only=True)
-    return {rid: ap_table(store, rid) for rid in store.runs()["run_id"]}
+    return {rid: ap_table(store, rid) for rid in [r.run_id for r in store.runs()]}
 
 
 def ap_table(store, rid):
@@ -56,7 +57,7 @@ def base_config(model):
 
 
 def assert_same_as(reference, store):
-    runs = store.runs()
+    runs = runs_frame(store.runs())
     assert sorted(runs["run_id"]) == sorted(reference)
     results = store.results()
     assert len(results) == 2 * len(CONCEPTS) * 2  # runs × concepts × folds
@@ -77,8 +78,8 @@ def test_ray_grid_matches_local_engine_and_reruns_compute_nothing(tmp_path, chec
     assert out.count("8/8 (concept, fold) results stored (8 computed now") == 2
     store = Store(path, read_only=True)
     assert_same_as(reference, store)
-    assert sorted(store.runs()["revision"]) == list(REVISIONS)
-    assert store.runs()["weights_hash"].nunique() == 2
+    assert sorted(r.revision for r in store.runs()) == list(REVISIONS)
+    assert len({r.weights_hash for r in store.runs()}) == 2
 
     assert main(argv) == 0  # everything stored: planned, skipped, no worker started
     assert capsys.readouterr().out.count("(0 computed now, 0 ingested from parts, 8 already stored)") == 2

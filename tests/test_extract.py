@@ -198,9 +198,7 @@ def test_batching_settings_change_no_ap_and_not_the_run_id(tmp_path, gpt2_dir, r
         cfg = ref_config(gpt2_dir, reference, batch_tokens=batch_tokens)
         s = extract(store, cfg, concepts_per_unit=per_unit, progress=False, model=model)
         ids.append(s.run_id)
-        tables.append(
-            store.ap(s.run_id, fold=None, above=-1.0).sort_values(["concept", "unit"]).reset_index(drop=True)
-        )
+        tables.append(store.ap(s.run_id, fold=None, above=-1.0).sort_values(["concept", "unit"]).reset_index(drop=True))
     assert len(set(ids)) == 1
     for t in tables[1:]:
         pd.testing.assert_frame_equal(t, tables[0], check_exact=True)
