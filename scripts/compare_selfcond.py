@@ -131,8 +131,8 @@ def agreement(ours: np.ndarray, theirs: np.ndarray) -> dict:
     """max |dAP|, expert counts at TAU and their Jaccard."""
     a, b = set(np.flatnonzero(ours > TAU)), set(np.flatnonzero(theirs > TAU))
     return {
-        "max |dAP|": f"{np.abs(ours - theirs).max():.2g}",
-        "experts": f"{len(a)} vs {len(b)}",
+        "max abs dAP": f"{np.abs(ours - theirs).max():.2g}",
+        "experts ours vs theirs": f"{len(a)} vs {len(b)}",
         "Jaccard": f"{len(a & b) / len(a | b):.3f}" if a | b else "1 (both empty)",
     }
 
