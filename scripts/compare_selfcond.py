@@ -124,7 +124,7 @@ def both_modes(store: Store, model: str, ds: DatasetConfig, max_length: int) -> 
 
 
 def all_aps(store: Store, run_id: str, concept: str, units: pd.DataFrame) -> np.ndarray:
-    return store.ap(run_id, [concept], min_ap=-1.0).set_index("unit")["ap"].reindex(units["unit"]).to_numpy()
+    return store.ap(run_id, [concept], above=-1.0).set_index("unit")["ap"].reindex(units["unit"]).to_numpy()
 
 
 def agreement(ours: np.ndarray, theirs: np.ndarray) -> dict:
