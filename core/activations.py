@@ -4,7 +4,12 @@ Forward hooks on the modules of ``core.units`` pool each module's output over
 the tokens of every sentence as it is produced, so memory is bounded by one
 batch: no per-token activation outlives its hook. Sentences are run in
 length-bucketed batches so little compute goes to padding (except in the
-reference mode, which pads every sentence to the same fixed length).
+reference mode, which pads every sentence to the same fixed length). Pooled
+activations stay on the model's device (AP is computed there too, see
+``core.expertise``); pooling is done in float32 whatever the forward pass's
+dtype. When no sentence embedding is asked for, the forward pass stops as soon
+as the last hooked module has run, so layers above the hooked ones are never
+computed.
 """
 
 from __future__ import annotations
@@ -53,6 +58,10 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str, include_padding
     return (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1)
 
 
+class _ForwardDone(Exception):
+    """Raised by the last hook of a pass to skip the layers above it."""
+
+
 class ActivationRecorder:
     """Hooks ``groups`` of ``base_model``; ``run`` returns pooled activations.
 
@@ -60,26 +69,41 @@ class ActivationRecorder:
 
         with ActivationRecorder(base, groups) as rec:
             acts, sent_emb = rec.run(input_ids, attention_mask)
+
+    With ``stop_early`` (the default), a pass that needs no sentence embedding
+    ends once every hooked module has run (an exception raised by the last hook
+    and caught in ``run``), which works for any architecture whatever the order
+    its modules run in.
     """
 
-    def __init__(self, base_model, groups: list[UnitGroup], pooling: str = "max", include_padding: bool = False):
+    def __init__(
+        self,
+        base_model,
+        groups: list[UnitGroup],
+        pooling: str = "max",
+        include_padding: bool = False,
+        stop_early: bool = True,
+    ):
         self.base_model = base_model
         self.groups = groups
         self.pooling = pooling
         self.include_padding = include_padding
+        self.stop_early = stop_early
         self.n_units = n_units(groups)
         self._handles: list = []
         self._buffer: torch.Tensor | None = None
         self._mask: torch.Tensor | None = None
+        self._pending: set[int] = set()
+        self._stop = False
 
     def __enter__(self) -> ActivationRecorder:
         modules = dict(self.base_model.named_modules())
-        for g in self.groups:
+        for i, g in enumerate(self.groups):
             module = modules[g.module]
             if g.hook == "in":
-                handle = module.register_forward_pre_hook(self._pre_hook(g))
+                handle = module.register_forward_pre_hook(self._pre_hook(i))
             else:
-                handle = module.register_forward_hook(self._hook(g))
+                handle = module.register_forward_hook(self._hook(i))
             self._handles.append(handle)
         return self
 
@@ -88,38 +112,62 @@ class ActivationRecorder:
             h.remove()
         self._handles.clear()
 
-    def _store(self, g: UnitGroup, x: torch.Tensor) -> None:
-        pooled = pool(x, self._mask, self.pooling, self.include_padding)
-        self._buffer[:, g.offset : g.offset + g.size] = pooled
+    def _store(self, i: int, x: torch.Tensor) -> None:
+        g = self.groups[i]
+        if self.pooling != "max":  # a max is exact in any dtype; a mean is summed in float32
+            x = x.float()
+        self._buffer[:, g.offset : g.offset + g.size] = pool(x, self._mask, self.pooling, self.include_padding)
+        self._pending.discard(i)
+        if self._stop and not self._pending:
+            raise _ForwardDone
 
-    def _hook(self, g: UnitGroup):
+    def _hook(self, i: int):
         def hook(module, args, output):
-            self._store(g, output[0] if isinstance(output, tuple) else output)
+            self._store(i, output[0] if isinstance(output, tuple) else output)
 
         return hook
 
-    def _pre_hook(self, g: UnitGroup):
+    def _pre_hook(self, i: int):
         def hook(module, args):
-            self._store(g, args[0])
+            self._store(i, args[0])
 
         return hook
 
     @torch.inference_mode()
-    def run(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
-        """Pooled activations (batch, n_units) and sentence embeddings (batch, hidden).
+    def run(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor, embeddings: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Pooled activations (batch, n_units) and sentence embeddings (batch, hidden), float32 on the device.
 
         The sentence embedding is the final hidden layer mean-pooled over real
-        tokens (the paper's sentence-embedding baseline).
+        tokens (the paper's sentence-embedding baseline); without
+        ``embeddings`` it is None and the pass may stop early.
         """
         device = input_ids.device
         self._mask = attention_mask.bool()
         self._buffer = torch.empty((input_ids.shape[0], self.n_units), dtype=torch.float32, device=device)
-        out = self.base_model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
-        last = out.last_hidden_state.float()
-        emb = pool(last, self._mask, "mean", False)
-        acts = self._buffer.cpu().numpy()
+        self._pending = set(range(len(self.groups)))
+        self._stop = self.stop_early and not embeddings
+        emb = None
+        try:
+            out = self.base_model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
+            if embeddings:
+                emb = pool(out.last_hidden_state.float(), self._mask, "mean", False)
+        except _ForwardDone:
+            pass
+        finally:
+            self._stop = False
+        if self._pending:
+            missing = ", ".join(self.groups[i].module for i in sorted(self._pending)[:3])
+            raise RuntimeError(f"hooked modules did not run in the forward pass: {missing}")
+        acts = self._buffer
         self._buffer = self._mask = None
-        return acts, emb.cpu().numpy()
+        return acts, emb
+
+
+def encode(tokenizer, texts: Sequence[str], max_length: int) -> list[list[int]]:
+    """Token ids of each text as the model sees them (special tokens added, truncated to ``max_length``)."""
+    return tokenizer(list(texts), truncation=True, max_length=max_length, add_special_tokens=True)["input_ids"]
 
 
 def iter_pooled(
@@ -130,8 +178,9 @@ def iter_pooled(
     max_length: int,
     device: str | torch.device = "cpu",
     fixed_length: bool = False,
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Yield ``(indices, activations, sentence_embeddings)`` batch by batch.
+    embeddings: bool = True,
+) -> Iterator[tuple[np.ndarray, torch.Tensor, torch.Tensor | None]]:
+    """Yield ``(indices, activations, sentence_embeddings)`` batch by batch, tensors on ``device``.
 
     ``indices`` index into ``texts``; batches are length-bucketed, so results
     come out of order. The batching depends only on ``texts``, so the same
@@ -139,7 +188,7 @@ def iter_pooled(
     sentence to ``max_length`` tokens, as apple/ml-selfcond does, so that with
     pooling over padding every sentence's max still sees the same positions.
     """
-    encoded = tokenizer(list(texts), truncation=True, max_length=max_length, add_special_tokens=True)["input_ids"]
+    encoded = encode(tokenizer, texts, max_length)
     lengths = [len(ids) for ids in encoded]
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     widths = [max_length] * len(lengths) if fixed_length else lengths
@@ -150,7 +199,7 @@ def iter_pooled(
         for row, i in enumerate(idx):
             ids[row, : lengths[i]] = torch.tensor(encoded[i])
             mask[row, : lengths[i]] = 1
-        acts, emb = recorder.run(ids.to(device), mask.to(device))
+        acts, emb = recorder.run(ids.to(device), mask.to(device), embeddings)
         yield idx, acts, emb
 
 
@@ -161,16 +210,30 @@ def fits(tokenizer, texts: Sequence[str], max_length: int) -> np.ndarray:
 
 
 def pooled_matrix(
-    recorder, tokenizer, texts, batch_tokens, max_length, device="cpu", progress=None, fixed_length=False
-):
-    """All pooled activations of ``texts`` in their order: (n, n_units), (n, hidden)."""
-    acts = np.empty((len(texts), recorder.n_units), dtype=np.float32)
+    recorder,
+    tokenizer,
+    texts,
+    batch_tokens,
+    max_length,
+    device="cpu",
+    progress=None,
+    fixed_length: bool = False,
+    embeddings: bool = True,
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """All pooled activations of ``texts`` in their order, float32 on ``device``: (n, n_units), (n, hidden) or None.
+
+    Nothing is copied to the host: callers copy back only what they keep.
+    """
+    acts = torch.empty((len(texts), recorder.n_units), dtype=torch.float32, device=device)
     emb = None
-    for idx, a, e in iter_pooled(recorder, tokenizer, texts, batch_tokens, max_length, device, fixed_length):
-        acts[idx] = a
-        if emb is None:
-            emb = np.empty((len(texts), e.shape[1]), dtype=np.float32)
-        emb[idx] = e
+    batches = iter_pooled(recorder, tokenizer, texts, batch_tokens, max_length, device, fixed_length, embeddings)
+    for idx, a, e in batches:
+        rows = torch.as_tensor(idx, device=acts.device)
+        acts.index_copy_(0, rows, a)
+        if e is not None:
+            if emb is None:
+                emb = torch.empty((len(texts), e.shape[1]), dtype=torch.float32, device=acts.device)
+            emb.index_copy_(0, rows, e)
         if progress is not None:
             progress(len(idx))
     return acts, emb

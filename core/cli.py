@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 
+from .config import DTYPE_NAMES, DTYPES, ModelSpec
 from .settings import DEFAULT_STORE, DEMO_STORE
 
 KNOWN_ERRORS: tuple[type[BaseException], ...] = (ValueError, RuntimeError, OSError, KeyError)
@@ -377,7 +378,12 @@ def _add_extract_args(p: argparse.ArgumentParser, model: bool = True) -> None:
         help="sweep checkpoints: step0,step1,... or 'all' (every step* folder or Hub branch); one run per revision",
     )
     p.add_argument("--gguf-file")
-    p.add_argument("--dtype", default="float32", choices=["float32", "float16", "bfloat16"])
+    p.add_argument(
+        "--dtype",
+        default=ModelSpec.dtype,
+        choices=[*DTYPE_NAMES, *DTYPES],
+        help="forward-pass dtype (pooling and AP stay float32)",
+    )
     p.add_argument("--device", default="auto")
     p.add_argument(
         "--modules", help="unknown architectures: comma-separated regexes of the linear maps (in:regex hooks an input)"

@@ -17,6 +17,15 @@ POOLINGS = ("max", "mean")
 REFERENCES = ("selfcond",)
 NEGATIVE_MODES = ("shared", "independent")
 DTYPES = ("float32", "float16", "bfloat16")
+DTYPE_NAMES = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16"}  # short names accepted everywhere
+
+
+def dtype_name(name: str) -> str:
+    """The full name of a forward-pass dtype (``bf16`` → ``bfloat16``); a one-line error for anything else."""
+    full = DTYPE_NAMES.get(name, name)
+    if full not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join((*DTYPE_NAMES, *DTYPES))}, got {name!r}")
+    return full
 
 
 def stable_hash(obj: object, length: int = 16) -> str:
@@ -38,7 +47,9 @@ class ModelSpec:
         Pythia checkpoint. For a local directory with one sub-folder per
         revision, the sub-folder of that name is used.
     gguf_file : file name of a GGUF checkpoint inside ``model``.
-    dtype : weights and activations dtype.
+    dtype : dtype of the weights and the forward pass: ``float32``, ``float16``
+        or ``bfloat16`` (or ``fp32``, ``fp16``, ``bf16``, stored by their full
+        names). Pooling and AP are float32 whatever it is.
     device : ``"auto"`` (cuda > mps > cpu) or a torch device string.
     module_patterns : for architectures not known here, regular expressions
         ``(attn_in, attn_out, mlp_in, mlp_out)`` naming the linear maps of a block;
@@ -53,8 +64,7 @@ class ModelSpec:
     module_patterns: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        if self.dtype not in DTYPES:
-            raise ValueError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
+        object.__setattr__(self, "dtype", dtype_name(self.dtype))
 
     def key(self) -> dict:
         """What identifies the weights (device excluded)."""

@@ -107,10 +107,18 @@ def run_task(
     parts_dir: str,
     scratch_dir: str | None = None,
     progress: Callable[[int], None] | None = None,
+    pools: NegativePools | None = None,
 ) -> Iterator[str]:
-    """Compute a work unit; yield the path of each concept's part as it is written."""
+    """Compute a work unit; yield the path of each concept's part as it is written.
+
+    Pooled activations and APs stay on the model's device; only the APs at or
+    above the floor (with their unit numbers) and the embedding vectors are
+    copied back. ``pools`` keeps a fold's sorted negative pool for the next
+    work unit of the same fold.
+    """
+    import torch
+
     from .activations import ActivationRecorder, fits, pooled_matrix
-    from .expertise import average_precision
     from .models import word_embedding
 
     x = cfg.extract
@@ -122,12 +130,13 @@ def run_task(
     reference = x.reference == "selfcond"  # fixed-length padding, max over all positions, long sentences dropped
     with ActivationRecorder(model.base, groups, x.pooling, include_padding=reference) as rec:
 
-        def acts(texts):
+        def acts(texts, embeddings: bool):
             return pooled_matrix(
-                rec, model.tokenizer, texts, x.batch_tokens, x.max_length, model.device, progress, reference
+                rec, model.tokenizer, texts, x.batch_tokens, x.max_length, model.device, progress, reference, embeddings
             )
 
-        neg = _cached_negatives(unit, scratch_dir, lambda: acts(unit.neg_texts)[0], progress)
+        pools = pools if pools is not None else NegativePools()
+        pool = pools.get(unit, scratch_dir, lambda: acts(unit.neg_texts, False)[0], model.device, progress)
         neg_fits = fits(model.tokenizer, unit.neg_texts, x.max_length) if reference else None
         for concept, pos_texts, neg_idx, path, done in zip(
             unit.concepts, unit.positives, unit.negatives, paths, written
@@ -142,9 +151,11 @@ def run_task(
                     raise ValueError(
                         f"{concept}: every positive or negative sentence is longer than {x.max_length} tokens"
                     )
-            pos, emb = acts(pos_texts)
-            ap = average_precision(pos, neg[list(neg_idx)])
-            keep = np.flatnonzero(ap >= x.ap_floor) if x.ap_floor > 0 else np.arange(len(ap))
+            pos, emb = acts(pos_texts, unit.vectors)
+            ap = pool.average_precision(pos, neg_idx)
+            del pos
+            keep = torch.nonzero(ap >= x.ap_floor).flatten() if x.ap_floor > 0 else torch.arange(len(ap))
+            kept_ap = ap[keep.to(ap.device)].cpu().numpy()
             meta = {
                 "run_id": unit.run_id,
                 "config_id": cfg.config_id,  # every setting that changes an AP; checked before ingesting
@@ -161,28 +172,52 @@ def run_task(
             }
             if unit.vectors:
                 meta["vectors"] = {
-                    "sentence": emb.mean(axis=0).round(6).tolist(),
+                    "sentence": emb.mean(dim=0).cpu().numpy().round(6).tolist(),
                     "word": np.asarray(word_embedding(model, concept)).round(6).tolist(),
                 }
-            yield write_part(path, meta, keep, ap[keep])
+            yield write_part(path, meta, keep.cpu().numpy(), kept_ap)
 
 
-def _cached_negatives(unit: WorkUnit, scratch_dir: str | None, compute, progress) -> np.ndarray:
-    """Activations of the negative pool, reused across work units of the same fold."""
-    if not scratch_dir:
-        return compute()
-    key = hashlib.sha1("\n".join(unit.neg_texts).encode()).hexdigest()[:16]
-    path = os.path.join(scratch_dir, unit.run_id, f"negatives_f{unit.fold}_{key}.npy")
-    if os.path.exists(path):
-        if progress is not None:
-            progress(len(unit.neg_texts))
-        return np.load(path)
-    arr = compute()
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tmp{os.getpid()}.npy"
-    np.save(tmp, arr)
-    os.replace(tmp, path)
-    return arr
+class NegativePools:
+    """The last negative pool computed in this process, sorted and on its device, for the next work unit.
+
+    A fold's pool is shared by all its work units: here it is kept (one at a
+    time, so memory stays bounded) and reused. Activations on the CPU are also
+    saved to ``scratch_dir`` as ``.npy``, so a resumed run does not run the pool
+    again (minutes on a CPU); on an accelerator the pool is recomputed instead
+    (seconds there, while a large model's pool is gigabytes of disk).
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._pool = None
+
+    def get(self, unit: WorkUnit, scratch_dir: str | None, compute, device, progress):
+        import torch
+
+        from .expertise import NegativePool
+
+        digest = hashlib.sha1("\n".join(unit.neg_texts).encode()).hexdigest()[:16]
+        key = (unit.run_id, unit.fold, digest)
+        if key == self._key:
+            if progress is not None:
+                progress(len(unit.neg_texts))
+            return self._pool
+        self._key = self._pool = None  # free the previous pool before computing the next
+        path = os.path.join(scratch_dir, unit.run_id, f"negatives_f{unit.fold}_{digest}.npy") if scratch_dir else None
+        if path and os.path.exists(path):
+            if progress is not None:
+                progress(len(unit.neg_texts))
+            acts = torch.from_numpy(np.load(path)).to(device)
+        else:
+            acts = compute()
+            if path and acts.device.type == "cpu":
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                tmp = f"{path}.tmp{os.getpid()}.npy"
+                np.save(tmp, acts.numpy())
+                os.replace(tmp, path)
+        self._pool, self._key = NegativePool(acts), key
+        return self._pool
 
 
 def check_parts(store: Store, rid: str, cfg: RunConfig) -> None:
@@ -251,8 +286,9 @@ def extract(
         smoothing=0.05,
         mininterval=0.5 if sys.stderr.isatty() else 60,
     ) as bar:
+        pools = NegativePools()
         for unit in work:
-            for part in run_task(unit, model, groups, cfg, store.parts_dir, scratch, bar.update):
+            for part in run_task(unit, model, groups, cfg, store.parts_dir, scratch, bar.update, pools):
                 store.ingest(part)
                 summary.computed += 1
                 summary.parts.append(part)

@@ -102,3 +102,61 @@ def test_hooks_are_removed(tiny):
     with ActivationRecorder(model.base, groups):
         pass
     assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.base.modules())
+
+
+def test_activations_stay_on_the_device_as_float32(tiny):
+    model, groups = tiny
+    with ActivationRecorder(model.base, groups) as rec:
+        acts, emb = pooled_matrix(rec, model.tokenizer, TEXTS, 10_000, 64)
+        no_emb = pooled_matrix(rec, model.tokenizer, TEXTS, 10_000, 64, embeddings=False)
+    assert isinstance(acts, torch.Tensor) and acts.dtype == torch.float32 and acts.shape == (3, rec.n_units)
+    assert emb.shape == (3, model.config.hidden_size)
+    assert no_emb[1] is None
+    torch.testing.assert_close(no_emb[0], acts)
+
+
+FIRST_LAYER = {  # the linear maps of block 0 only
+    "gpt2": ("h\\.0\\.attn\\.c_attn$", "h\\.0\\.mlp\\.c_proj$"),
+    "gpt_neox": ("layers\\.0\\.attention\\.query_key_value$", "layers\\.0\\.mlp\\.dense_4h_to_h$"),
+    "llama": ("layers\\.0\\.self_attn\\.q_proj$", "in:layers\\.0\\.mlp\\.down_proj$"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(FIRST_LAYER))
+def test_forward_stops_after_the_last_hooked_layer(tmp_path, kind):
+    """Hooking only block 0: the same activations with and without the early stop, and block 1 never runs."""
+    model = load_model(ModelSpec(save_tiny_model(str(tmp_path), kind)))
+    groups = unit_groups(model.base, model.config, FIRST_LAYER[kind])
+    blocks = [m for name, m in model.base.named_modules() if name.count(".") == 1 and name.endswith(".1")]
+    assert len(blocks) == 1
+    calls = []
+    handle = blocks[0].register_forward_hook(lambda *a: calls.append(1))
+    try:
+        with ActivationRecorder(model.base, groups, stop_early=False) as rec:
+            full, _ = pooled_matrix(rec, model.tokenizer, TEXTS, 10_000, 64, embeddings=False)
+        assert calls, "without the early stop every block runs"
+        calls.clear()
+        with ActivationRecorder(model.base, groups) as rec:
+            early, _ = pooled_matrix(rec, model.tokenizer, TEXTS, 10_000, 64, embeddings=False)
+            assert not calls, "block 1 ran although nothing above block 0 is hooked"
+            _, emb = pooled_matrix(rec, model.tokenizer, TEXTS, 10_000, 64, embeddings=True)
+        assert calls and emb is not None  # the sentence embedding needs the whole stack
+    finally:
+        handle.remove()
+    torch.testing.assert_close(early, full, rtol=0, atol=0)
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.base.modules())
+
+
+def test_half_precision_forward_pools_in_float32(tmp_path):
+    path = save_tiny_model(str(tmp_path), "llama")
+    ref = load_model(ModelSpec(path))
+    half = load_model(ModelSpec(path, dtype="bf16"))
+    assert next(half.base.parameters()).dtype == torch.bfloat16
+    out = {}
+    for name, m in (("fp32", ref), ("bf16", half)):
+        groups = unit_groups(m.base, m.config)
+        with ActivationRecorder(m.base, groups, pooling="mean") as rec:
+            out[name] = pooled_matrix(rec, m.tokenizer, TEXTS, 10_000, 64)
+    acts, emb = out["bf16"]
+    assert acts.dtype == torch.float32 and emb.dtype == torch.float32
+    torch.testing.assert_close(acts, out["fp32"][0], rtol=0.05, atol=0.05)  # bf16 drift, not garbage
