@@ -105,7 +105,7 @@ def cmd_extract(args) -> int:
     from .extract import extract
     from .store import Store
 
-    store = Store(args.store, parts_dir=args.parts)
+    store = Store(args.store, parts_dir=args.parts, read_only=args.dry_run)
     concepts = _extract_concepts(args, store)
     revisions = [args.revision]
     if args.revisions:
@@ -114,6 +114,8 @@ def cmd_extract(args) -> int:
         if args.revision:
             raise ValueError("give --revision or --revisions, not both")
         revisions = resolve_revisions(args.model, args.revisions)
+    if args.dry_run:
+        return _dry_run(args, store, concepts, revisions)
     if args.engine != "local":
         return _run_grid(args, store, concepts, [(args.model, r) for r in revisions])
     for revision in revisions:  # one run per revision: same words, sentences and seeded sets, other weights
@@ -123,6 +125,22 @@ def cmd_extract(args) -> int:
             store, cfg, concepts_per_unit=args.concepts_per_unit, progress=not args.quiet, max_units=args.max_units
         )
         _print_summary(s, revision)
+    return 0
+
+
+def _dry_run(args, store, concepts, revisions) -> int:
+    """Print each revision's plan and estimated time on this device; one probe serves them all (same architecture)."""
+    from .estimate import dry_run
+    from .models import load_model
+
+    measured = model = None
+    for revision in revisions:
+        args.revision = revision
+        cfg = _run_config(args, concepts)
+        model = model or load_model(cfg.model)
+        plan = dry_run(store, cfg, args.concepts_per_unit, model, measured)
+        measured = plan.probe
+        print("\n".join(plan.lines(cfg)))
     return 0
 
 
@@ -444,6 +462,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("extract", help="find the experts of a model for concepts (resumable)")
     _add_extract_args(p)
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (sentences, tokens, units, parts) and its estimated time on this device; write nothing",
+    )
     p.set_defaults(func=cmd_extract)
 
     p = sub.add_parser("grid", help="every (model, revision) of a grid with the same sets, locally or on Ray")

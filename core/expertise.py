@@ -129,8 +129,9 @@ class NegativePool:
     activations' device; a concept's false-positive counts are then the pool's
     counts (``searchsorted`` against the sorted pool) minus those of the pool
     sentences that are not its negatives (the ones that contain it), so every
-    AP is exact. When a concept leaves out more of the pool than it keeps, its
-    negatives are sorted directly instead. With the numba backend (CPU) the
+    AP is exact. When a concept leaves out more of the pool than it keeps (a
+    pool of independent negatives), its negatives are sorted directly instead
+    and the pool is never sorted. With the numba backend (CPU) the
     concept's negatives are gathered and merged as in ``average_precision``.
     """
 
@@ -140,16 +141,21 @@ class NegativePool:
         if self.backend not in ("torch", "numba") or (self.backend == "numba" and self.device.type != "cpu"):
             raise ValueError(f"no AP backend {self.backend!r} for activations on {self.device}")
         self.chunk = chunk
-        self.sorted: torch.Tensor | None = None
-        if self.backend == "torch":
-            self.dtype = _float_dtype(self.acts)
+        self._sorted: torch.Tensor | None = None
+
+    @property
+    def sorted(self) -> torch.Tensor:
+        """(units, pool) scores, each row ascending; sorted on first use (torch backend only)."""
+        if self._sorted is None:
+            dtype = _float_dtype(self.acts)
             n, units = self.acts.shape
-            self.sorted = torch.empty((units, n), dtype=self.dtype, device=self.acts.device)
-            step = _chunk_units(n, self.acts.device, chunk)
+            self._sorted = torch.empty((units, n), dtype=dtype, device=self.device)
+            step = _chunk_units(n, self.device, self.chunk)
             with torch.inference_mode():
                 for start in range(0, units, step):
                     cols = slice(start, min(start + step, units))
-                    self.sorted[cols] = _sorted_rows(self.acts, cols, self.dtype)
+                    self._sorted[cols] = _sorted_rows(self.acts, cols, dtype)
+        return self._sorted
 
     def __len__(self) -> int:
         return self.acts.shape[0]
