@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .activations import encode
 from .config import RunConfig
 
 PART_BYTES_PER_UNIT = 8  # int32 unit + float32 AP per stored row, before compression
@@ -99,21 +100,21 @@ def probe(model, groups, cfg: RunConfig, texts: list[str], n_pos: int, n_neg: in
     """Time the hooked forward pass on ``texts[:n_sentences]`` and one concept's AP at the run's set sizes."""
     import torch
 
-    from .activations import ActivationRecorder, encode, pooled_matrix
     from .expertise import NegativePool
+    from .extract import pooling_pass
     from .units import n_units
 
     x = cfg.extract
     sample = list(texts[:n_sentences])
     sync = torch.cuda.synchronize if str(model.device).startswith("cuda") else (lambda: None)
-    with ActivationRecorder(model.base, groups, x.pooling, x.include_padding) as rec:
-        pooled_matrix(rec, model.tokenizer, sample[:2], x.batch_tokens, x.max_length, model.device)  # warm up
+    with pooling_pass(model, groups, x) as acts:
+        acts(sample[:2])  # warm up
         sync()
         t = time.perf_counter()
-        _, emb = pooled_matrix(rec, model.tokenizer, sample, x.batch_tokens, x.max_length, model.device)
+        _, emb = acts(sample)
         sync()
         forward_s = time.perf_counter() - t
-    tokens = sum(len(ids) for ids in encode(model.tokenizer, sample, x.max_length))
+    tokens = count_tokens(model.tokenizer, sample, x)
     units = n_units(groups)
     sub = min(units, AP_PROBE_UNITS)
     gen = torch.Generator(device=model.device).manual_seed(0)
@@ -130,7 +131,6 @@ def probe(model, groups, cfg: RunConfig, texts: list[str], n_pos: int, n_neg: in
 
 def dry_run(store, cfg: RunConfig, concepts_per_unit: int = 8, model=None, measured: Probe | None = None) -> DryRun:
     """Plan ``cfg`` against ``store`` (read only) and estimate its cost; ``measured`` reuses an earlier probe."""
-    from .activations import encode
     from .extract import plan_work, prepare
     from .models import load_model
     from .units import unit_groups
@@ -156,7 +156,7 @@ def dry_run(store, cfg: RunConfig, concepts_per_unit: int = 8, model=None, measu
         tokenizer = model.tokenizer
     else:
         tokenizer = (model or load_model(cfg.model)).tokenizer
-    tokens = sum(len(ids) for ids in encode(tokenizer, positives + negatives, cfg.extract.max_length)) if work else 0
+    tokens = count_tokens(tokenizer, positives + negatives, cfg.extract)
     return DryRun(
         rid,
         len(todo),
@@ -169,6 +169,15 @@ def dry_run(store, cfg: RunConfig, concepts_per_unit: int = 8, model=None, measu
         measured,
         _stored_fraction(store, measured.n_units),
     )
+
+
+def count_tokens(tokenizer, texts: list[str], x) -> int:
+    """Tokens the forward passes run on ``texts``: their own, or ``max_length`` each in the reference mode."""
+    if not texts:
+        return 0
+    if x.reference == "selfcond":  # every sentence padded to max_length (longer ones are dropped)
+        return len(texts) * x.max_length
+    return sum(len(ids) for ids in encode(tokenizer, texts, x.max_length))
 
 
 def _stored_fraction(store, units: int) -> float | None:

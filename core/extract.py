@@ -15,13 +15,14 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import __version__
 from .checkpoints import parse_step, training_log_of, weights_hash
-from .config import RunConfig, stable_hash
+from .config import ExtractConfig, RunConfig, stable_hash
 from .parts import part_path, read_meta, write_part
 from .sampling import Plan, make_plan
 from .store import Store
@@ -99,6 +100,25 @@ def _ordered_union(arrays) -> list[int]:
     return list(dict.fromkeys(s for a in arrays for s in a.tolist()))
 
 
+@contextmanager
+def pooling_pass(model, groups, x: ExtractConfig, progress: Callable[[int], None] | None = None):
+    """Hooks ``model``; yields ``acts(texts, embeddings)`` → pooled activations (and sentence embeddings or None).
+
+    Applies ``x``'s pooling, reference mode, batching and truncation; tensors stay on the model's device.
+    """
+    from .activations import ActivationRecorder, pooled_matrix
+
+    reference = x.reference == "selfcond"
+    with ActivationRecorder(model.base, groups, x.pooling, include_padding=reference) as rec:
+
+        def acts(texts, embeddings: bool = True):
+            return pooled_matrix(
+                rec, model.tokenizer, texts, x.batch_tokens, x.max_length, model.device, progress, reference, embeddings
+            )
+
+        yield acts
+
+
 def run_task(
     unit: WorkUnit,
     model,
@@ -118,7 +138,7 @@ def run_task(
     """
     import torch
 
-    from .activations import ActivationRecorder, fits, pooled_matrix
+    from .activations import fits
     from .models import word_embedding
 
     x = cfg.extract
@@ -128,13 +148,7 @@ def run_task(
         yield from paths
         return
     reference = x.reference == "selfcond"  # fixed-length padding, max over all positions, long sentences dropped
-    with ActivationRecorder(model.base, groups, x.pooling, include_padding=reference) as rec:
-
-        def acts(texts, embeddings: bool):
-            return pooled_matrix(
-                rec, model.tokenizer, texts, x.batch_tokens, x.max_length, model.device, progress, reference, embeddings
-            )
-
+    with pooling_pass(model, groups, x, progress) as acts:
         pools = pools if pools is not None else NegativePools()
         pool = pools.get(unit, scratch_dir, lambda: acts(unit.neg_texts, False)[0], model.device, progress)
         neg_fits = fits(model.tokenizer, unit.neg_texts, x.max_length) if reference else None
