@@ -1,14 +1,27 @@
 """Benchmarks of the core engine, measured in one run on this machine (prints, never asserts).
 
-1. AP of every unit at once (``core.expertise.average_precision``) vs the
-   reference code's way: ``sklearn.metrics.average_precision_score`` per unit.
-   The sklearn loop is timed on ``--sklearn-units`` units and scaled linearly
-   to all units (it is a loop of identical calls).
-2. Extraction throughput (hooked forward passes with pooling) vs a plain
-   forward pass of the same base model on the same length-bucketed batches,
-   with the peak resident memory of each.
+1. AP of every unit for one concept, on random scores of the run's shape
+   (``--units`` x (``--n-pos`` + ``--n-neg``)), by each implementation, as a
+   ratio to the numba path (the CPU default):
+   - the reference code's way, ``sklearn.metrics.average_precision_score`` per
+     unit, timed on ``--sklearn-units`` units and scaled linearly to all units
+     (it is a loop of identical calls);
+   - numba (``core.expertise.ap_numba``, on the CPU whatever ``--device``);
+   - torch on ``--device`` (``ap_torch``: sort both sets, searchsorted);
+   - torch against a shared negative pool (``NegativePool``: the pool, with
+     ``--left-out`` extra sentences the concept leaves out, sorted once per fold
+     and timed apart; per concept only the positives are sorted).
+   ``--units 1658880 --skip-model --device cuda`` is the Pythia-12b-sized mode.
+2. Extraction throughput on ``--device`` in ``--dtype``: a bare forward pass of
+   the base model, the hooked forward pass (pooling), and the end-to-end
+   extraction (``core.extract.run_task``: hooked passes over one work unit's
+   positives and its shared negative pool, AP of every unit, parts written),
+   each over the same corpus sentences, as a ratio to the bare pass (target
+   >= 0.9 for the end-to-end one). The work unit has ``--e2e-concepts``
+   concepts of ``--e2e-pos`` positives and a pool of ``--e2e-neg`` negatives
+   (the paper's 400:1000 ratio, scaled down to fit a CPU).
 
-Usage: ``python bench/bench_core.py [--sentences 256] [--units 109440]``
+Usage: ``python bench/bench_core.py [--device cpu|cuda] [--dtype fp32|bf16] [--skip-model] [--units N]``
 """
 
 from __future__ import annotations
@@ -17,8 +30,10 @@ import argparse
 import gzip
 import json
 import os
+import platform
 import resource
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -34,102 +49,178 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_ap(n_units: int, n_pos: int, n_neg: int, sklearn_units: int) -> None:
-    from sklearn.metrics import average_precision_score
-
-    from core.expertise import average_precision
-
-    rng = np.random.default_rng(0)
-    pos = rng.normal(0.1, 1, (n_pos, n_units)).astype(np.float32)
-    neg = rng.normal(0, 1, (n_neg, n_units)).astype(np.float32)
-    average_precision(pos[:, :2048], neg[:, :2048])  # warm up
-    t = time.perf_counter()
-    ours = average_precision(pos, neg)
-    t_ours = time.perf_counter() - t
-
-    y = np.r_[np.ones(n_pos), np.zeros(n_neg)]
-    t = time.perf_counter()
-    ref = [average_precision_score(y, np.r_[pos[:, u], neg[:, u]]) for u in range(sklearn_units)]
-    t_sk_unit = (time.perf_counter() - t) / sklearn_units
-    t_sk = t_sk_unit * n_units
-    err = float(np.abs(ours[:sklearn_units] - np.array(ref)).max())
-    print(f"AP, {n_units:,} units x ({n_pos} pos + {n_neg} neg):")
-    print(f"  vectorised        {t_ours:8.2f} s")
-    print(f"  sklearn per unit  {t_sk:8.2f} s  ({t_sk_unit * 1e3:.3f} ms/unit, timed on {sklearn_units} units)")
-    print(f"  speed ratio       {t_sk / t_ours:8.1f}x   (target >= 100x)   max |diff| = {err:.1e}")
-
-
-def bench_extraction(n_sentences: int, batch_tokens: int, repeats: int) -> None:
+def device_line(device: str) -> str:
     import torch
 
-    from core.activations import ActivationRecorder, length_batches
-    from core.config import ModelSpec
+    if device.startswith("cuda"):
+        name = torch.cuda.get_device_name(torch.device(device))
+    else:
+        name = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+    return f"device {device} ({name}); torch {torch.__version__}; CPU cores {os.cpu_count()}"
+
+
+def timed(fn, device: str, repeats: int = 1):
+    """Best wall time of ``fn()`` over ``repeats`` (synchronising an accelerator), and its last result."""
+    import torch
+
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    best, out = float("inf"), None
+    for _ in range(repeats):
+        sync()
+        t = time.perf_counter()
+        out = fn()
+        sync()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def bench_ap(a) -> None:
+    import torch
+
+    from core.expertise import NegativePool, ap_numba, ap_torch
+
+    rng = np.random.default_rng(0)
+    n_units = a.units
+    pos = rng.normal(0.1, 1, (a.n_pos, n_units)).astype(np.float32)
+    pool_np = rng.normal(0, 1, (a.n_neg + a.left_out, n_units)).astype(np.float32)
+    members = np.sort(rng.permutation(a.n_neg + a.left_out)[: a.n_neg])
+    neg = pool_np[members]
+    print(f"AP of one concept, {n_units:,} units x ({a.n_pos} pos + {a.n_neg} neg), random scores:")
+    times: dict[str, float] = {}
+
+    ap_numba(pos[:, :2048], neg[:, :2048])  # compile once
+    times["numba (CPU)"], ref = timed(lambda: ap_numba(pos, neg), "cpu", a.repeats)
+
+    if a.sklearn_units:
+        from sklearn.metrics import average_precision_score
+
+        k = min(a.sklearn_units, n_units)
+        y = np.r_[np.ones(a.n_pos), np.zeros(a.n_neg)]
+        t = time.perf_counter()
+        sk = np.array([average_precision_score(y, np.r_[pos[:, u], neg[:, u]]) for u in range(k)])
+        times[f"sklearn loop (CPU, {k} units timed, scaled)"] = (time.perf_counter() - t) * n_units / k
+        err_sk = float(np.abs(ref[:k] - sk).max())
+    dev = a.device
+    pos_t = torch.from_numpy(pos).to(dev)
+    neg_t = torch.from_numpy(neg).to(dev)
+    ap_torch(pos_t[:, :2048], neg_t[:, :2048])  # warm up
+    times[f"torch ({dev}, sort both sets)"], got = timed(lambda: ap_torch(pos_t, neg_t), dev, a.repeats)
+    err_torch = float(np.abs(got.cpu().numpy() - ref).max())
+    neg_t = None  # free it before the pool is sorted
+    pool = NegativePool(torch.from_numpy(pool_np).to(dev), backend="torch")
+    t_sort, _ = timed(lambda: pool.sorted, dev)
+    times[f"torch ({dev}, sorted shared pool)"], got = timed(
+        lambda: pool.average_precision(pos_t, members), dev, a.repeats
+    )
+    err_pool = float(np.abs(got.cpu().numpy() - ref).max())
+    base = times["numba (CPU)"]
+    for name, t in sorted(times.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:46s} {t:9.3f} s  {base / t:7.2f}x numba")
+    print(
+        f"  pool sort, once per fold ({a.n_neg + a.left_out} sentences): {t_sort:.3f} s;"
+        f" max |AP diff| vs numba: torch {err_torch:.1e}, pool {err_pool:.1e}"
+        + (f", sklearn {err_sk:.1e}" if a.sklearn_units else "")
+    )
+
+
+def corpus_texts(n: int, skip: int = 0) -> list[str]:
+    with gzip.open(CORPUS, "rt") as f:
+        lines = [json.loads(line)["text"] for _, line in zip(range(skip + n), f)]
+    return lines[skip:]
+
+
+def bench_extraction(a) -> None:
+    import torch
+
+    from core.activations import encode, length_batches
+    from core.config import DatasetConfig, ExtractConfig, ModelSpec, RunConfig
+    from core.extract import NegativePools, WorkUnit, pooling_pass, run_task
     from core.models import load_model
     from core.units import n_units, unit_groups
 
-    with gzip.open(CORPUS, "rt") as f:
-        texts = [json.loads(line)["text"] for _, line in zip(range(n_sentences), f)]
-    model = load_model(ModelSpec("smollm2"))
-    tok = model.tokenizer
-    encoded = tok(texts, truncation=True, max_length=128)["input_ids"]
+    spec = ModelSpec(a.model, dtype=a.dtype, device=a.device)
+    model = load_model(spec)
+    groups = unit_groups(model.base, model.config)
+    k, n_pos, n_neg = a.e2e_concepts, a.e2e_pos, a.e2e_neg
+    texts = corpus_texts(k * n_pos + n_neg)
+    positives = tuple(tuple(texts[i * n_pos : (i + 1) * n_pos]) for i in range(k))
+    pool_texts = tuple(texts[k * n_pos :])
+    unit = WorkUnit(
+        "bench", 0, tuple(f"c{i}" for i in range(k)), positives, (tuple(range(n_neg)),) * k, pool_texts, True
+    )
+    cfg = RunConfig(spec, DatasetConfig(unit.concepts, n_pos, n_neg), ExtractConfig(batch_tokens=a.batch_tokens))
+    all_texts = [t for p in positives for t in p] + list(pool_texts)
+    x = cfg.extract
+    encoded = encode(model.tokenizer, all_texts, x.max_length)
     lengths = [len(e) for e in encoded]
     batches = []
-    for idx in length_batches(lengths, batch_tokens):
+    for idx in length_batches(lengths, x.batch_tokens):
         width = max(lengths[i] for i in idx)
-        ids = torch.full((len(idx), width), tok.pad_token_id)
+        ids = torch.full((len(idx), width), model.tokenizer.pad_token_id)
         mask = torch.zeros((len(idx), width), dtype=torch.long)
         for r, i in enumerate(idx):
             ids[r, : lengths[i]] = torch.tensor(encoded[i])
             mask[r, : lengths[i]] = 1
-        batches.append((ids, mask))
+        batches.append((ids.to(model.device), mask.to(model.device)))
     n_tokens = sum(lengths)
-    groups = unit_groups(model.base, model.config)
+    parts = tempfile.mkdtemp(prefix="bench_core_parts_")
 
-    def plain() -> None:
+    def bare() -> None:
         with torch.inference_mode():
             for ids, mask in batches:
                 model.base(input_ids=ids, attention_mask=mask, use_cache=False)
 
     def hooked() -> None:
-        with ActivationRecorder(model.base, groups) as rec:
-            for ids, mask in batches:
-                rec.run(ids, mask)
+        with pooling_pass(model, groups, x) as acts:
+            acts(all_texts)
 
-    plain()  # warm up
-    times = {"plain": [], "hooked": []}
-    for _ in range(repeats):  # interleaved, best of each: the machine is noisy
-        for name, fn in (("plain", plain), ("hooked", hooked)):
-            t = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - t)
-    best = {k: min(v) for k, v in times.items()}
+    def end_to_end() -> None:
+        list(run_task(unit, model, groups, cfg, parts, None, None, NegativePools()))
+
+    bare()  # warm up
+    end_to_end()  # warm up (compiles the numba kernel)
+    times = {"bare": [], "hooked": [], "end-to-end": []}
+    for _ in range(a.repeats):  # interleaved, best of each: the machine is noisy
+        for name, fn in (("bare", bare), ("hooked", hooked), ("end-to-end", end_to_end)):
+            times[name].append(timed(fn, a.device)[0])
+    best = {name: min(v) for name, v in times.items()}
     print(
-        f"Extraction, SmolLM2-135M ({n_units(groups):,} units), {n_sentences} corpus sentences, {n_tokens:,} tokens,"
-        f" {len(batches)} length-bucketed batches, {torch.get_num_threads()} threads:"
+        f"Extraction, {a.model} in {spec.dtype} ({n_units(groups):,} units): one work unit of {k} concepts x "
+        f"{n_pos} positives + a shared pool of {n_neg} negatives = {len(all_texts)} corpus sentences, "
+        f"{n_tokens:,} tokens, {len(batches)} length-bucketed batches:"
     )
-    for k in ("plain", "hooked"):
-        print(f"  {k:7s} forward  {n_sentences / best[k]:7.1f} sentences/s  {n_tokens / best[k]:8.0f} tokens/s")
-    print(f"  throughput ratio hooked/plain = {best['plain'] / best['hooked']:.2f}   (target >= 0.8)")
-    print(
-        f"  peak RSS of this process: {peak_rss_mb():.0f} MB (model + batches; pooled buffer per batch "
-        f"<= {max(len(b[0]) for b in batches) * n_units(groups) * 4 / 2**20:.0f} MB)"
-    )
+    for name in ("bare", "hooked", "end-to-end"):
+        t = best[name]
+        print(
+            f"  {name:10s} {len(all_texts) / t:8.1f} sentences/s {n_tokens / t:9.0f} tokens/s"
+            f"  ratio to bare {best['bare'] / t:5.2f}" + ("   (target >= 0.9)" if name == "end-to-end" else "")
+        )
+    print(f"  peak RSS of this process: {peak_rss_mb():.0f} MB")
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--units", type=int, default=109_440, help="SmolLM2-135M has 109,440 units")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (torch AP and the extraction run there)")
+    p.add_argument("--dtype", default="fp32", help="forward-pass dtype of the extraction: fp32, bf16, fp16")
+    p.add_argument("--units", type=int, default=109_440, help="SmolLM2-135M has 109,440 units, Pythia-12b 1,658,880")
     p.add_argument("--n-pos", type=int, default=400)
     p.add_argument("--n-neg", type=int, default=1000)
-    p.add_argument("--sklearn-units", type=int, default=2000)
-    p.add_argument("--sentences", type=int, default=192)
-    p.add_argument("--batch-tokens", type=int, default=4096)
+    p.add_argument("--left-out", type=int, default=50, help="pool sentences the concept leaves out (contain it)")
+    p.add_argument("--sklearn-units", type=int, default=1000, help="0 skips the sklearn loop")
     p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--skip-model", action="store_true")
+    p.add_argument("--model", default="smollm2")
+    p.add_argument("--e2e-concepts", type=int, default=2)
+    p.add_argument("--e2e-pos", type=int, default=100)
+    p.add_argument("--e2e-neg", type=int, default=250)
+    p.add_argument("--batch-tokens", type=int, default=4096)
+    p.add_argument("--skip-model", action="store_true", help="AP only")
+    p.add_argument("--skip-ap", action="store_true", help="extraction only")
     a = p.parse_args()
-    bench_ap(a.units, a.n_pos, a.n_neg, a.sklearn_units)
+    print(device_line(a.device))
+    if not a.skip_ap:
+        bench_ap(a)
     if not a.skip_model:
-        bench_extraction(a.sentences, a.batch_tokens, a.repeats)
+        bench_extraction(a)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import tempfile
 from collections import Counter, deque
 from collections.abc import Callable
 
-from .extract import describe_run, register_run, run_task
+from .extract import NegativePools, describe_run, register_run, run_task
 from .store import Store
 
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # never phone home
@@ -50,6 +50,7 @@ class Worker:
         self.shared = parts_dir is not None  # else parts are written here, then sent back as bytes
         self.parts_dir = parts_dir or os.path.join(root, f"parts-{os.getpid()}")
         self.scratch_dir = os.path.join(root, "scratch")  # negatives' activations, reused across units of a fold
+        self.pools = NegativePools()  # the fold's sorted pool, kept on the device for the actor's next unit
         self.spec = self.model = self.groups = None
 
     def pid(self) -> int:
@@ -62,6 +63,7 @@ class Worker:
         from .units import unit_groups
 
         self.spec = self.model = self.groups = None  # free the previous model before loading the next
+        self.pools = NegativePools()
         model = load_model(spec)
         self.groups = unit_groups(model.base, model.config, spec.module_patterns)
         self.model, self.spec = model, spec
@@ -77,7 +79,7 @@ class Worker:
 
         self._load(cfg.model)
         torch.manual_seed(0)
-        paths = list(run_task(unit, self.model, self.groups, cfg, self.parts_dir, self.scratch_dir))
+        paths = list(run_task(unit, self.model, self.groups, cfg, self.parts_dir, self.scratch_dir, None, self.pools))
         if self.shared:
             return [(p, None) for p in paths]
         out = []
