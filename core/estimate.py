@@ -8,7 +8,6 @@ random scores of the run's shape. Nothing is written to the store or beside it.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
@@ -133,15 +132,12 @@ def dry_run(store, cfg: RunConfig, concepts_per_unit: int = 8, model=None, measu
     """Plan ``cfg`` against ``store`` (read only) and estimate its cost; ``measured`` reuses an earlier probe."""
     from .extract import plan_work, prepare
     from .models import load_model
+    from .parts import read_meta
     from .units import unit_groups
 
     plan, rid = prepare(store, cfg)
     wanted = {(c, f) for c in cfg.dataset.concepts for f in range(cfg.dataset.folds)}
-    on_disk = set()
-    for path in store.pending_parts(rid):
-        m = re.fullmatch(r"(.+)__f(\d+)\.parquet", path.replace("\\", "/").rsplit("/", 1)[-1])
-        if m:
-            on_disk.add((m.group(1), int(m.group(2))))
+    on_disk = {(meta["concept"], int(meta["fold"])) for meta in map(read_meta, store.pending_parts(rid))}
     todo = wanted - store.done(rid) - on_disk
     work = plan_work(cfg, plan, rid, todo, concepts_per_unit)
     positives = [t for u in work for p in u.positives for t in p]
@@ -181,6 +177,7 @@ def count_tokens(tokenizer, texts: list[str], x) -> int:
 
 
 def _stored_fraction(store, units: int) -> float | None:
-    rows = store.query("SELECT avg(n_stored / n_units) AS f FROM results WHERE n_units = ?", [units])
-    value = rows["f"].iloc[0] if len(rows) else None
-    return None if value is None or value != value else float(value)
+    """Mean fraction of units kept by the store's results that have ``units`` units (None without any)."""
+    rows = store.results()
+    rows = rows[rows["n_units"] == units]
+    return float((rows["n_stored"] / rows["n_units"]).mean()) if len(rows) else None

@@ -33,7 +33,7 @@ def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path, model_dir, capsys)
     assert "8 of 8 (concept, fold) to compute" in out
     assert "48 positive" in out  # 4 concepts x 2 folds x 6
     assert "tokens/s" in out and "estimated time" in out and "MB each" in out
-    assert Store(path, read_only=True).runs().empty
+    assert Store(path, read_only=True).runs() == []
 
 
 def test_dry_run_counts_match_the_extraction(tmp_path, model_dir):  # noqa: F811
