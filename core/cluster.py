@@ -38,7 +38,12 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
         ray.init(address=address, log_to_driver=False)
         return False
     # a local Ray stays on this machine: loopback address, no dashboard, no usage statistics
-    ray.init(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+    options = dict(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+    try:
+        ray.init(**options)
+    except Exception:  # Ray gives its node 30 s to register: an overloaded machine can miss that once
+        ray.shutdown()
+        ray.init(**options)
     return True
 
 

@@ -2,6 +2,9 @@
 
 import os
 import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -25,7 +28,12 @@ DATA = ["--n-pos", "6", "--n-neg", "12", "--folds", "2", "--batch-tokens", "64",
 @pytest.fixture(scope="module", autouse=True)
 def local_ray():
     """One local Ray for the module: 2 CPUs, loopback only, no dashboard."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+    options = dict(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+    try:
+        ray.init(**options)
+    except Exception:  # Ray gives its node 30 s to register: a machine this loaded can miss that once
+        ray.shutdown()
+        ray.init(**options)
     yield
     ray.shutdown()
 
@@ -119,3 +127,24 @@ def test_killed_worker_then_ctrl_c_then_rerun_stores_each_result_once(tmp_path, 
         assert sorted(os.listdir(tmp_path / "shared-parts" / rid)) == sorted(
             f"{c}__f{f}.parquet" for c in CONCEPTS for f in range(2)
         )
+
+
+def test_ctrl_c_on_the_cli_driver_stops_and_the_same_command_resumes(tmp_path, checkpoints, reference, capsys):
+    path, parts = str(tmp_path / "s.duckdb"), tmp_path / "parts"
+    fill_store(path)
+    argv = ["--store", path, "grid", "--models", checkpoints, "--revisions", ",".join(REVISIONS), "--parts", str(parts)]
+    argv += ["--concepts", ",".join(CONCEPTS), *DATA, "--engine", "ray", "--workers", "1", "--quiet"]
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(tmp_path / "err", "w") as err:  # its own local Ray, started and stopped by the command
+        proc = subprocess.Popen([sys.executable, "-m", "core", *argv], cwd=root, stderr=err, stdout=subprocess.DEVNULL)
+        deadline = time.time() + 600
+        while proc.poll() is None and time.time() < deadline and not list(parts.glob("*/*.parquet")):
+            time.sleep(0.5)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=300) == 130
+    assert "interrupted: finished concepts are stored" in (tmp_path / "err").read_text()
+    assert 0 < len(Store(path, read_only=True).results()) + len(list(parts.glob("*/*.parquet"))) < 32
+
+    assert main(argv) == 0  # the same command, rerun: ingests what the interrupted one left, computes the rest
+    assert capsys.readouterr().out.count("8/8 (concept, fold) results stored") == 2
+    assert_same_as(reference, Store(path, read_only=True))
