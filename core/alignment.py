@@ -25,6 +25,8 @@ from .runs import Run, with_results
 from .similarity import METHODS, pair_similarities
 from .tau import check_tau
 
+N_BOOT = 1000  # bootstrap resamples for CIs and paired tests (the paper's)
+
 RUN_COLUMNS = ["run_id", "model", "family", "n_params", "revision", "step"]
 
 
@@ -81,7 +83,7 @@ class PairBootstrap:
     passes over an (n, n_boot) array.
     """
 
-    def __init__(self, human: np.ndarray, n_boot: int = 1000, seed: int = 0):
+    def __init__(self, human: np.ndarray, n_boot: int = N_BOOT, seed: int = 0):
         self.human = np.asarray(human, dtype=np.float64)
         n = self.human.size
         self.counts = resample_counts(n, n_boot, seed)
@@ -115,7 +117,7 @@ class PairBootstrap:
 _BOOT_CACHE: OrderedDict = OrderedDict()
 
 
-def pair_bootstrap(human: np.ndarray, n_boot: int = 1000, seed: int = 0) -> PairBootstrap:
+def pair_bootstrap(human: np.ndarray, n_boot: int = N_BOOT, seed: int = 0) -> PairBootstrap:
     """A ``PairBootstrap``, reused for the same human scores, n_boot and seed (a few are kept).
 
     The resamples depend only on those, so recomputing at a new τ reuses them.
@@ -162,7 +164,7 @@ def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
 def spearman_ci(
     x: Iterable[float],
     y: Iterable[float],
-    n_boot: int = 1000,
+    n_boot: int = N_BOOT,
     seed: int = 0,
     confidence: float = 0.95,
     _boot: PairBootstrap | None = None,
@@ -189,7 +191,7 @@ def paired_difference(
     x_a: Iterable[float],
     x_b: Iterable[float],
     human: Iterable[float],
-    n_boot: int = 1000,
+    n_boot: int = N_BOOT,
     seed: int = 0,
     confidence: float = 0.95,
     _boot: PairBootstrap | None = None,
@@ -220,7 +222,7 @@ def paired_difference(
 def method_alignment(
     sims: pd.DataFrame,
     methods: Iterable[str] = METHODS,
-    n_boot: int = 1000,
+    n_boot: int = N_BOOT,
     seed: int = 0,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
@@ -306,7 +308,7 @@ def alignment_table(
     run_ids: Iterable[str] | None,
     pairs: pd.DataFrame,
     tau: float = 0.5,
-    n_boot: int = 1000,
+    n_boot: int = N_BOOT,
     seed: int = 0,
     index_cache: dict | None = None,
     confidence: float = 0.95,
@@ -351,7 +353,7 @@ def alignment_table(
 
 def n_boot_for(n_runs: int) -> int:
     """Bootstrap resamples per run: 1000 (the paper's) for a few runs, fewer for long checkpoint series."""
-    return 1000 if n_runs <= 8 else 300 if n_runs <= 40 else 100
+    return N_BOOT if n_runs <= 8 else 300 if n_runs <= 40 else 100
 
 
 def alignment_over_taus(
@@ -359,7 +361,7 @@ def alignment_over_taus(
     run_ids: Iterable[str] | None,
     pairs: pd.DataFrame,
     taus: Iterable[float],
-    n_boot: int = 1000,
+    n_boot: int = N_BOOT,
     seed: int = 0,
 ) -> pd.DataFrame:
     """``alignment_table`` at every τ of ``taus``, stacked (each run's APs are read once)."""

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .benchmarks import MEN_HUMAN_CEILING
 from .runs import revision_label
-from .style import CEILING_COLOUR, METHOD_COLOURS, METHOD_LABELS, PALETTE, rgba, size_label
+from .style import CEILING_COLOUR, METHOD_COLOURS, METHOD_LABELS, PALETTE, add_band, plotly_layout, size_label
 
 DASH = {"experts": "solid", "word_embedding": "dot", "sentence_embedding": "dash"}
 SVG_DASH = {"solid": "", "dot": "2,4", "dash": "8,5"}
@@ -39,20 +39,8 @@ def curve_frame(table: pd.DataFrame) -> pd.DataFrame:
 
 def alignment_display(frame: pd.DataFrame) -> pd.DataFrame:
     """The alignment table as shown under the figure."""
-    cols = [
-        "model",
-        "rev",
-        "step",
-        "size",
-        "method_label",
-        "rho",
-        "ci_low",
-        "ci_high",
-        "p_value",
-        "p_vs_experts",
-        "n_pairs",
-        "n_missing",
-    ]
+    cols = ["model", "rev", "step", "size", "method_label", "rho", "ci_low", "ci_high", "p_value", "p_vs_experts"]
+    cols += ["n_pairs", "n_missing"]
     if frame.empty:
         return pd.DataFrame(columns=cols)
     return frame[cols].rename(columns={"rev": "revision", "method_label": "method"})
@@ -130,56 +118,29 @@ def alignment_figure(frame: pd.DataFrame, ceiling: float | None = MEN_HUMAN_CEIL
     kind, series, cats = _series(frame)
     fig = go.Figure()
     for s in series:
+        common = {"x": s["x"], "y": s["y"], "name": s["label"], "text": s["hover"]}
+        tail = "<extra>" + html.escape(s["label"]) + "</extra>"
         if kind == "curves":
-            ok = np.isfinite(s["lo"]) & np.isfinite(s["hi"])
-            if ok.any():
-                fig.add_trace(
-                    go.Scatter(
-                        x=np.concatenate([s["x"][ok], s["x"][ok][::-1]]),
-                        y=np.concatenate([s["hi"][ok], s["lo"][ok][::-1]]),
-                        fill="toself",
-                        fillcolor=rgba(s["colour"], 0.12),
-                        line={"width": 0},
-                        hoverinfo="skip",
-                        mode="lines",
-                        showlegend=False,
-                        legendgroup=s["label"],
-                    )
-                )
-            fig.add_trace(
-                go.Scatter(
-                    x=s["x"],
-                    y=s["y"],
-                    mode="lines+markers",
-                    name=s["label"],
-                    legendgroup=s["label"],
-                    line={"color": s["colour"], "dash": s["dash"], "width": 2},
-                    marker={"size": 5},
-                    customdata=np.stack([s["lo"], s["hi"]], axis=1),
-                    text=s["hover"],
-                    hovertemplate="%{text}<br>ρ = %{y:.3f} [%{customdata[0]:.3f}, %{customdata[1]:.3f}]<extra>"
-                    + html.escape(s["label"])
-                    + "</extra>",
-                )
+            add_band(fig, s["x"], s["lo"], s["hi"], s["colour"], 0.12, s["label"])
+            trace = go.Scatter(
+                **common,
+                mode="lines+markers",
+                legendgroup=s["label"],
+                line={"color": s["colour"], "dash": s["dash"], "width": 2},
+                marker={"size": 5},
+                customdata=np.stack([s["lo"], s["hi"]], axis=1),
+                hovertemplate="%{text}<br>ρ = %{y:.3f} [%{customdata[0]:.3f}, %{customdata[1]:.3f}]" + tail,
             )
         else:
-            fig.add_trace(
-                go.Scatter(
-                    x=s["x"],
-                    y=s["y"],
-                    mode="markers",
-                    name=s["label"],
-                    marker={"color": s["colour"], "size": 10},
-                    error_y={
-                        "type": "data",
-                        "symmetric": False,
-                        "array": s["hi"] - s["y"],
-                        "arrayminus": s["y"] - s["lo"],
-                    },
-                    text=s["hover"],
-                    hovertemplate="%{text}<br>ρ = %{y:.3f}<extra>" + html.escape(s["label"]) + "</extra>",
-                )
+            error = {"type": "data", "symmetric": False, "array": s["hi"] - s["y"], "arrayminus": s["y"] - s["lo"]}
+            trace = go.Scatter(
+                **common,
+                mode="markers",
+                marker={"color": s["colour"], "size": 10},
+                error_y=error,
+                hovertemplate="%{text}<br>ρ = %{y:.3f}" + tail,
             )
+        fig.add_trace(trace)
     if ceiling is not None:
         fig.add_hline(
             y=ceiling,
@@ -199,14 +160,7 @@ def alignment_figure(frame: pd.DataFrame, ceiling: float | None = MEN_HUMAN_CEIL
             range=[-0.6, len(cats) - 0.4],
         )
     fig.update_yaxes(title="Spearman ρ with human ratings", range=[min(-0.1, _low(series)), 1.0])
-    fig.update_layout(
-        title=title or None,
-        height=480,
-        margin={"l": 60, "r": 20, "t": 40 if title else 20, "b": 50},
-        legend={"orientation": "h", "y": -0.18},
-        template="plotly_white",
-    )
-    return fig
+    return plotly_layout(fig, 480, top=40 if title else 20, legend_y=-0.18, title=title or None)
 
 
 def _low(series: list[dict]) -> float:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from .alignment import N_BOOT
 from .runs import with_results
 from .settings import DEMO_STORE
 from .store import Store
@@ -32,7 +33,7 @@ def build_demo(
     run_ids: list[str] | None = None,
     max_mb: float = 50.0,
     benchmarks: Mapping[str, pd.DataFrame] | None = None,
-    n_boot: int = 1000,
+    n_boot: int = N_BOOT,
 ) -> dict:
     """Write the demo store ``out`` from ``source``; refuse (and remove it) if it exceeds ``max_mb``.
 

@@ -10,28 +10,24 @@ import html
 import numpy as np
 import pandas as pd
 
-from .style import BETWEEN_COLOUR, CEILING_COLOUR, METHOD_COLOURS, PALETTE, SIZE_COLOUR, WITHIN_COLOUR, rgba
+from .style import (
+    BETWEEN_COLOUR,
+    CEILING_COLOUR,
+    METHOD_COLOURS,
+    PALETTE,
+    SIZE_COLOUR,
+    WITHIN_COLOUR,
+    add_band,
+    plotly_layout,
+)
 
 
 def _band(fig, x, mean, std, colour: str, name: str) -> None:
+    """A mean line with a ± one standard deviation band."""
     import plotly.graph_objects as go
 
     x, mean, std = (np.asarray(v, float) for v in (x, mean, std))
-    ok = np.isfinite(mean) & np.isfinite(std)
-    if ok.any():
-        fig.add_trace(
-            go.Scatter(
-                x=np.concatenate([x[ok], x[ok][::-1]]),
-                y=np.concatenate([(mean + std)[ok], (mean - std)[ok][::-1]]),
-                fill="toself",
-                fillcolor=rgba(colour, 0.15),
-                line={"width": 0},
-                mode="lines",
-                hoverinfo="skip",
-                showlegend=False,
-                legendgroup=name,
-            )
-        )
+    add_band(fig, x, mean - std, mean + std, colour, 0.15, name)
     fig.add_trace(
         go.Scatter(
             x=x,
@@ -55,13 +51,7 @@ def stability_figure(table: pd.DataFrame, tau: float):
     fig.add_vline(x=tau, line_dash="dot", line_color="#777777")
     fig.update_xaxes(title="expert threshold τ", range=[0.49, 1.01])
     fig.update_yaxes(title="Jaccard of expert sets", range=[0, 1.02])
-    fig.update_layout(
-        height=420,
-        margin={"l": 60, "r": 20, "t": 20, "b": 50},
-        template="plotly_white",
-        legend={"orientation": "h", "y": -0.2},
-    )
-    return fig
+    return plotly_layout(fig, 420, legend_y=-0.2)
 
 
 def stability_size_figure(table: pd.DataFrame):
@@ -106,13 +96,7 @@ def stability_size_figure(table: pd.DataFrame):
             title=f"{vary} ({fixed} = {held.iloc[0]:.0f})" if len(held) else vary, type="log", row=1, col=col
         )
     fig.update_yaxes(title="Jaccard of expert sets", range=[0, 1.02], row=1, col=1)
-    fig.update_layout(
-        height=380,
-        margin={"l": 60, "r": 20, "t": 40, "b": 50},
-        template="plotly_white",
-        legend={"orientation": "h", "y": -0.25},
-    )
-    return fig
+    return plotly_layout(fig, 380, top=40, legend_y=-0.25)
 
 
 def set_size_figure(sizes: pd.DataFrame, tau: float):
@@ -122,18 +106,7 @@ def set_size_figure(sizes: pd.DataFrame, tau: float):
     fig = go.Figure()
     x = sizes["tau"].to_numpy(float)
     lo, hi = sizes["q25"].to_numpy(float), sizes["q75"].to_numpy(float)
-    fig.add_trace(
-        go.Scatter(
-            x=np.concatenate([x, x[::-1]]),
-            y=np.concatenate([np.maximum(hi, 0.5), np.maximum(lo, 0.5)[::-1]]),
-            fill="toself",
-            fillcolor=rgba(SIZE_COLOUR, 0.15),
-            mode="lines",
-            line={"width": 0},
-            hoverinfo="skip",
-            showlegend=False,
-        )
-    )
+    add_band(fig, x, np.maximum(lo, 0.5), np.maximum(hi, 0.5), SIZE_COLOUR, 0.15)  # 0.5: log axis, zero is off it
     fig.add_trace(
         go.Scatter(
             x=x,
@@ -149,10 +122,7 @@ def set_size_figure(sizes: pd.DataFrame, tau: float):
     fig.add_vline(x=tau, line_dash="dot", line_color="#777777")
     fig.update_xaxes(title="expert threshold τ", range=[0.49, 1.01])
     fig.update_yaxes(title="experts per concept (log)", type="log")
-    fig.update_layout(
-        height=360, margin={"l": 60, "r": 20, "t": 20, "b": 50}, template="plotly_white", showlegend=False
-    )
-    return fig
+    return plotly_layout(fig, 360)
 
 
 def layer_figure(table: pd.DataFrame, colour_by: str = "kind"):
@@ -172,13 +142,7 @@ def layer_figure(table: pd.DataFrame, colour_by: str = "kind"):
                 hovertemplate="layer %{x}<br>%{y} experts<extra>" + html.escape(str(key)) + "</extra>",
             )
         )
-    fig.update_layout(
-        barmode="stack" if colour_by == "kind" else "group",
-        height=360,
-        template="plotly_white",
-        margin={"l": 60, "r": 20, "t": 20, "b": 50},
-        legend={"orientation": "h", "y": -0.22},
-    )
+    plotly_layout(fig, 360, legend_y=-0.22, barmode="stack" if colour_by == "kind" else "group")
     fig.update_xaxes(title="layer", dtick=1)
     fig.update_yaxes(title="experts")
     return fig
@@ -238,7 +202,4 @@ def where_figure(layers: pd.DataFrame, kinds: pd.DataFrame, overall: float | Non
         fig.add_hline(y=overall, line_dash="dash", line_color=CEILING_COLOUR, row=1, col=2)
     fig.update_xaxes(title="layer", dtick=2, row=1, col=1)
     fig.update_yaxes(title="Spearman ρ with human ratings", row=1, col=1)
-    fig.update_layout(
-        height=380, margin={"l": 60, "r": 20, "t": 40, "b": 50}, template="plotly_white", showlegend=False
-    )
-    return fig
+    return plotly_layout(fig, 380, top=40)

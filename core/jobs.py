@@ -20,6 +20,7 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
+from .config import DatasetConfig
 from .words import normalise_concept
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -62,9 +63,9 @@ def extract_command(
     model: str,
     concepts: list[str],
     revision: str | None = None,
-    n_pos: int = 400,
-    n_neg: int = 1000,
-    folds: int = 1,
+    n_pos: int = DatasetConfig.n_pos,
+    n_neg: int = DatasetConfig.n_neg,
+    folds: int = DatasetConfig.folds,
     min_pos: int | None = None,
     skip_short: bool = True,
     python: str = sys.executable,
@@ -220,7 +221,7 @@ def stop(job: Job) -> None:
     save(job)
 
 
-def progress(store, job: Job) -> tuple[int, int]:
+def results_stored(store, job: Job) -> tuple[int, int]:
     """(stored, wanted) (concept, fold) results of the job's model and revision touched since it started."""
     total = len(job.concepts) * job.folds
     if store is None or not os.path.exists(store.path):

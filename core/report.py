@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 import pandas as pd
 
-from .alignment import alignment_over_taus, alignment_table
+from .alignment import N_BOOT, alignment_over_taus, alignment_table
 from .benchmarks import MEN_HUMAN_CEILING, coverage
 from .domains import domain_analysis
 from .expert_index import ExpertIndex
@@ -58,7 +58,7 @@ def write_report(
     pairs: pd.DataFrame | None,
     domains: dict[str, str],
     tau: float = TAU_DEFAULT,
-    n_boot: int = 1000,
+    n_boot: int = N_BOOT,
     seed: int = 0,
     benchmark_name: str = "MEN test",
 ) -> dict:
@@ -121,6 +121,14 @@ def _int(x) -> str:
     return "?" if x is None or pd.isna(x) else str(int(x))
 
 
+JACCARD_COLUMNS = ("within-concept Jaccard", "between-concept Jaccard")
+
+
+def _spread(r) -> str:
+    """Within- and between-concept Jaccard of a stability row, each as mean ± std."""
+    return " | ".join(f"{_fmt(r[f'{w}_mean'])} ± {_fmt(r[f'{w}_std'])}" for w in ("within", "between"))
+
+
 def _p(x) -> str:
     return "–" if x is None or pd.isna(x) else ("< 0.001" if x < 0.001 else f"{x:.3f}")
 
@@ -155,20 +163,22 @@ def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str
             f"{_int(r['n_results'])} (concept, fold) results"
         )
 
+    def section(title: str, run: str, *before_table: str, columns: tuple[str, ...]) -> list[str]:
+        """A section's heading, the run it was computed from, notes, and the head of its table."""
+        head = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        return [f"## {title}", "", run_line(summary["runs"][run]) + ".", "", *before_table, *head]
+
     if "alignment" in summary:
         n_cov, n_all = summary["coverage"]
-        lines += [
-            f"## Alignment with human similarity ({benchmark_name})",
-            "",
-            run_line(summary["runs"]["benchmark"]) + ".",
-            "",
+        lines += section(
+            f"Alignment with human similarity ({benchmark_name})",
+            "benchmark",
             f"Pairs covered: {n_cov} of {n_all} (both words extracted; the rest are listed in "
             "`pairs_not_covered.csv`). 95% CIs from 1000 bootstrap resamples of pairs; "
             "p vs experts from a paired bootstrap.",
             "",
-            "| method | Spearman ρ | 95% CI | p (ρ = 0) | p vs experts | pairs |",
-            "|---|---|---|---|---|---|",
-        ]
+            columns=("method", "Spearman ρ", "95% CI", "p (ρ = 0)", "p vs experts", "pairs"),
+        )
         for _, r in summary["alignment"].iterrows():
             lines.append(
                 f"| {r['method']} | {_fmt(r['rho'])} | [{_fmt(r['ci_low'])}, {_fmt(r['ci_high'])}] | "
@@ -205,13 +215,9 @@ def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str
 
     if "domains" in summary:
         s = summary["domains"]
+        columns = ("ARI", "NMI", "communities", "mean within-domain weight", "mean between-domain weight", "ratio")
+        lines += section("Concept domains (10 domains × 4 concepts, `data/domains.txt`)", "domains", columns=columns)
         lines += [
-            "## Concept domains (10 domains × 4 concepts, `data/domains.txt`)",
-            "",
-            run_line(summary["runs"]["domains"]) + ".",
-            "",
-            "| ARI | NMI | communities | mean within-domain weight | mean between-domain weight | ratio |",
-            "|---|---|---|---|---|---|",
             f"| {_fmt(s['ari'])} | {_fmt(s['nmi'])} | {s['n_communities']} | {_fmt(s['within_mean'])} | "
             f"{_fmt(s['between_mean'])} | {_fmt(s['ratio'], 2)} |",
             "",
@@ -220,19 +226,8 @@ def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str
         ]
     if "stability" in summary:
         st = summary["stability"]
-        lines += [
-            "## Stability across folds",
-            "",
-            run_line(summary["runs"]["stability"]) + ".",
-            "",
-            "| τ | within-concept Jaccard | between-concept Jaccard |",
-            "|---|---|---|",
-        ]
-        for _, r in st.iterrows():
-            lines.append(
-                f"| {r['tau']:.2f} | {_fmt(r['within_mean'])} ± {_fmt(r['within_std'])} | "
-                f"{_fmt(r['between_mean'])} ± {_fmt(r['between_std'])} |"
-            )
+        lines += section("Stability across folds", "stability", columns=("τ", *JACCARD_COLUMNS))
+        lines += [f"| {r['tau']:.2f} | {_spread(r)} |" for _, r in st.iterrows()]
         lines.append("")
     if "stability_by_size" in summary:
         bs = summary["stability_by_size"]
@@ -242,10 +237,8 @@ def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str
             "| positives | negatives | within-concept Jaccard | between-concept Jaccard | run |",
             "|---|---|---|---|---|",
         ]
-        for _, r in bs.iterrows():
-            lines.append(
-                f"| {_int(r['n_pos'])} | {_int(r['n_neg'])} | {_fmt(r['within_mean'])} ± {_fmt(r['within_std'])} | "
-                f"{_fmt(r['between_mean'])} ± {_fmt(r['between_std'])} | `{r['run_id']}` |"
-            )
+        lines += [
+            f"| {_int(r['n_pos'])} | {_int(r['n_neg'])} | {_spread(r)} | `{r['run_id']}` |" for _, r in bs.iterrows()
+        ]
         lines.append("")
     return "\n".join(lines)

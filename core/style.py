@@ -57,3 +57,36 @@ def size_label(n_params, model: str) -> str:
         if n >= div:
             return f"{n / div:.3g}{unit}"
     return f"{int(n)}"
+
+
+def plotly_layout(fig, height: int, top: int = 20, legend_y: float | None = None, **more):
+    """The house layout of every Plotly figure: white template, fixed margins, a horizontal legend below."""
+    legend = {"legend": {"orientation": "h", "y": legend_y}} if legend_y is not None else {"showlegend": False}
+    fig.update_layout(
+        height=height, margin={"l": 60, "r": 20, "t": top, "b": 50}, template="plotly_white", **legend, **more
+    )
+    return fig
+
+
+def add_band(fig, x, lo, hi, colour: str, alpha: float, group: str | None = None) -> None:
+    """A filled band between ``lo`` and ``hi`` (a CI, ± std, an IQR) behind a line; no hover, no legend entry."""
+    import numpy as np
+    import plotly.graph_objects as go
+
+    x, lo, hi = (np.asarray(v, float) for v in (x, lo, hi))
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    if not ok.any():
+        return
+    fig.add_trace(
+        go.Scatter(
+            x=np.concatenate([x[ok], x[ok][::-1]]),
+            y=np.concatenate([hi[ok], lo[ok][::-1]]),
+            fill="toself",
+            fillcolor=rgba(colour, alpha),
+            line={"width": 0},
+            mode="lines",
+            hoverinfo="skip",
+            showlegend=False,
+            legendgroup=group,
+        )
+    )

@@ -10,6 +10,7 @@ import streamlit as st
 import ui
 from core import jobs
 from core.concepts import ConceptFileError, read_concept_file
+from core.config import DatasetConfig, ModelSpec
 from core.store import Store
 
 p = ui.page("Extract", "extract")
@@ -31,14 +32,14 @@ st.markdown(
 
 with st.form("extract"):
     c1, c2 = st.columns(2)
-    model = c1.text_input("Model (Hub id, local folder, .gguf, or smollm2)", "smollm2")
+    model = c1.text_input("Model (Hub id, local folder, .gguf, or smollm2)", ModelSpec.model)
     revision = c2.text_input("Revision (optional, e.g. step1000)", "")
     source = st.radio("Concepts", ["domain list", "typed below"], horizontal=True)
     typed = st.text_area("Concepts (comma-separated)", "", placeholder="cat, dog, car")
     c3, c4, c5, c6 = st.columns(4)
-    n_pos = c3.number_input("Positive sentences", 10, 100_000, 400, step=50)
-    n_neg = c4.number_input("Negative sentences", 10, 100_000, 1000, step=100)
-    folds = c5.number_input("Folds", 1, 10, 1)
+    n_pos = c3.number_input("Positive sentences", 10, 100_000, DatasetConfig.n_pos, step=50)
+    n_neg = c4.number_input("Negative sentences", 10, 100_000, DatasetConfig.n_neg, step=100)
+    folds = c5.number_input("Folds", 1, 10, DatasetConfig.folds)
     min_pos = c6.number_input("Accept down to (0 = exactly n_pos)", 0, 100_000, 0, step=10)
     skip_short = st.checkbox("Skip concepts with too few sentences", True)
     submitted = st.form_submit_button("Start extraction", type="primary")
@@ -83,7 +84,7 @@ def job_panel() -> None:
     for job in recent:
         state = jobs.status(job)
         try:
-            done, total = jobs.progress(store, job)
+            done, total = jobs.results_stored(store, job)
         except Exception as e:  # the store is busy or not there yet: show the log, try again in 2 s
             done, total = 0, len(job.concepts) * job.folds
             st.caption(f"Progress unavailable right now ({type(e).__name__}).")

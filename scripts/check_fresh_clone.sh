@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks the README's promise on a fresh clone with a fresh virtual environment:
-#   `make run` serves the app on its port with the embedded demo store, and `make test` passes.
+#   `make run` serves the app on its port with the embedded demo store, `pip install -e .` gives the
+#   `expert-neurons` command, and `make test` passes.
 # Usage: scripts/check_fresh_clone.sh [--serve-only] [--here]
 #   --serve-only  skip `make test` (CI runs it already)
 #   --here        use this checkout instead of cloning (CI's checkout is itself a fresh clone)
@@ -42,6 +43,9 @@ assert runs and sum(r.n_results for r in runs) > 0, "demo store has no results"
 print(f"demo store: {len(runs)} runs, {sum(r.n_results for r in runs)} results")
 PY
 kill $RUN_PID; pkill -P $RUN_PID 2>/dev/null || true
+.venv/bin/python -m pip install -q -e .   # the library as a package: `core` plus the console command
+.venv/bin/expert-neurons --help >/dev/null && .venv/bin/python -m core --help >/dev/null
+echo "pip install -e .: expert-neurons --help and python -m core --help run"
 if [ "$SERVE_ONLY" = 0 ]; then
   make test
   echo "make test: passed"

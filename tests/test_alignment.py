@@ -16,7 +16,6 @@ from core.alignment import (
 from core.benchmarks import read_pairs
 from core.expert_index import ExpertIndex
 from core.similarity import pair_similarities
-from tests.analysis_data import synthetic_store
 
 COLUMNS = [
     "run_id",
@@ -35,11 +34,6 @@ COLUMNS = [
     "n_pairs",
     "n_missing",
 ]
-
-
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    return synthetic_store(tmp_path_factory)
 
 
 def noisy(n=300, noise=(5.0, 25.0), seed=0):

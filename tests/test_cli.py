@@ -1,11 +1,14 @@
+"""The command line: commands end to end, options derived from the configuration, one-line errors."""
+
 import os
 import signal
 import time
 
 import pandas as pd
 
-import core.cli
-from core.cli import main
+import core.commands
+from core.cli import build_parser, main
+from core.config import DatasetConfig, ExtractConfig, ModelSpec
 from tests.tiny import save_tiny_model
 
 LINES = [f"the {w} sat by the river at night number {i} ." for w in ("cat", "dog", "bus") for i in range(20)]
@@ -55,7 +58,7 @@ def test_ctrl_c_that_a_library_turns_into_its_own_error_still_exits_130(monkeypa
             raise RuntimeError("INTERRUPT Error: Query interrupted") from None  # what DuckDB raises
         return 0
 
-    monkeypatch.setattr(core.cli, "cmd_runs", interrupted_inside_a_library)
+    monkeypatch.setattr(core.commands, "cmd_runs", interrupted_inside_a_library)
     assert main(["runs"]) == 130
     assert "run the same command to continue" in capsys.readouterr().err
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
@@ -65,6 +68,21 @@ def test_an_error_without_ctrl_c_is_one_line_and_exit_2(monkeypatch, capsys):
     def fails(args):
         raise RuntimeError("something broke\nsecond line")
 
-    monkeypatch.setattr(core.cli, "cmd_runs", fails)
+    monkeypatch.setattr(core.commands, "cmd_runs", fails)
     assert main(["runs"]) == 2
     assert capsys.readouterr().err == "error: something broke\n"
+
+
+def test_extract_options_are_the_configuration_fields():
+    """Defaults and choices come from the dataclasses; old option names still parse."""
+    args = build_parser().parse_args(["extract", "--concepts", "cat"])
+    for cls in (ModelSpec, DatasetConfig, ExtractConfig):
+        for name, value in vars(cls()).items() if cls is not DatasetConfig else vars(cls(("cat",))).items():
+            if name not in ("concepts", "module_patterns"):
+                assert getattr(args, name) == value, name
+    extract = next(
+        a for a in build_parser()._subparsers._group_actions[0].choices["extract"]._actions if a.dest == "pooling"
+    )
+    assert tuple(extract.choices) == ("max", "mean")
+    old = build_parser().parse_args(["extract", "--concepts-per-unit", "2", "--max-units", "3"])
+    assert (old.concepts_per_task, old.max_tasks) == (2, 3)

@@ -2,12 +2,12 @@ import pandas as pd
 import pytest
 
 from core.cli import main
-from tests.analysis_data import synthetic_store
 
 
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    store, runs, bench = synthetic_store(tmp_path_factory)
+@pytest.fixture
+def files(synth):
+    """(store path, run ids, benchmark path) of the shared synthetic store."""
+    store, runs, bench = synth
     return store.path, runs, bench
 
 
@@ -17,8 +17,8 @@ def run(args, capsys):
     return rc, out.out, out.err
 
 
-def test_alignment(synth, tmp_path, capsys):
-    path, runs, bench = synth
+def test_alignment(files, tmp_path, capsys):
+    path, runs, bench = files
     out = tmp_path / "sub" / "align.csv"
     rc, stdout, _ = run(
         ["--store", path, "analyse", "alignment", "--benchmark", bench, "--runs", runs[-1], "--tau", "0.6",
@@ -32,8 +32,8 @@ def test_alignment(synth, tmp_path, capsys):
     assert "experts" in stdout and "3 rows written" in stdout
 
 
-def test_domains(synth, tmp_path, capsys):
-    path, runs, _ = synth
+def test_domains(files, tmp_path, capsys):
+    path, runs, _ = files
     out = tmp_path / "domains.csv"
     domains = tmp_path / "domains.txt"
     domains.write_text("animal: cat, dog, horse, cheetah\nvehicle: car, bus, bike, truck, zeppelin\n")
@@ -47,8 +47,8 @@ def test_domains(synth, tmp_path, capsys):
     assert "ari=1" in stdout and "nmi=1" in stdout and "zeppelin" in stdout
 
 
-def test_stability_and_layers(synth, tmp_path, capsys):
-    path, runs, bench = synth
+def test_stability_and_layers(files, tmp_path, capsys):
+    path, runs, bench = files
     rc, stdout, _ = run(
         ["--store", path, "analyse", "stability", "--run", runs[-1], "--taus", "0.5,0.9", "--out",
          str(tmp_path / "s.csv")],
@@ -72,8 +72,8 @@ def test_stability_and_layers(synth, tmp_path, capsys):
         (["analyse", "stability", "--run", "RUN", "--taus", "0.2"], "tau must be in [0.5, 1]"),
     ],
 )
-def test_errors_are_one_line(synth, tmp_path, capsys, args, message):
-    path, runs, _ = synth
+def test_errors_are_one_line(files, tmp_path, capsys, args, message):
+    path, runs, _ = files
     args = [runs[-1] if a == "RUN" else a for a in args]
     rc, _, err = run(["--store", path, *args, "--out", str(tmp_path / "x.csv")], capsys)
     assert rc == 2
@@ -81,7 +81,7 @@ def test_errors_are_one_line(synth, tmp_path, capsys, args, message):
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_existing_commands_still_work(synth, capsys):
-    path, runs, _ = synth
+def test_existing_commands_still_work(files, capsys):
+    path, runs, _ = files
     rc, stdout, _ = run(["--store", path, "runs"], capsys)
     assert rc == 0 and runs[-1] in stdout

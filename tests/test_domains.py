@@ -14,12 +14,9 @@ from core.domains import (
     shared_experts,
 )
 from core.expert_index import ExpertIndex
-from tests.analysis_data import DOMAIN_OF, synthetic_store
+from tests.synthetic import DOMAINS
 
-
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    return synthetic_store(tmp_path_factory)
+DOMAIN_OF = {c: d for d, cs in DOMAINS.items() for c in cs}
 
 
 def test_reciprocal_overlap_hand_computed():

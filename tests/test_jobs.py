@@ -33,11 +33,11 @@ def test_job_progress_counts_results_of_its_run(tmp_path):
     started = time.time()
     store, _ = make_store(str(tmp_path / "s.duckdb"), folds=2)
     job = jobs.Job("j", 0, [], "", store.path, "synthetic/toy-10m", None, ["cat", "dog", "zebra"], 2, started)
-    assert jobs.progress(store, job) == (4, 6)  # cat and dog done in both folds; zebra not
+    assert jobs.results_stored(store, job) == (4, 6)  # cat and dog done in both folds; zebra not
     later = jobs.Job("k", 0, [], "", store.path, "synthetic/toy-10m", None, ["cat"], 2, time.time() + 60)
-    assert jobs.progress(store, later) == (0, 2)  # runs not touched since the job started do not count
+    assert jobs.results_stored(store, later) == (0, 2)  # runs not touched since the job started do not count
     other = jobs.Job("m", 0, [], "", store.path, "synthetic/toy-10m", "step1", ["cat"], 2, started)
-    assert jobs.progress(store, other) == (0, 2)
+    assert jobs.results_stored(store, other) == (0, 2)
 
 
 def test_job_lifecycle(tmp_path):
@@ -47,7 +47,7 @@ def test_job_lifecycle(tmp_path):
     )
     assert jobs.status(job) == "running" and os.path.exists(job.log)
     assert [j.id for j in jobs.load_all(store)] == [job.id]
-    assert jobs.progress(None, job) == (0, 1)
+    assert jobs.results_stored(None, job) == (0, 1)
     jobs.stop(job)
     jobs._PROCS[job.id].wait(10)
     assert jobs.status(jobs.refresh(job)) == "stopped"

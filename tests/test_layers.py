@@ -7,12 +7,12 @@ from core.benchmarks import coverage, read_pairs
 from core.expert_index import ExpertIndex
 from core.layers import alignment_by_layer, experts_by_layer, group_alignment_rows, groups_from_rows
 from core.similarity import jaccard
-from tests.analysis_data import synthetic_store
 
 
 @pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    store, runs, bench = synthetic_store(tmp_path_factory)
+def layered(synth):
+    """(store, run id, index, unit table, benchmark pairs) of the shared synthetic store's last run."""
+    store, runs, bench = synth
     return store, runs[-1], ExpertIndex.from_store(store, runs[-1]), store.units(runs[-1]), read_pairs(bench)
 
 
@@ -33,8 +33,8 @@ def test_experts_by_layer_hand_computed():
     assert t.groupby("concept")["n_experts"].sum().to_dict() == {"a": 3, "b": 3}
 
 
-def test_layer_breakdown_sums_to_expert_count(synth):
-    _, _, idx, units, _ = synth
+def test_layer_breakdown_sums_to_expert_count(layered):
+    _, _, idx, units, _ = layered
     for tau in (0.5, 0.75):
         t = experts_by_layer(idx, units, tau)
         assert t.groupby("concept")["n_experts"].sum().to_dict() == idx.counts(tau).to_dict()
@@ -43,8 +43,8 @@ def test_layer_breakdown_sums_to_expert_count(synth):
     assert shared["n_experts"].sum() == 60 and shared.loc[shared.layer == 0, "n_experts"].sum() == 60
 
 
-def test_alignment_by_layer_matches_restricted_jaccard(synth):
-    _, _, idx, units, pairs = synth
+def test_alignment_by_layer_matches_restricted_jaccard(layered):
+    _, _, idx, units, pairs = layered
     t = alignment_by_layer(idx, units, pairs, 0.5, by="layer")
     assert list(t.columns) == ["group", "rho", "p_value", "n_pairs", "n_units", "mean_experts"]
     assert t["group"].tolist() == [0, 1, 2, 3] and t["n_units"].sum() == len(units)
@@ -62,8 +62,8 @@ def test_alignment_by_layer_matches_restricted_jaccard(synth):
     assert t.loc[t.group == 0, "rho"].item() > 0.8  # the planted shared blocks live in layer 0
 
 
-def test_alignment_by_kind(synth):
-    _, _, idx, units, pairs = synth
+def test_alignment_by_kind(layered):
+    _, _, idx, units, pairs = layered
     t = alignment_by_layer(idx, units, pairs, 0.5, by="kind")
     assert sorted(t["group"]) == sorted(units["kind"].unique())
     with pytest.raises(ValueError):
@@ -71,8 +71,8 @@ def test_alignment_by_kind(synth):
 
 
 @pytest.mark.parametrize("by", ["layer", "kind"])
-def test_group_rows_for_snapshots_round_trip(synth, by):
-    store, run_id, index, units, pairs = synth
+def test_group_rows_for_snapshots_round_trip(layered, by):
+    store, run_id, index, units, pairs = layered
     rows = group_alignment_rows(store, [run_id], pairs, (0.5, 0.8), by)
     assert set(rows["tau"]) == {0.5, 0.8} and rows["method"].str.startswith(f"{by}:").all()
     for tau in (0.5, 0.8):

@@ -5,12 +5,6 @@ import pytest
 from core.expert_index import ExpertIndex
 from core.stability import fold_overlap, stability_by_size
 from core.tau import STABILITY_TAUS
-from tests.analysis_data import synthetic_store
-
-
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    return synthetic_store(tmp_path_factory)
 
 
 def two_fold_index() -> ExpertIndex:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import style, tau
+from core import style
 
 
 def test_labels_and_colours():
@@ -11,10 +11,3 @@ def test_labels_and_colours():
     assert style.rgba("#0072B2", 0.5) == "rgba(0,114,178,0.5)"
     assert list(style.METHOD_LABELS) == list(style.METHODS) == list(style.METHOD_COLOURS)
     assert style.colours(["b", "a", "b"]) == {"b": style.PALETTE[0], "a": style.PALETTE[1]}
-
-
-def test_tau_grids():
-    assert tau.SLIDER_TAUS == tuple(round(0.5 + 0.01 * i, 2) for i in range(51))
-    assert tau.STABILITY_TAUS == (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
-    assert tau.REPORT_TAUS == (0.5, 0.6, 0.7, 0.8, 0.9)
-    assert tau.curve_taus(0.73)[:2] == (0.5, 0.55) and 0.73 in tau.curve_taus(0.73) and tau.curve_taus(0.7)[-1] == 1.0

@@ -18,6 +18,7 @@ import pandas as pd
 import streamlit as st
 
 from core import runs as run_policy
+from core.alignment import N_BOOT
 from core.domain_view import domain_view as compose_domain_view
 from core.runs import Run, RunContents
 from core.store import Store
@@ -88,43 +89,29 @@ def index(p: Page, run_id: str | None = None):
     return _index(p.path, p.stamp, run_id or p.run_id)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _units(path: str, stamp: tuple, run_id: str) -> pd.DataFrame:
-    return open_store(path, stamp).units(run_id)
+@st.cache_data(show_spinner=False, max_entries=256)
+def _read(path: str, stamp: tuple, method: str, *args) -> pd.DataFrame:
+    """``Store.<method>(*args)`` of the store at ``path``, cached until the store changes."""
+    return getattr(open_store(path, stamp), method)(*args)
 
 
 def units(p: Page) -> pd.DataFrame:
     """The unit table of the page's run (layer, module, kind, index, head of every unit)."""
-    return _units(p.path, p.stamp, p.run_id)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _concept_ap(path: str, stamp: tuple, run_id: str, concept: str, tau: float) -> pd.DataFrame:
-    return open_store(path, stamp).ap(run_id, [concept], fold=0, above=tau)
+    return _read(p.path, p.stamp, "units", p.run_id)
 
 
 def concept_ap(p: Page, concept: str) -> pd.DataFrame:
     """A concept's experts at the page's τ (fold 0) with their APs."""
-    return _concept_ap(p.path, p.stamp, p.run_id, concept, p.tau)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _sentences(path: str, stamp: tuple, concept: str) -> pd.DataFrame:
-    return open_store(path, stamp).sentences([concept])
+    return _read(p.path, p.stamp, "ap", p.run_id, (concept,), 0, p.tau)
 
 
 def sentences(p: Page, concept: str) -> pd.DataFrame:
-    return _sentences(p.path, p.stamp, concept)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _results(path: str, stamp: tuple, run_id: str) -> pd.DataFrame:
-    return open_store(path, stamp).results(run_id)
+    return _read(p.path, p.stamp, "sentences", (concept,))
 
 
 def results(p: Page) -> pd.DataFrame:
     """The (concept, fold) results of the page's run (set sizes, best and mean AP)."""
-    return _results(p.path, p.stamp, p.run_id)
+    return _read(p.path, p.stamp, "results", p.run_id)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -216,7 +203,7 @@ def _alignment(
 
 
 def alignment(
-    p: Page, bench: str | None, run_ids: Sequence[str], n_boot: int = 1000, name: str | None = None
+    p: Page, bench: str | None, run_ids: Sequence[str], n_boot: int = N_BOOT, name: str | None = None
 ) -> pd.DataFrame:
     """``core.alignment.alignment_table`` of runs on a benchmark file at the page's τ (cached).
 
@@ -236,7 +223,7 @@ def alignment(
 def _where(path: str, stamp: tuple, run_id: str, bench: str, bench_mtime: float, tau: float) -> tuple:
     from core.layers import alignment_by_layer
 
-    idx, table = _index(path, stamp, run_id), _units(path, stamp, run_id)
+    idx, table = _index(path, stamp, run_id), _read(path, stamp, "units", run_id)
     pairs = benchmark_pairs(bench, bench_mtime)
     return tuple(locked(alignment_by_layer, idx, table, pairs, tau, by=by) for by in ("layer", "kind"))
 
@@ -282,42 +269,65 @@ def snapshot_note(name: str, table: pd.DataFrame) -> str:
     )
 
 
-# -- domains, stability, concepts ---------------------------------------------------------------------
-@st.cache_data(show_spinner=False, max_entries=128)
-def _domain_view(path, stamp, run_id, tau, domains_path, domains_mtime, chosen, min_weight, seed) -> dict:
-    listed = _domain_list(domains_path, domains_mtime)
-    return locked(compose_domain_view, _index(path, stamp, run_id), listed, tau, chosen, min_weight, seed)
+# -- analyses of one run's ExpertIndex at the page's τ ---------------------------------------------------
+def _analysis(name: str):
+    """The analysis ``name`` as ``f(index, units, *args)`` (imported when first used)."""
+    from core import layers, stability
+    from core.domains import shared_experts
+
+    return {
+        "domain_view": lambda idx, _, *a: compose_domain_view(idx, _domain_list(a[0], a[1]), *a[2:]),
+        "shared": lambda idx, units, a, b, tau: shared_experts(idx, a, b, tau, units),
+        "fold_overlap": lambda idx, _, taus: stability.fold_overlap(idx, taus),
+        "set_sizes": lambda idx, _, taus: stability.set_sizes(idx, taus),
+        "by_layer": lambda idx, units, tau, concepts: layers.experts_by_layer(idx, units, tau, list(concepts)),
+        "jaccard": lambda idx, _, tau: idx.jaccard(tau),
+        "sets": lambda idx, _, tau: idx.sets(tau),
+    }[name]
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def _on_index(path: str, stamp: tuple, run_id: str, name: str, *args):
+    """An analysis of a run's ``ExpertIndex`` (see ``_analysis``), cached by store stamp and arguments."""
+    units = _read(path, stamp, "units", run_id) if name in ("shared", "by_layer") else None
+    return locked(_analysis(name), _index(path, stamp, run_id), units, *args)
 
 
 def domain_view(p: Page, chosen: Sequence[str], min_weight: float, seed: int = 0) -> dict:
     """The concept-domain network of the page's run at τ: HTML, ARI/NMI, edges, nodes (cached)."""
     d = p.settings.domains
-    args = (p.path, p.stamp, p.run_id, p.tau, d, _mtime(d), tuple(chosen), round(float(min_weight), 4), seed)
-    return _domain_view(*args)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _shared(path: str, stamp: tuple, run_id: str, tau: float, a: str, b: str) -> pd.DataFrame:
-    from core.domains import shared_experts
-
-    return locked(shared_experts, _index(path, stamp, run_id), a, b, tau, _units(path, stamp, run_id))
+    args = (d, _mtime(d), p.tau, tuple(chosen), round(float(min_weight), 4), seed)
+    return _on_index(p.path, p.stamp, p.run_id, "domain_view", *args)
 
 
 def shared(p: Page, a: str, b: str) -> pd.DataFrame:
     """The experts ``a`` and ``b`` share at the page's τ, with their APs and unit positions."""
-    return _shared(p.path, p.stamp, p.run_id, p.tau, a, b)
-
-
-@st.cache_data(show_spinner="Comparing expert sets across folds…", max_entries=64)
-def _fold_overlap(path: str, stamp: tuple, run_id: str, taus: tuple) -> pd.DataFrame:
-    from core.stability import fold_overlap
-
-    return locked(fold_overlap, _index(path, stamp, run_id), taus)
+    return _on_index(p.path, p.stamp, p.run_id, "shared", a, b, p.tau)
 
 
 def fold_overlap(p: Page, taus: Sequence[float], run_id: str | None = None) -> pd.DataFrame:
     """``core.stability.fold_overlap`` of a run (default: the page's) on a τ grid (cached)."""
-    return _fold_overlap(p.path, p.stamp, run_id or p.run_id, tuple(taus))
+    return _on_index(p.path, p.stamp, run_id or p.run_id, "fold_overlap", tuple(taus))
+
+
+def set_sizes(p: Page, taus: Sequence[float]) -> pd.DataFrame:
+    """Expert-set sizes of the page's run on a τ grid (median, quartiles, concepts without experts)."""
+    return _on_index(p.path, p.stamp, p.run_id, "set_sizes", tuple(taus))
+
+
+def by_layer(p: Page, concepts: Sequence[str]) -> pd.DataFrame:
+    """Experts of ``concepts`` per (layer, kind) at the page's τ."""
+    return _on_index(p.path, p.stamp, p.run_id, "by_layer", p.tau, tuple(concepts))
+
+
+def jaccard(p: Page) -> pd.DataFrame:
+    """Concept × concept Jaccard of expert sets at the page's τ."""
+    return _on_index(p.path, p.stamp, p.run_id, "jaccard", p.tau)
+
+
+def sets(p: Page) -> dict:
+    """``{concept: expert unit ids}`` at the page's τ."""
+    return _on_index(p.path, p.stamp, p.run_id, "sets", p.tau)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -332,48 +342,3 @@ def by_size(p: Page) -> pd.DataFrame:
     """Fold overlap at the page's τ of the runs that differ from the chosen one only in set sizes."""
     ids = run_policy.size_variants(p.runs, p.run)
     return _by_size(p.path, p.stamp, tuple(ids), round(p.tau, 2)) if len(ids) > 1 else pd.DataFrame()
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _set_sizes(path: str, stamp: tuple, run_id: str, taus: tuple) -> pd.DataFrame:
-    from core.stability import set_sizes
-
-    return locked(set_sizes, _index(path, stamp, run_id), taus)
-
-
-def set_sizes(p: Page, taus: Sequence[float]) -> pd.DataFrame:
-    """Expert-set sizes of the page's run on a τ grid (median, quartiles, concepts without experts)."""
-    return _set_sizes(p.path, p.stamp, p.run_id, tuple(taus))
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _by_layer(path: str, stamp: tuple, run_id: str, tau: float, concepts: tuple) -> pd.DataFrame:
-    from core.layers import experts_by_layer
-
-    idx, table = _index(path, stamp, run_id), _units(path, stamp, run_id)
-    return locked(experts_by_layer, idx, table, tau, list(concepts))
-
-
-def by_layer(p: Page, concepts: Sequence[str]) -> pd.DataFrame:
-    """Experts of ``concepts`` per (layer, kind) at the page's τ."""
-    return _by_layer(p.path, p.stamp, p.run_id, p.tau, tuple(concepts))
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _jaccard(path: str, stamp: tuple, run_id: str, tau: float) -> pd.DataFrame:
-    return locked(_index(path, stamp, run_id).jaccard, tau)
-
-
-def jaccard(p: Page) -> pd.DataFrame:
-    """Concept × concept Jaccard of expert sets at the page's τ."""
-    return _jaccard(p.path, p.stamp, p.run_id, p.tau)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _sets(path: str, stamp: tuple, run_id: str, tau: float) -> dict:
-    return locked(_index(path, stamp, run_id).sets, tau)
-
-
-def sets(p: Page) -> dict:
-    """``{concept: expert unit ids}`` at the page's τ."""
-    return _sets(p.path, p.stamp, p.run_id, p.tau)

@@ -1,0 +1,372 @@
+"""What each ``python -m core`` command does, given its parsed arguments (``core.cli`` parses them)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import fields
+
+
+def _concept_list(args) -> list[str]:
+    from .concepts import read_concept_file
+    from .words import normalise_concept
+
+    concepts: list[str] = []
+    if getattr(args, "concepts", None):
+        concepts += [c for c in args.concepts.split(",") if c.strip()]
+    if getattr(args, "concepts_file", None):
+        concepts += read_concept_file(args.concepts_file)
+    if getattr(args, "benchmark", None) or getattr(args, "men_split", None):
+        from .benchmarks import coverage_order, load_men, read_pairs
+
+        pairs = read_pairs(args.benchmark) if args.benchmark else load_men(args.men_split, args.men_dir)
+        concepts += coverage_order(pairs)
+    out = list(dict.fromkeys(normalise_concept(c) for c in concepts))
+    if not out:
+        raise ValueError(
+            "no concepts given: use --concepts a,b,c, --concepts-file F, --benchmark F or --men-split test"
+        )
+    return out
+
+
+def cmd_add(args) -> int:
+    from .sentences import group_by_concept, read_pairs, split_positive
+    from .store import Store
+
+    grouped = group_by_concept(read_pairs(args.file))
+    store = Store(args.store)
+    for concept, texts in grouped.items():
+        kept, rejected = split_positive(concept, texts)
+        new = store.add_sentences(concept, kept, source=f"file:{os.path.basename(args.file)}") if kept else 0
+        note = f", {len(rejected)} rejected (no '{concept}' in them)" if rejected else ""
+        print(f"{concept}: {new} new sentences{note}")
+    return 0
+
+
+def cmd_mine(args) -> int:
+    from .sentences import mine
+    from .store import Store
+
+    concepts = _concept_list(args)
+    found = mine(args.corpus, concepts, limit=args.limit)
+    store = Store(args.store)
+    for c in concepts:
+        new = store.add_sentences(c, found[c], source=f"corpus:{os.path.basename(args.corpus)}") if found[c] else 0
+        if not args.quiet or not found[c]:
+            print(f"{c}: {len(found[c])} found, {new} new")
+    print(f"{sum(1 for c in concepts if found[c])}/{len(concepts)} concepts have sentences")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from .generate import generate_sentences
+    from .store import Store
+
+    concepts = _concept_list(args)
+    store = Store(args.store)
+    for c in concepts:
+        texts = generate_sentences(
+            c, n=args.n, model=args.model, gguf_file=args.gguf_file, seed=args.seed, max_rounds=args.max_rounds
+        )
+        new = store.add_sentences(c, texts, source=f"generated:{args.model}")
+        print(f"{c}: {len(texts)} generated, {new} new")
+    return 0
+
+
+def _run_config(args, concepts):
+    """The ``RunConfig`` of ``extract``'s arguments: one option per configuration field (see ``core.cli``)."""
+    from .config import DatasetConfig, ExtractConfig, ModelSpec, RunConfig
+
+    def build(cls, **given):
+        return cls(**{f.name: given[f.name] if f.name in given else getattr(args, f.name) for f in fields(cls)})
+
+    patterns = tuple(p for p in args.modules.split(",") if p) if args.modules else None
+    return RunConfig(
+        build(ModelSpec, module_patterns=patterns),
+        build(DatasetConfig, concepts=tuple(concepts)),
+        build(ExtractConfig),
+    )
+
+
+def cmd_extract(args) -> int:
+    from .extract import extract
+    from .store import Store
+
+    store = Store(args.store, parts_dir=args.parts, read_only=args.dry_run)
+    concepts = _extract_concepts(args, store)
+    revisions = [args.revision]
+    if args.revisions:
+        from .checkpoints import resolve_revisions
+
+        if args.revision:
+            raise ValueError("give --revision or --revisions, not both")
+        revisions = resolve_revisions(args.model, args.revisions)
+    if args.dry_run:
+        return _dry_run(args, store, concepts, revisions)
+    if args.engine != "local":
+        return _run_grid(args, store, concepts, [(args.model, r) for r in revisions])
+    for revision in revisions:  # one run per revision: same words, sentences and seeded sets, other weights
+        args.revision = revision
+        cfg = _run_config(args, concepts)
+        s = extract(
+            store, cfg, concepts_per_unit=args.concepts_per_task, progress=not args.quiet, max_units=args.max_tasks
+        )
+        _print_summary(s, revision)
+    return 0
+
+
+def _dry_run(args, store, concepts, revisions) -> int:
+    """Print each revision's plan and estimated time on this device; one probe serves them all (same architecture)."""
+    from .estimate import dry_run
+    from .models import load_model
+
+    measured = model = None
+    for revision in revisions:
+        args.revision = revision
+        cfg = _run_config(args, concepts)
+        model = model or load_model(cfg.model)
+        plan = dry_run(store, cfg, args.concepts_per_task, model, measured)
+        measured = plan.probe
+        print("\n".join(plan.lines(cfg)))
+    return 0
+
+
+def _extract_concepts(args, store) -> list[str]:
+    """The concepts of an extraction: as given, less the short ones with --skip-short, cut to --limit-concepts."""
+    concepts = _concept_list(args)
+    if args.skip_short:
+        counts = dict(zip(*store.concepts()[["concept", "n_sentences"]].T.values))
+        need = args.min_pos or args.n_pos
+        short = [c for c in concepts if counts.get(c, 0) < need]
+        if short:
+            print(
+                f"skipping {len(short)} concepts with fewer than {need} sentences: {', '.join(short[:20])}"
+                + (" …" if len(short) > 20 else ""),
+                file=sys.stderr,
+            )
+        concepts = [c for c in concepts if c not in short]
+    if args.limit_concepts:
+        concepts = concepts[: args.limit_concepts]
+    return concepts
+
+
+def _print_summary(s, revision=None, model=None) -> None:
+    name = " ".join(x for x in (model, revision) if x)
+    print(
+        f"run {s.run_id}{f' ({name})' if name else ''}: {s.done_before + s.ingested + s.computed}/"
+        f"{s.total} (concept, fold) results stored "
+        f"({s.computed} computed now, {s.ingested} ingested from parts, {s.done_before} already stored)"
+    )
+
+
+def cmd_grid(args) -> int:
+    """Every (model, revision) of the grid, with the same concepts and seeded sets; stored runs are skipped."""
+    from .checkpoints import resolve_revisions
+    from .store import Store
+
+    models = [m.strip() for m in args.models.split(",") if m.strip()]
+    if not models:
+        raise ValueError("--models is empty: give org/name,org/name or local folders")
+    if args.revision and args.revisions:
+        raise ValueError("give --revision or --revisions, not both")
+    runs = [
+        (m, r) for m in models for r in (resolve_revisions(m, args.revisions) if args.revisions else [args.revision])
+    ]
+    store = Store(args.store, parts_dir=args.parts)
+    return _run_grid(args, store, _extract_concepts(args, store), runs)
+
+
+def _run_grid(args, store, concepts, runs) -> int:
+    from .grid import grid_configs, run_grid
+
+    if args.engine == "local" and (args.address or args.workers or args.num_gpus_per_worker is not None):
+        raise ValueError("--address, --workers and --num-gpus-per-worker need --engine ray")
+    options = {}
+    if args.engine == "ray":
+        options = dict(
+            address=args.address,
+            workers=args.workers,
+            num_gpus_per_worker=args.num_gpus_per_worker,
+            shared_parts=bool(args.parts),
+        )
+    args.model = runs[0][0] if runs else getattr(args, "model", None)  # grid_configs sets each run's own
+    cfgs = grid_configs(_run_config(args, concepts), runs)
+    summaries = run_grid(
+        store, cfgs, args.engine, args.concepts_per_task, args.max_tasks, progress=not args.quiet, **options
+    )
+    for (model, revision), s in zip(runs, summaries):
+        _print_summary(s, revision, model if len(set(m for m, _ in runs)) > 1 else None)
+    return 0
+
+
+def cmd_runs(args) -> int:
+    from .runs import runs_frame
+    from .store import Store
+
+    runs = Store(args.store, read_only=True).runs()
+    if not runs:
+        print("no runs yet")
+        return 0
+    from .checkpoints import identical_neighbours
+
+    table = runs_frame(runs)
+    same = identical_neighbours(table)
+    if same:
+        table["same_weights_as"] = table["run_id"].map(same).fillna("")
+    cols = ["run_id", "model", "revision", "weights_hash", "same_weights_as", "n_units", "n_concepts", "n_results"]
+    print(table[[c for c in cols if c in table]].to_string(index=False))
+    if same:
+        print(f"{len(same)} revision(s) hold the same weights as the checkpoint before them (see same_weights_as)")
+    return 0
+
+
+def cmd_ingest(args) -> int:
+    from .store import Store
+
+    n = Store(args.store, parts_dir=args.parts).ingest_pending()
+    print(f"{n} parts ingested")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from .store import Store
+    from .tau import check_tau
+
+    tau = check_tau(args.tau)
+    store = Store(args.store, read_only=True)
+    store.run(args.run)  # a clear error for an unknown run
+    df = store.ap(args.run, fold=None, above=tau)
+    units = store.units(args.run)
+    if not units.empty:
+        df = df.merge(units, on="unit", how="left")
+    if args.out.endswith(".parquet"):
+        df.to_parquet(args.out, index=False)
+    else:
+        df.to_csv(args.out, index=False)
+    print(f"{len(df)} expert rows (tau > {tau:g}) written to {args.out}")
+    return 0
+
+
+def cmd_analyse(args) -> int:
+    """``analyse alignment|domains|stability|layers``: write a CSV and print a short table."""
+    import pandas as pd
+
+    from .store import Store
+    from .tau import check_tau
+
+    tau = check_tau(args.tau) if hasattr(args, "tau") else None
+    store = Store(args.store, read_only=True)
+
+    def pairs():
+        from .benchmarks import load_men, read_pairs
+
+        if args.benchmark:
+            return read_pairs(args.benchmark)
+        if args.men_split:
+            return load_men(args.men_split, args.men_dir)
+        raise ValueError("no benchmark given: use --benchmark FILE or --men-split test [--men-dir DIR]")
+
+    def index():
+        from .expert_index import ExpertIndex
+
+        return ExpertIndex.from_store(store, args.run)
+
+    if args.analysis == "alignment":
+        from .alignment import alignment_summary, alignment_table
+
+        runs = [r for r in args.runs.split(",") if r.strip()] if args.runs else None
+        bench = pairs()
+        table = alignment_table(store, runs, bench, tau, n_boot=args.n_boot, seed=args.seed)
+        if table.empty or (table["n_pairs"].fillna(0) == 0).all():
+            from .benchmarks import words_of
+
+            stored = set(store.concepts()["concept"])
+            absent = [w for w in words_of(bench) if w not in stored]
+            hint = (
+                f"{len(absent)} of its words are not in the store (e.g. {', '.join(absent[:5])})"
+                if absent
+                else "its words are in the store but no run has results for them"
+            )
+            raise ValueError(
+                f"no pair of the benchmark ({len(bench)} pairs) can be scored: {hint}; run `extract` for them first"
+            )
+        shown = alignment_summary(table)
+    elif args.analysis == "domains":
+        from .concepts import read_domains
+        from .domains import domain_analysis, find_communities
+
+        domains = read_domains(args.domains) if args.domains else read_domains()
+        graph, scores = domain_analysis(index(), domains, tau, min_weight=args.min_weight, seed=args.seed)
+        absent = [c for c in domains if c not in graph]
+        if absent:
+            shown_absent = ", ".join(absent[:10])
+            print(f"{len(absent)} of {len(domains)} domain concepts have no results in this run: {shown_absent}")
+        communities = find_communities(graph, args.seed)
+        table = pd.DataFrame(
+            [(c, d["domain"], communities.get(c), d["n_experts"]) for c, d in graph.nodes(data=True)],
+            columns=["concept", "domain", "community", "n_experts"],
+        )
+        shown = table
+        print(", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in scores.items()))
+    elif args.analysis == "stability":
+        from .stability import fold_overlap
+        from .tau import STABILITY_TAUS
+
+        taus = [check_tau(t) for t in args.taus.split(",")] if args.taus else STABILITY_TAUS
+        table = shown = fold_overlap(index(), taus)
+    else:
+        from .layers import alignment_by_layer
+
+        table = shown = alignment_by_layer(index(), store.units(args.run), pairs(), tau, by=args.by)
+    folder = os.path.dirname(os.path.abspath(args.out))
+    os.makedirs(folder, exist_ok=True)
+    table.to_csv(args.out, index=False)
+    with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 3):
+        print(shown.head(40).to_string(index=False))
+    print(f"{len(table)} rows written to {args.out}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .benchmarks import load_men, read_pairs
+    from .concepts import read_domains
+    from .report import write_report
+    from .store import Store
+    from .tau import check_tau
+
+    tau = check_tau(args.tau)
+    store = Store(args.store, read_only=True)
+    pairs = read_pairs(args.benchmark) if args.benchmark else load_men(args.men_split, args.men_dir)
+    name = os.path.basename(args.benchmark) if args.benchmark else f"MEN {args.men_split}"
+    domains = read_domains(args.domains) if args.domains else read_domains()
+    summary = write_report(
+        store, args.out, pairs, domains, tau, n_boot=args.n_boot, seed=args.seed, benchmark_name=name
+    )
+    print(f"report written to {os.path.join(args.out, 'README.md')} (runs used: {summary['runs']})")
+    return 0
+
+
+def cmd_build_demo(args) -> int:
+    from .demo import build_demo
+
+    runs = [r for r in args.runs.split(",") if r] if args.runs else None
+    benchmarks = _snapshot_benchmarks(args)
+    info = build_demo(args.store, args.out, runs, args.max_mb, benchmarks, args.n_boot)
+    print(
+        f"demo store {info['path']}: {info['size_mb']} MB, {info['runs']} runs, {info['concepts']} concepts, "
+        f"{info['ap_rows']:,} AP rows, {info['sentences']} redistributable sentences, "
+        f"{info['snapshot_rows']} alignment snapshot rows ({', '.join(benchmarks) or 'no benchmark: pass --men-dir'})"
+    )
+    return 0
+
+
+def _snapshot_benchmarks(args) -> dict:
+    """The benchmarks a demo store keeps alignment snapshots of: MEN test (--men-dir) and --benchmark files."""
+    from .benchmarks import load_men, read_pairs
+
+    out = {}
+    if args.men_dir:
+        out["MEN test"] = load_men("test", args.men_dir)
+    for path in args.benchmark or []:
+        out[os.path.splitext(os.path.basename(path))[0]] = read_pairs(path)
+    return out
