@@ -116,10 +116,13 @@ def fill_store(args, concepts: list[str]) -> Store:
 
 def both_modes(store: Store, model: str, ds: DatasetConfig, max_length: int) -> dict:
     """Run ids of the reference-mode and masked runs of ``model`` (APs of every unit stored)."""
+    from core.models import load_model
+
+    loaded = load_model(ModelSpec(model))  # once for both runs (a GGUF takes minutes to load)
     runs = {}
     for mode in ("selfcond", None):
         cfg = RunConfig(ModelSpec(model), ds, ExtractConfig(reference=mode, max_length=max_length, ap_floor=0))
-        runs[mode] = extract(store, cfg, progress=False).run_id
+        runs[mode] = extract(store, cfg, progress=False, model=loaded).run_id
     return runs
 
 
