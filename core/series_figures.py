@@ -94,3 +94,57 @@ def where_when_png(matrices: dict[str, pd.DataFrame], path: str, title: str) -> 
     fig.savefig(path, dpi=130, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def loss_figure(log: pd.DataFrame):
+    """Plotly: held-out (and training) loss vs step per model, on the same log step axis as the alignment figure."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    x_all, vals, text = step_positions(log["step"]) if len(log) else (np.array([]), [], [])
+    zero_at = vals[0] if text and text[0] == "0" else 0.5
+    for i, (model, g) in enumerate(log.groupby("model", sort=False)):
+        g = g.sort_values("step")
+        x = np.where(g["step"] == 0, zero_at, g["step"])
+        colour = SIZE_COLOURS[i % len(SIZE_COLOURS)]
+        fig.add_trace(go.Scatter(x=x, y=g["held_out_loss"], name=f"{model} · held-out", mode="lines+markers",
+                                 line={"color": colour}, text=[f"step {s}" for s in g["step"]]))  # fmt: skip
+        fig.add_trace(go.Scatter(x=x, y=g["loss"], name=f"{model} · training", mode="lines",
+                                 line={"color": colour, "dash": "dot"}, text=[f"step {s}" for s in g["step"]]))  # fmt: skip
+    fig.update_xaxes(type="log", tickvals=vals, ticktext=text, title="training step (log; step 0 at the left)")
+    fig.update_yaxes(title="loss (nats/token)")
+    fig.update_layout(height=420, template="plotly_white", legend={"orientation": "h", "y": -0.25},
+                      margin={"l": 60, "r": 20, "t": 20, "b": 50})  # fmt: skip
+    return fig
+
+
+def where_when_figure(matrices: dict[str, pd.DataFrame]):
+    """Plotly: one heatmap per size, ρ from one layer at a time (rows) by checkpoint (columns), one colour scale."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    n = max(1, len(matrices))
+    fig = make_subplots(rows=1, cols=n, subplot_titles=list(matrices) or [""], horizontal_spacing=0.06)
+    finite = [m.to_numpy(float) for m in matrices.values() if np.isfinite(m.to_numpy(float)).any()]
+    top = max(0.05, max(float(np.nanmax(np.abs(v))) for v in finite)) if finite else 1.0
+    for k, (model, m) in enumerate(matrices.items(), start=1):
+        fig.add_trace(
+            go.Heatmap(
+                z=m.to_numpy(float),
+                x=[str(s) for s in m.columns],
+                y=[f"layer {v}" for v in m.index],
+                zmin=-top,
+                zmax=top,
+                colorscale="RdBu",
+                reversescale=True,
+                showscale=k == n,
+                colorbar={"title": "ρ"},
+                name=model,
+                hovertemplate="step %{x}<br>%{y}<br>ρ = %{z:.3f}<extra>" + model + "</extra>",
+            ),
+            row=1,
+            col=k,
+        )
+        fig.update_xaxes(type="category", title="checkpoint (step)", row=1, col=k)
+    fig.update_layout(height=360, template="plotly_white", margin={"l": 60, "r": 20, "t": 40, "b": 60})
+    return fig

@@ -93,3 +93,15 @@ def test_markdown_and_pngs(tmp_path):
     ):
         with open(png, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plotly_figures_have_one_heatmap_per_size_and_loss_lines():
+    from core.series_figures import loss_figure, where_when_figure
+
+    runs = _runs()
+    fig = where_when_figure(where_when(_table(runs), runs))
+    heatmaps = [t for t in fig.data if t.type == "heatmap"]
+    assert [t.name for t in heatmaps] == ["small", "big"] and len(heatmaps[0].x) == len(STEPS)
+    log = pd.DataFrame({"model": ["a", "a", "b"], "step": [0, 8, 8], "tokens": [0, 8, 8], "loss": [9, 5, 4]})
+    fig = loss_figure(log.assign(held_out_loss=[9.1, 5.1, 4.1]))
+    assert len(fig.data) == 4 and fig.data[0].x[0] == 4  # step 0 drawn at half the first positive step
