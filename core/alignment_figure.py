@@ -12,26 +12,35 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from .benchmarks import MEN_HUMAN_CEILING
 from .runs import revision_label
+from .series import step_positions
 from .style import CEILING_COLOUR, METHOD_COLOURS, METHOD_LABELS, PALETTE, add_band, plotly_layout, size_label
 
 DASH = {"experts": "solid", "word_embedding": "dot", "sentence_embedding": "dash"}
 SVG_DASH = {"solid": "", "dot": "2,4", "dash": "8,5"}
 
 
-def curve_frame(table: pd.DataFrame) -> pd.DataFrame:
-    """Alignment rows ready to plot: a ``size`` label per model and a log-safe x (step 0 drawn at 1)."""
+def curve_frame(table: pd.DataFrame, same_weights: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Alignment rows ready to plot: a ``size`` label per model and a log-safe x (step 0 drawn left of step 1).
+
+    ``same_weights`` (``core.checkpoints.identical_neighbours``) marks checkpoints whose weights are byte-identical
+    to the one before them (column ``same_weights_as``).
+    """
     t = table.copy()
     if t.empty:
-        return t.assign(size=pd.Series(dtype=str), x=pd.Series(dtype=float), rev=pd.Series(dtype=str))
+        return t.assign(
+            size=pd.Series(dtype=str), x=pd.Series(dtype=float), rev=pd.Series(dtype=str), same_weights_as=""
+        )
     t["size"] = [size_label(n, m) for n, m in zip(t["n_params"], t["model"])]
-    step = pd.to_numeric(t["step"], errors="coerce").astype("float64")
-    t["x"] = step.clip(lower=1)
+    t["x"] = step_positions(t["step"])[0]
+    same = dict(same_weights or {})
+    t["same_weights_as"] = [same.get(r, "") for r in t["run_id"]]
     t["method_label"] = t["method"].map(METHOD_LABELS).fillna(t["method"])
     t["rev"] = [revision_label(r) for r in t["revision"]]
     return t
@@ -150,7 +159,21 @@ def alignment_figure(frame: pd.DataFrame, ceiling: float | None = MEN_HUMAN_CEIL
             annotation_position="top left",
         )
     if kind == "curves":
-        fig.update_xaxes(type="log", title="training step (log; step 0 drawn at 1)")
+        _, vals, text = step_positions(frame.dropna(subset=["x"])["step"])
+        fig.update_xaxes(type="log", tickvals=vals, ticktext=text, title="training step (log; step 0 at the left)")
+        same = frame[(frame["same_weights_as"] != "") & (frame["method"] == "experts")]
+        if len(same):
+            fig.add_trace(
+                go.Scatter(
+                    x=same["x"],
+                    y=same["rho"],
+                    mode="markers",
+                    name="same weights as the checkpoint before",
+                    marker={"symbol": "x", "size": 12, "color": "black"},
+                    text=[f"{r}: same weights as {a}" for r, a in zip(same["rev"], same["same_weights_as"])],
+                    hovertemplate="%{text}<extra></extra>",
+                )
+            )
     else:
         fig.update_xaxes(
             tickmode="array",
@@ -178,12 +201,12 @@ def alignment_svg(
     ymin, ymax = min(-0.1, _low(series)), 1.0
     if kind == "curves":
         xs = np.concatenate([s["x"] for s in series]) if series else np.array([1.0, 10.0])
-        x0, x1 = math.log10(max(np.nanmin(xs), 1)), math.log10(max(np.nanmax(xs), 10))
+        x0, x1 = math.log10(max(np.nanmin(xs), 0.1)), math.log10(max(np.nanmax(xs), 10))
         if x1 - x0 < 1e-9:
             x1 = x0 + 1
 
         def sx(x):
-            return left + (math.log10(max(x, 1)) - x0) / (x1 - x0) * pw
+            return left + (math.log10(max(x, 0.1)) - x0) / (x1 - x0) * pw
     else:
         n = max(len(cats), 1)
 
@@ -207,11 +230,12 @@ def alignment_svg(
         if k % 2 == 0:
             out.append(f'<text x="{left - 8}" y="{sy(y) + 4:.1f}" text-anchor="end">{y:.1f}</text>')
     if kind == "curves":
-        for p in range(int(math.floor(x0)), int(math.ceil(x1)) + 1):
-            x = sx(10**p)
+        _, vals, text = step_positions(frame.dropna(subset=["x"])["step"])
+        for v, label in zip(vals, text):
+            x = sx(v)
             if left - 1 <= x <= left + pw + 1:
                 out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}" stroke="#eeeeee"/>')
-                out.append(f'<text x="{x:.1f}" y="{top + ph + 16}" text-anchor="middle">{e(_tick(10**p))}</text>')
+                out.append(f'<text x="{x:.1f}" y="{top + ph + 16}" text-anchor="middle">{e(label)}</text>')
         xlabel = "training step (log)"
     else:
         for i, c in enumerate(cats):
@@ -266,11 +290,3 @@ def alignment_svg(
 
 def _pts(points: list[tuple[float, float]]) -> str:
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
-
-
-def _tick(v: float) -> str:
-    if v >= 1e6:
-        return f"{v / 1e6:g}M"
-    if v >= 1e3:
-        return f"{v / 1e3:g}k"
-    return f"{v:g}"

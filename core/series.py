@@ -59,7 +59,9 @@ def where_when(rows: pd.DataFrame, runs: pd.DataFrame) -> dict[str, pd.DataFrame
         if g.empty:
             continue
         g = g.assign(layer=g["method"].str.slice(len(LAYER_PREFIX)).astype(int), step=g["step"].astype("int64"))
-        out[model] = g.pivot_table(index="layer", columns="step", values="rho", aggfunc="first").sort_index(axis=1)
+        out[model] = g.pivot_table(
+            index="layer", columns="step", values="rho", aggfunc="first", dropna=False
+        ).sort_index(axis=1)
     return out
 
 

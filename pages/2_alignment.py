@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from core import alignment_figure, figures
+from core import alignment_figure, figures, series_figures
 from core.alignment import n_boot_for
 from core.benchmarks import MEN_HUMAN_CEILING
 from core.runs import alignment_runs
@@ -54,7 +54,8 @@ if bench_path is None:
     if table.empty:
         st.caption("The snapshot holds no run of this selection.")
         st.stop()
-frame = alignment_figure.curve_frame(table)
+same = ui.same_weights(p)
+frame = alignment_figure.curve_frame(table, same)
 ceiling = MEN_HUMAN_CEILING if bench.lower().startswith("men") else None  # the ceiling is MEN's
 title = f"{bench} · τ = {p.tau:.2f}"
 
@@ -69,6 +70,14 @@ st.caption(
     + "PNG: camera icon of the chart; SVG and CSV below."
 )
 
+flagged = frame[(frame["same_weights_as"] != "") & (frame["method"] == "experts")]
+if len(flagged):
+    st.warning(
+        "Identical checkpoints (✕ on the figure): "
+        + ", ".join(f"{r.model} {r.rev} = {r.same_weights_as}" for r in flagged.itertuples())
+        + ". Their weights are byte-identical to the checkpoint before them, as in EleutherAI/pythia#195.",
+        icon=":material/content_copy:",
+    )
 show = alignment_figure.alignment_display(frame)
 st.dataframe(show, hide_index=True, width="stretch")
 d1, d2, _ = st.columns([1, 1, 3])
@@ -92,3 +101,18 @@ else:
     st.plotly_chart(figures.where_figure(layers, kinds, overall), config={"displaylogo": False})
     best = layers.dropna(subset=["rho"]).sort_values("rho", ascending=False).head(3)
     st.caption("Best single layers: " + ", ".join(f"{int(r.group)} (ρ = {r.rho:.3f})" for r in best.itertuples()))
+
+matrices = ui.series(p, bench_path, bench)
+if matrices:
+    st.subheader("Where × when")
+    st.caption(
+        f"Spearman ρ with {bench} when the expert overlap is computed from one layer's units only (rows), at every "
+        f"checkpoint (columns), one panel per model size, τ = {p.tau:.2f}. Red: that layer's experts agree with "
+        "human similarity; white: no signal."
+    )
+    st.plotly_chart(series_figures.where_when_figure(matrices), config={"displaylogo": False})
+log = ui.training_log(p)
+if len(log):
+    st.subheader("Training loss")
+    st.caption("Loss per token of the checkpoint series trained with `scripts/train_checkpoints.py`, beside ρ.")
+    st.plotly_chart(series_figures.loss_figure(log), config={"displaylogo": False})

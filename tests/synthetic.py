@@ -50,6 +50,7 @@ def make_store(
     run_prefix: str = "synthetic",
     n_pos: int = 6,
     n_neg: int = 20,
+    n_params: int = 10_000_000,
 ) -> tuple[Store, list[str]]:
     """Build a store at ``path`` (or add to it); return it and the run ids (one per revision)."""
     rng = np.random.default_rng(seed)
@@ -75,7 +76,7 @@ def make_store(
                 "revision": revision,
                 "step": step,
                 "family": "toy",
-                "n_params": 10_000_000,
+                "n_params": n_params,
                 "n_units": n_units,
                 "n_layers": 4,
                 "unit_table": "synthetic-units",

@@ -7,12 +7,15 @@ slider, the pickers and bad link values are exercised.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
 import time
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from core import jobs
@@ -187,7 +190,9 @@ def test_alignment_page_table_and_downloads(env_populated):
     assert at.get("plotly_chart")
     assert any("human ceiling" in c.value for c in at.caption)
     rho_before = table["rho"].tolist()
-    assert any(h.value == "Where in the network" for h in at.subheader) and len(at.get("plotly_chart")) == 2
+    assert any(h.value == "Where in the network" for h in at.subheader)
+    assert any(h.value == "Where × when" for h in at.subheader)  # three checkpoints of one model: a series
+    assert len(at.get("plotly_chart")) == 3
     slider(at, "Expert threshold").set_value(0.9).run()
     assert at.dataframe[0].value["rho"].tolist() != rho_before
 
@@ -224,7 +229,7 @@ def test_alignment_from_the_stored_snapshot_without_benchmark_files(env_snapshot
         "Sentence embedding (cosine)",
     ]
     rho_before = table["rho"].tolist()
-    assert any(h.value == "Where in the network" for h in at.subheader) and len(at.get("plotly_chart")) == 2
+    assert any(h.value == "Where in the network" for h in at.subheader) and len(at.get("plotly_chart")) == 3
     where_before = [c.value for c in at.caption if c.value.startswith("Best single layers")]
     slider(at, "Expert threshold").set_value(0.9).run()
     assert not at.exception
@@ -463,3 +468,58 @@ def test_browse_pages_do_not_import_torch(populated):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "HEAVY []" in out.stdout, out.stdout
+
+
+@pytest.fixture(scope="module")
+def series_files(tmp_path_factory, populated):
+    """Two model sizes × four checkpoints, a training log, and one checkpoint identical to the one before."""
+    d = tmp_path_factory.mktemp("series")
+    path = str(d / "store.duckdb")
+    revisions = ("step0", "step1", "step4", "step16")
+    make_store(path, revisions=revisions, folds=1, model="toy/neox-1m", run_prefix="small", n_params=1_000_000)
+    store, big = make_store(
+        path, revisions=revisions, folds=1, model="toy/neox-5m", run_prefix="big", sentences=False, n_params=5_000_000
+    )
+    for run_id, weights in zip(big, ("w0", "w0", "w4", "w16")):
+        store.add_run({"run_id": run_id, "weights_hash": weights})
+    log = pd.DataFrame({"step": [0, 4, 16], "tokens": [0, 400, 1600], "loss": [None, 6.0, 5.0]})
+    store.add_training_log("toy/neox-1m", log.assign(held_out_loss=[8.3, 6.1, 5.2]))
+    return {**populated, "store": path}
+
+
+def plotly_data(chart) -> list[dict]:
+    """The traces of a drawn plotly chart, with binary-encoded arrays (``bdata``) decoded."""
+    import base64
+
+    import numpy as np
+
+    def decode(v):
+        if isinstance(v, dict) and "bdata" in v:
+            a = np.frombuffer(base64.b64decode(v["bdata"]), dtype=v["dtype"])
+            shape = v.get("shape")  # "4, 4" in plotly's encoding
+            return a.reshape([int(n) for n in str(shape).split(",")]) if shape else a
+        return v
+
+    return [{k: decode(v) for k, v in t.items()} for t in json.loads(chart.proto.spec)["data"]]
+
+
+def test_alignment_page_draws_the_checkpoint_series(series_files, monkeypatch):
+    use(series_files, monkeypatch)
+    at = open_page("alignment", tau="0.5")
+    assert not at.error
+    charts = at.get("plotly_chart")
+    traces = plotly_data(charts[0])
+    curves = [t for t in traces if t.get("mode") == "lines+markers"]
+    assert len(curves) == 2 * 3 and all(len(t["x"]) == 4 for t in curves)  # 2 sizes × 3 methods, 4 steps each
+    assert json.loads(charts[0].proto.spec)["layout"]["xaxis"]["ticktext"][0] == "0"  # step 0 on the log axis
+    flags = [t for t in traces if t.get("marker", {}).get("symbol") == "x"]
+    assert len(flags) == 1 and len(flags[0]["x"]) == 1
+    assert any("step1 = step0" in w.value for w in at.warning)
+    assert [h.value for h in at.subheader][-2:] == ["Where × when", "Training loss"]
+    heatmaps = [t for t in plotly_data(charts[-2]) if t["type"] == "heatmap"]
+    assert [t["name"] for t in heatmaps] == ["toy/neox-1m", "toy/neox-5m"]
+    assert [len(t["x"]) for t in heatmaps] == [4, 4] and len(heatmaps[0]["y"]) == 4  # 4 layers × 4 steps
+    z_before = np.asarray(heatmaps[0]["z"], float)
+    slider(at, "Expert threshold").set_value(0.95).run()
+    z_after = np.asarray(plotly_data(at.get("plotly_chart")[-2])[0]["z"], float)
+    assert z_after.shape == z_before.shape and not np.allclose(z_after, z_before, equal_nan=True)

@@ -239,6 +239,49 @@ def where(p: Page, bench: str | None, name: str) -> tuple[pd.DataFrame, pd.DataF
     return _where(p.path, p.stamp, p.run_id, bench, _mtime(bench), round(p.tau, 2))
 
 
+@st.cache_data(show_spinner=False, max_entries=32)
+def _series_layers(path: str, stamp: tuple, run_ids: tuple, bench: str, bench_mtime: float, tau: float):
+    from core.layers import group_alignment_rows
+
+    pairs = benchmark_pairs(bench, bench_mtime)
+    return group_alignment_rows(open_store(path, stamp), list(run_ids), pairs, (tau,), by="layer")
+
+
+def series(p: Page, bench: str | None, name: str) -> dict[str, pd.DataFrame]:
+    """Where × when of the store's checkpoint series at the page's τ: ``{model: layers × steps}`` of ρ.
+
+    Live from the benchmark file, or from the store's alignment snapshot when there is none.
+    """
+    from core.series import series_models, where_when
+
+    frame = run_policy.runs_frame(run_policy.with_results(p.runs))
+    ids = tuple(frame[frame["model"].isin(series_models(frame))]["run_id"]) if len(frame) else ()
+    if not ids:
+        return {}
+    if bench is None:
+        rows = _snapshot(p.path, p.stamp, name, round(p.tau, 2))
+    else:
+        rows = _series_layers(p.path, p.stamp, ids, bench, _mtime(bench), round(p.tau, 2))
+    return where_when(rows[rows["run_id"].isin(ids)], frame) if len(rows) else {}
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _training_log(path: str, stamp: tuple) -> pd.DataFrame:
+    return open_store(path, stamp).training_log()
+
+
+def training_log(p: Page) -> pd.DataFrame:
+    """Training logs of the store's checkpoint series (step, tokens, loss, held-out loss per model)."""
+    return _training_log(p.path, p.stamp)
+
+
+def same_weights(p: Page) -> dict[str, str]:
+    """``{run_id: revision}`` of checkpoints whose weights equal those of the checkpoint before them."""
+    from core.checkpoints import identical_neighbours
+
+    return identical_neighbours(run_policy.runs_frame(p.runs))
+
+
 @st.cache_data(show_spinner=False, max_entries=128)
 def _snapshot(path: str, stamp: tuple, name: str | None, tau: float | None) -> pd.DataFrame:
     return open_store(path, stamp).alignment_snapshot(name, tau)
