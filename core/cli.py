@@ -151,6 +151,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parts")
     p.set_defaults(func=commands.cmd_ingest)
 
+    p = sub.add_parser("pack", help="pack the parts of finished runs into one file per run (small enough to commit)")
+    p.add_argument("--parts")
+    p.add_argument("--run", help="only this run (default: every finished run)")
+    p.set_defaults(func=commands.cmd_pack)
+
     p = sub.add_parser("export", help="export expert sets of a run as CSV or Parquet")
     p.add_argument("--run", required=True)
     p.add_argument("--tau", type=float, default=TAU_DEFAULT, help=TAU_HELP)

@@ -228,6 +228,32 @@ def cmd_ingest(args) -> int:
     return 0
 
 
+def cmd_pack(args) -> int:
+    from .config import RunConfig
+    from .parts import pack_parts
+    from .store import Store
+
+    store = Store(args.store, parts_dir=args.parts)
+    store.ingest_pending()  # whatever is packed must be stored first
+    runs = {r.run_id: r for r in store.runs()}
+    if args.run and args.run not in runs:
+        raise ValueError(f"no run {args.run!r} in {args.store}; `python -m core runs` lists them")
+    packed = 0
+    for rid in [args.run] if args.run else list(runs):
+        cfg = RunConfig.from_json(runs[rid].config)
+        wanted = {(c, f) for c in cfg.dataset.concepts for f in range(cfg.dataset.folds)}
+        done = store.done(rid) & wanted
+        if done != wanted:
+            print(f"run {rid}: not finished ({len(done)}/{len(wanted)}), left as it is")
+            continue
+        path = pack_parts(store.parts_dir, rid)
+        if path:
+            packed += 1
+            print(f"run {rid}: packed into {path} ({os.path.getsize(path) / 2**20:.2f} MB)")
+    print(f"{packed} run(s) packed")
+    return 0
+
+
 def cmd_export(args) -> int:
     from .store import Store
     from .tau import check_tau

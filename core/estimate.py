@@ -132,12 +132,12 @@ def dry_run(store, cfg: RunConfig, concepts_per_unit: int = 8, model=None, measu
     """Plan ``cfg`` against ``store`` (read only) and estimate its cost; ``measured`` reuses an earlier probe."""
     from .extract import plan_work, prepare
     from .models import load_model
-    from .parts import read_meta
+    from .parts import read_metas
     from .units import unit_groups
 
     plan, rid = prepare(store, cfg)
     wanted = {(c, f) for c in cfg.dataset.concepts for f in range(cfg.dataset.folds)}
-    on_disk = {(meta["concept"], int(meta["fold"])) for meta in map(read_meta, store.pending_parts(rid))}
+    on_disk = {(m["concept"], int(m["fold"])) for path in store.pending_parts(rid) for m in read_metas(path)}
     todo = wanted - store.done(rid) - on_disk
     work = plan_work(cfg, plan, rid, todo, concepts_per_unit)
     positives = [t for u in work for p in u.positives for t in p]

@@ -23,7 +23,7 @@ import numpy as np
 from . import __version__
 from .checkpoints import parse_step, training_log_of, weights_hash
 from .config import ExtractConfig, RunConfig, stable_hash
-from .parts import part_path, read_meta, write_part
+from .parts import part_path, read_metas, write_part
 from .sampling import Plan, make_plan
 from .store import Store
 
@@ -237,12 +237,13 @@ class NegativePools:
 def check_parts(store: Store, rid: str, cfg: RunConfig) -> None:
     """Refuse (one-line ``ValueError``) to resume a run from parts computed under other settings."""
     for path in store.pending_parts(rid):
-        meta = read_meta(path)
-        if meta.get("config_id", cfg.config_id) != cfg.config_id:
-            raise ValueError(
-                f"{path} was computed under other settings (config {meta['config_id']}) than run {rid} "
-                f"(config {cfg.config_id}); refusing to mix results: move the part away or rerun with its settings"
-            )
+        for meta in read_metas(path):
+            if meta.get("config_id", cfg.config_id) == cfg.config_id:
+                continue
+                raise ValueError(
+                    f"{path} was computed under other settings (config {meta['config_id']}) than run {rid} "
+                    f"(config {cfg.config_id}); refusing to mix results: move the part away or rerun with its settings"
+                )
 
 
 def prepare(store: Store, cfg: RunConfig) -> tuple[Plan, str]:

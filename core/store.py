@@ -21,7 +21,7 @@ import pandas as pd
 
 from .connection import StoreError, connection
 from .expert_index import IndexRows
-from .parts import part_files, read_meta
+from .parts import is_pack, part_files, part_key, read_metas
 from .runs import Run, RunContents
 from .sentences import sentence_id
 from .settings import DEFAULT_STORE
@@ -262,27 +262,42 @@ class Store:
 
     # -- parts ---------------------------------------------------------------
     def pending_parts(self, run_id: str | None = None) -> list[str]:
-        """Part files on disk whose results are not in the database yet."""
+        """Part files (single or packed) on disk holding results that are not in the database yet."""
         done = set(self.query("SELECT part FROM results")["part"].dropna()) if os.path.exists(self.path) else set()
-        return [path for key, path in part_files(self.parts_dir, run_id) if key not in done]
+        pending = []
+        for key, path in part_files(self.parts_dir, run_id):
+            keys = [part_key(m) for m in read_metas(path)] if is_pack(path) else [key]
+            if any(k not in done for k in keys):
+                pending.append(path)
+        return pending
 
     def ingest(self, part: str) -> bool:
-        """Load one part file into the database in one transaction; False if already there."""
-        meta = read_meta(part)
+        """Load a part file (one result, or a packed run) into the database in one transaction; False if nothing new."""
+        metas = read_metas(part)
+        packed = is_pack(part)
+        added = 0
         with self.connect(write=True) as con:
             _run(con, "BEGIN")
-            key = [meta["run_id"], meta["concept"], meta["fold"]]
-            if _scalar(con, "SELECT count(*) FROM results WHERE run_id = ? AND concept = ? AND fold = ?", key):
-                _run(con, "ROLLBACK")
-                return False
-            _run(con, "INSERT INTO ap SELECT ?, ?, ?, unit, ap FROM read_parquet(?)", [*key, part])
-            for kind, vec in meta.get("vectors", {}).items():
-                _run(con, "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", [*key[:2], kind, vec])
-            sizes = [meta[k] for k in ("n_pos", "n_neg", "n_units", "n_stored", "ap_floor", "max_ap", "mean_ap")]
-            values = [*key, *sizes, f"{meta['run_id']}/{os.path.basename(part)}", _now()]
-            _run(con, "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
-            _run(con, "COMMIT")
-        return True
+            for meta in metas:
+                key = [meta["run_id"], meta["concept"], meta["fold"]]
+                if _scalar(con, "SELECT count(*) FROM results WHERE run_id = ? AND concept = ? AND fold = ?", key):
+                    continue
+                if packed:  # AP rows have no kind; embedding-vector rows have one
+                    where = "FROM read_parquet(?) WHERE concept = ? AND fold = ? AND kind IS"
+                    args = [part, meta["concept"], meta["fold"]]
+                    _run(con, f"INSERT INTO ap SELECT ?, ?, ?, unit, ap {where} NULL", [*key, *args])
+                    sql = f"INSERT OR REPLACE INTO vectors SELECT ?, ?, kind, vec {where} NOT NULL"
+                    _run(con, sql, [*key[:2], *args])
+                else:
+                    _run(con, "INSERT INTO ap SELECT ?, ?, ?, unit, ap FROM read_parquet(?)", [*key, part])
+                for kind, vec in meta.get("vectors", {}).items():
+                    _run(con, "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", [*key[:2], kind, vec])
+                sizes = [meta[k] for k in ("n_pos", "n_neg", "n_units", "n_stored", "ap_floor", "max_ap", "mean_ap")]
+                values = [*key, *sizes, part_key(meta), _now()]
+                _run(con, "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+                added += 1
+            _run(con, "COMMIT" if added else "ROLLBACK")
+        return added > 0
 
     def ingest_pending(self, run_id: str | None = None) -> int:
         return sum(self.ingest(p) for p in self.pending_parts(run_id))
