@@ -238,8 +238,7 @@ def check_parts(store: Store, rid: str, cfg: RunConfig) -> None:
     """Refuse (one-line ``ValueError``) to resume a run from parts computed under other settings."""
     for path in store.pending_parts(rid):
         for meta in read_metas(path):
-            if meta.get("config_id", cfg.config_id) == cfg.config_id:
-                continue
+            if meta.get("config_id", cfg.config_id) != cfg.config_id:
                 raise ValueError(
                     f"{path} was computed under other settings (config {meta['config_id']}) than run {rid} "
                     f"(config {cfg.config_id}); refusing to mix results: move the part away or rerun with its settings"
