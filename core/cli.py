@@ -16,11 +16,47 @@ from dataclasses import MISSING, fields
 
 from . import commands
 from .alignment import N_BOOT
-from .config import DTYPE_NAMES, DTYPES, NEGATIVE_MODES, POOLINGS, REFERENCES, DatasetConfig, ExtractConfig, ModelSpec
+from .config import (
+    DTYPE_NAMES,
+    DTYPES,
+    MAX_SEED,
+    NEGATIVE_MODES,
+    POOLINGS,
+    REFERENCES,
+    DatasetConfig,
+    ExtractConfig,
+    ModelSpec,
+    check_number,
+)
 from .settings import DEFAULT_STORE, DEMO_STORE
 from .tau import STABILITY_TAUS, TAU_DEFAULT, TAU_MAX, TAU_MIN
 
 KNOWN_ERRORS: tuple[type[BaseException], ...] = (ValueError, RuntimeError, OSError, KeyError)
+MAX_BOOT = 10_000  # bootstrap resamples: an (n_pairs, n_boot) array each; 10k is already tight CIs
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit 2), like every other refusal of the CLI."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message} (`{self.prog} -h` for help)\n")
+
+
+def number(lo: float, hi: float | None = None, integer: bool = True):
+    """argparse ``type``: a number in [lo, hi]; anything else is refused naming the range."""
+
+    def parse(text: str):
+        try:
+            return check_number(text, lo, hi, integer, text=True)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    return parse
+
+
+def field_number(cls, name: str):
+    """argparse ``type`` of a config field: the range is the one its dataclass declares (``config.between``)."""
+    return number(*cls.__dataclass_fields__[name].metadata["range"])
 
 
 CHOICES = {
@@ -68,6 +104,8 @@ def add_config_options(p: argparse.ArgumentParser, cls, skip: tuple[str, ...] = 
             p.add_argument(*flags, action="store_true", **kwargs)
             continue
         kind = {"int": int, "float": float}.get(str(f.type).split(" | ")[0], str)
+        if "range" in f.metadata:  # the field's own range (config.between): refused at parse time, in one line
+            kind = number(*f.metadata["range"])
         p.add_argument(*flags, type=kind, choices=CHOICES.get(f.name), **kwargs)
 
 
@@ -93,19 +131,25 @@ def _add_extract_args(p: argparse.ArgumentParser, model: bool = True) -> None:
     add_config_options(p, DatasetConfig)
     p.add_argument("--skip-short", action="store_true", help="leave out concepts with too few sentences (listed)")
     add_config_options(p, ExtractConfig)
-    p.add_argument("--concepts-per-task", "--concepts-per-unit", type=int, default=8, help="concepts per task")
-    p.add_argument("--max-tasks", "--max-units", type=int, help="stop after this many tasks")
-    p.add_argument("--limit-concepts", type=int, help="only the first N concepts")
+    p.add_argument(
+        "--concepts-per-task", "--concepts-per-unit", type=number(1, 10_000), default=8, help="concepts per task"
+    )
+    p.add_argument("--max-tasks", "--max-units", type=number(1), help="stop after this many tasks")
+    p.add_argument("--limit-concepts", type=number(1), help="only the first N concepts")
     p.add_argument("--parts", help="folder for result parts (default: beside the store)")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--engine", default="local", choices=["local", "ray"], help="where tasks run")
     p.add_argument("--address", help="Ray cluster to join (default: RAY_ADDRESS, else a local Ray)")
-    p.add_argument("--workers", type=int, help="Ray actors (default: one per GPU, or per CPU without GPUs)")
-    p.add_argument("--num-gpus-per-worker", type=float, help="GPUs per Ray actor (default 1 with GPUs, else 0)")
+    p.add_argument("--workers", type=number(1, 4096), help="Ray actors (default: one per GPU, or per CPU without GPUs)")
+    p.add_argument(
+        "--num-gpus-per-worker",
+        type=number(0, 64, integer=False),
+        help="GPUs per Ray actor (default 1 with GPUs, else 0)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m core", description=__doc__.splitlines()[0])
     parser.add_argument("--store", default=os.environ.get("EXPERTS_STORE", DEFAULT_STORE), help="DuckDB store file")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -117,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("mine", help="mine positive sentences from a text or JSONL corpus")
     p.add_argument("corpus", help="plain text (one sentence per line) or JSONL with 'text'; .gz allowed")
     _add_concept_args(p)
-    p.add_argument("--limit", type=int, default=1500, help="at most this many sentences per concept")
+    p.add_argument("--limit", type=number(1), default=1500, help="at most this many sentences per concept")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=commands.cmd_mine)
 
@@ -125,9 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_concept_args(p)
     p.add_argument("--model", default="smollm2", help="instruct model id or folder (default: SmolLM2-135M-Instruct)")
     p.add_argument("--gguf-file")
-    p.add_argument("--n", type=int, default=400)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--max-rounds", type=int, default=50)
+    p.add_argument("--n", type=number(1, 100_000), default=400)
+    p.add_argument("--seed", type=number(0, MAX_SEED), default=0)
+    p.add_argument("--max-rounds", type=number(1, 10_000), default=50)
     p.set_defaults(func=commands.cmd_generate)
 
     p = sub.add_parser("extract", help="find the experts of a model for concepts (resumable)")
@@ -166,12 +210,19 @@ def build_parser() -> argparse.ArgumentParser:
     analyses = p.add_subparsers(dest="analysis", required=True)
     a = analyses.add_parser("alignment", help="Spearman rho with human pair scores, per run and method")
     a.add_argument("--runs", help="comma-separated run ids (default: every run with results)")
-    a.add_argument("--n-boot", type=int, default=N_BOOT, help="bootstrap resamples for CIs and paired tests")
-    a.add_argument("--seed", type=int, default=0)
+    a.add_argument(
+        "--n-boot", type=number(1, MAX_BOOT), default=N_BOOT, help="bootstrap resamples for CIs and paired tests"
+    )
+    a.add_argument("--seed", type=number(0, MAX_SEED), default=0)
     d = analyses.add_parser("domains", help="recover semantic domains from expert overlap (Louvain)")
     d.add_argument("--domains", default=None, help="domain file 'domain: a, b, c' (default: data/domains.txt)")
-    d.add_argument("--min-weight", type=float, default=0.0, help="drop edges with reciprocal overlap at or below")
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument(
+        "--min-weight",
+        type=number(0, 1, integer=False),
+        default=0.0,
+        help="drop edges with reciprocal overlap at or below",
+    )
+    d.add_argument("--seed", type=number(0, MAX_SEED), default=0)
     st = analyses.add_parser("stability", help="expert-set overlap across folds vs across concepts")
     st.add_argument(
         "--taus", help=f"comma-separated thresholds (default: {','.join(f'{t:g}' for t in STABILITY_TAUS)})"
@@ -196,17 +247,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--men-dir", help="local MEN folder (default: download the official archive into cache/)")
     p.add_argument("--domains", help="domain list (default: data/domains.txt)")
     p.add_argument("--tau", type=float, default=TAU_DEFAULT, help=TAU_HELP)
-    p.add_argument("--n-boot", type=int, default=N_BOOT, help="bootstrap resamples for CIs and paired tests")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--n-boot", type=number(1, MAX_BOOT), default=N_BOOT, help="bootstrap resamples for CIs and paired tests"
+    )
+    p.add_argument("--seed", type=number(0, MAX_SEED), default=0)
     p.set_defaults(func=commands.cmd_report)
 
     p = sub.add_parser("build-demo", help="write the committed demo store (derived numbers only) from --store")
     p.add_argument("--out", default=DEMO_STORE)
     p.add_argument("--runs", help="comma-separated run ids (default: every run with results)")
-    p.add_argument("--max-mb", type=float, default=50.0)
+    p.add_argument("--max-mb", type=number(0.1, 100_000, integer=False), default=50.0)
     p.add_argument("--men-dir", help="local MEN folder: keep MEN-test alignment at every slider τ (not the ratings)")
     p.add_argument("--benchmark", action="append", help="another word-pair file to keep alignment of (repeatable)")
-    p.add_argument("--n-boot", type=int, default=N_BOOT, help="bootstrap resamples for CIs and paired tests")
+    p.add_argument(
+        "--n-boot", type=number(1, MAX_BOOT), default=N_BOOT, help="bootstrap resamples for CIs and paired tests"
+    )
     p.set_defaults(func=commands.cmd_build_demo)
     return parser
 
@@ -216,7 +271,10 @@ INTERRUPTED = "interrupted: finished concepts are stored; run the same command t
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # -h (0) or a one-line usage error (2): nothing ran
+        return e.code if isinstance(e.code, int) else 2
     interrupted = []
 
     def on_sigint(signum, frame):  # remember it: a library may turn the KeyboardInterrupt into its own error
@@ -227,8 +285,14 @@ def main(argv: list[str] | None = None) -> int:
         previous = signal.signal(signal.SIGINT, on_sigint)
     except ValueError:  # not the main thread: keep Python's own handler
         previous = None
+    created = _missing_paths(args.store)
+    parts = os.path.splitext(os.path.abspath(args.store))[0] + ".parts"
+    created_folders = ([parts] if created and not os.path.exists(parts) else []) + created[1:]
+    ok = False
     try:
-        return args.func(args)
+        code = args.func(args)
+        ok = code == 0
+        return code
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
         return 130
@@ -244,3 +308,44 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+        if not ok and created:
+            _remove_empty_store(created[0], created_folders)
+
+
+def _missing_paths(store: str) -> list[str]:
+    """The store file and the folders above it that do not exist yet (deepest first)."""
+    out = []
+    path = os.path.abspath(store)
+    while not os.path.exists(path):
+        out.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return out
+
+
+def _remove_empty_store(path: str, folders: list[str]) -> None:
+    """After a failed command: remove the store it created if it holds nothing, and the empty folders it made."""
+    from .store import Store, StoreError
+
+    if os.path.exists(path):
+        try:
+            if not Store(path, read_only=True, lock_timeout=1).is_empty():
+                return
+        except StoreError:
+            return
+        for leftover in (path, path + ".wal"):
+            if os.path.exists(leftover):
+                os.remove(leftover)
+    for folder in folders:
+        _remove_empty_tree(folder)
+
+
+def _remove_empty_tree(folder: str) -> None:
+    if not os.path.isdir(folder):
+        return
+    for name in os.listdir(folder):
+        _remove_empty_tree(os.path.join(folder, name))
+    if not os.listdir(folder):
+        os.rmdir(folder)

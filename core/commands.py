@@ -49,6 +49,11 @@ def cmd_mine(args) -> int:
 
     concepts = _concept_list(args)
     found = mine(args.corpus, concepts, limit=args.limit)
+    if not any(found.values()):
+        raise ValueError(
+            f"no sentence of {args.corpus} ({len(concepts)} concepts asked) contains any of them as a whole word; "
+            "nothing stored"
+        )
     store = Store(args.store)
     for c in concepts:
         new = store.add_sentences(c, found[c], source=f"corpus:{os.path.basename(args.corpus)}") if found[c] else 0
@@ -223,7 +228,12 @@ def cmd_runs(args) -> int:
 def cmd_ingest(args) -> int:
     from .store import Store
 
-    n = Store(args.store, parts_dir=args.parts).ingest_pending()
+    if args.parts and not os.path.isdir(args.parts):
+        raise ValueError(f"no parts folder {args.parts!r}: nothing to ingest")
+    store = Store(args.store, parts_dir=args.parts)
+    if not os.path.isdir(store.parts_dir):
+        raise ValueError(f"no parts folder {store.parts_dir!r}: nothing to ingest; pass --parts DIR")
+    n = store.ingest_pending()
     print(f"{n} parts ingested")
     return 0
 

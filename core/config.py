@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+import math
+import numbers
+import re
+from dataclasses import asdict, dataclass, field, fields
 
 POOLINGS = ("max", "mean")
 REFERENCES = ("selfcond",)
@@ -26,6 +29,53 @@ def dtype_name(name: str) -> str:
     if full not in DTYPES:
         raise ValueError(f"dtype must be one of {', '.join((*DTYPE_NAMES, *DTYPES))}, got {name!r}")
     return full
+
+
+DEVICE_PATTERN = re.compile(r"auto|cpu|mps|(cuda|xpu)(:\d+)?")
+MAX_SEED = 2**32 - 1
+
+
+def between(lo: float, hi: float | None = None, integer: bool = True) -> dict:
+    """Field metadata: the allowed range of a numeric setting (checked by ``check_fields``; the CLI reads it too)."""
+    return {"range": (lo, hi, integer)}
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def check_number(value, lo: float, hi: float | None = None, integer: bool = True, text: bool = False) -> int | float:
+    """``value`` (a number, or its text when ``text``) if it lies in [lo, hi]; else a ``ValueError`` saying the allowed range.
+
+    The message has no subject ("must be an integer in [1, 65536], got 0") so that a config field and a
+    command-line option can each put their own name in front of it. NaN and infinities are never in range.
+    """
+    span = f">= {_fmt(lo)}" if hi is None else f"in [{_fmt(lo)}, {_fmt(hi)}]"
+    expected = f"must be {'an integer' if integer else 'a number'} {span}"
+    number = value
+    if text and isinstance(value, str):
+        try:
+            number = int(value.strip()) if integer else float(value.strip())
+        except ValueError:
+            raise ValueError(f"{expected}, got {value[:40]!r}") from None
+    if isinstance(number, bool) or not isinstance(number, numbers.Integral if integer else numbers.Real):
+        raise ValueError(f"{expected}, got {str(value)[:40]!r}")
+    if (not integer and not math.isfinite(number)) or number < lo or (hi is not None and number > hi):
+        raise ValueError(f"{expected}, got {str(number)[:40]}")
+    return int(number) if integer else float(number)
+
+
+def check_fields(obj) -> None:
+    """Check every field of a config dataclass that carries a ``between`` range (one-line ``ValueError``)."""
+    for f in fields(obj):
+        bounds = f.metadata.get("range")
+        value = getattr(obj, f.name)
+        if bounds is None or value is None:
+            continue
+        try:
+            check_number(value, *bounds)
+        except ValueError as e:
+            raise ValueError(f"{f.name} {e}") from None
 
 
 def stable_hash(obj: object, length: int = 16) -> str:
@@ -65,6 +115,8 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dtype", dtype_name(self.dtype))
+        if not isinstance(self.device, str) or not DEVICE_PATTERN.fullmatch(self.device):
+            raise ValueError(f"device must be auto, cpu, mps, cuda or cuda:N, got {str(self.device)[:40]!r}")
 
     def key(self) -> dict:
         """What identifies the weights (device excluded)."""
@@ -96,18 +148,17 @@ class DatasetConfig:
     """
 
     concepts: tuple[str, ...]
-    n_pos: int = 400
-    n_neg: int = 1000
-    folds: int = 1
-    seed: int = 0
-    min_pos: int | None = None
+    n_pos: int = field(default=400, metadata=between(1, 1_000_000))
+    n_neg: int = field(default=1000, metadata=between(1, 1_000_000))
+    folds: int = field(default=1, metadata=between(1, 100))
+    seed: int = field(default=0, metadata=between(0, MAX_SEED))
+    min_pos: int | None = field(default=None, metadata=between(1, 1_000_000))
     negatives: str = "shared"
 
     def __post_init__(self) -> None:
-        if self.n_pos < 1 or self.n_neg < 1 or self.folds < 1:
-            raise ValueError("n_pos, n_neg and folds must be at least 1")
-        if self.min_pos is not None and not 1 <= self.min_pos <= self.n_pos:
-            raise ValueError(f"min_pos must be between 1 and n_pos={self.n_pos}")
+        check_fields(self)
+        if self.min_pos is not None and self.min_pos > self.n_pos:
+            raise ValueError(f"min_pos must be an integer in [1, n_pos={self.n_pos}], got {self.min_pos}")
         if self.negatives not in NEGATIVE_MODES:
             raise ValueError(f"negatives must be one of {NEGATIVE_MODES}")
         if len(set(self.concepts)) != len(self.concepts):
@@ -138,9 +189,9 @@ class ExtractConfig:
 
     pooling: str = "max"
     reference: str | None = None
-    max_length: int = 128
-    ap_floor: float = 0.5
-    batch_tokens: int = 4096
+    max_length: int = field(default=128, metadata=between(1, 65_536))
+    ap_floor: float = field(default=0.5, metadata=between(0, 1, integer=False))
+    batch_tokens: int = field(default=4096, metadata=between(1, 10_000_000))
 
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
@@ -149,10 +200,7 @@ class ExtractConfig:
             raise ValueError(f"reference must be one of {REFERENCES}, got {self.reference!r}")
         if self.reference == "selfcond" and self.pooling != "max":
             raise ValueError("reference selfcond pools by max, as apple/ml-selfcond does")
-        if not 0.0 <= self.ap_floor <= 1.0:
-            raise ValueError("ap_floor must be in [0, 1]")
-        if self.max_length < 1 or self.batch_tokens < 1:
-            raise ValueError("max_length and batch_tokens must be at least 1")
+        check_fields(self)
 
     def key(self) -> dict:
         """What changes the stored APs (``batch_tokens`` provably does not).

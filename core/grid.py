@@ -59,8 +59,11 @@ def plan_grid(
     store: Store, cfgs: list[RunConfig], concepts_per_unit: int = 8, max_units: int | None = None
 ) -> list[RunJob]:
     """Every run of the grid with what it still needs, longest first (finished runs last, with no units)."""
+    from .models import resolve
+
     jobs = []
     for cfg in cfgs:
+        resolve(cfg.model)  # a missing model folder or revision: refuse before anything is written
         plan, rid = prepare(store, cfg)  # may raise (too few sentences) before anything is written
         check_parts(store, rid, cfg)  # parts made under other settings: refuse before anything runs
         ingested = store.ingest_pending(rid)

@@ -45,10 +45,16 @@ def resolve(spec: ModelSpec) -> tuple[str, str | None, str | None]:
     that sub-folder; a Hub id keeps the revision for ``from_pretrained``.
     """
     if spec.model == SMOLLM2_ALIAS:
+        if spec.revision:
+            raise ModelLoadError(f"revision {spec.revision!r} not found: smollm2 is one GGUF file with no revisions")
         return smollm2_dir(), None, spec.gguf_file or SMOLLM2_GGUF
     if os.path.exists(spec.model):
         if not os.path.isdir(spec.model):
             if spec.model.endswith(".gguf"):
+                if spec.revision:
+                    raise ModelLoadError(
+                        f"revision {spec.revision!r} not found: {spec.model!r} is one GGUF file with no revisions"
+                    )
                 return os.path.dirname(os.path.abspath(spec.model)), None, os.path.basename(spec.model)
             raise ModelLoadError(f"{spec.model!r} is a file, not a model folder or a .gguf file")
         if spec.revision:
@@ -63,10 +69,20 @@ def resolve(spec: ModelSpec) -> tuple[str, str | None, str | None]:
 
 
 def pick_device(device: str = "auto") -> str:
-    """``auto`` → cuda if available, else mps, else cpu."""
+    """``auto`` → cuda if available, else mps, else cpu; a named device that this machine lacks is a ``ModelLoadError``."""
     import torch
 
     if device != "auto":
+        kind, _, index = device.partition(":")
+        backend = getattr(torch, kind, None) if kind in ("cuda", "xpu") else getattr(torch.backends, kind, None)
+        if kind != "cpu" and not (backend is not None and backend.is_available()):
+            raise ModelLoadError(
+                f"device {device!r} is not available on this machine (torch {torch.__version__}); use --device auto or cpu"
+            )
+        if index and kind in ("cuda", "xpu") and int(index) >= backend.device_count():
+            raise ModelLoadError(
+                f"device {device!r} does not exist: this machine has {backend.device_count()} {kind} device(s)"
+            )
         return device
     if torch.cuda.is_available():
         return "cuda"

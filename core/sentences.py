@@ -13,6 +13,7 @@ import hashlib
 import io
 import json
 import os
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
@@ -50,8 +51,8 @@ def _read_all(path: str) -> str:
             return f.read()
     except UnicodeDecodeError as e:
         raise SentenceFileError(f"{path!r} is not UTF-8 text (byte {e.start}); re-save it as UTF-8") from None
-    except (OSError, EOFError) as e:
-        raise SentenceFileError(f"cannot read {path!r}: {e}") from None
+    except (OSError, EOFError, zlib.error) as e:
+        raise SentenceFileError(f"cannot read {path!r} ({_first_line(e)}); truncated or corrupt?") from None
 
 
 def read_pairs(path: str) -> list[tuple[str, str]]:
@@ -113,16 +114,35 @@ def _parse_jsonl(text: str, path: str) -> list[tuple[str, str]]:
 
 
 def _parse_table(text: str, path: str, delimiter: str) -> list[tuple[str, str]]:
+    """Rows of a CSV/TSV with their first line numbers; a quoted cell may not span lines.
+
+    A sentence is one line, so a cell running over a line break can only come from a stray ``"`` that
+    opened a quoted cell: it would swallow every later row into one "sentence". It is refused, with
+    the line where it starts.
+    """
+    kind = "TSV" if delimiter == "\t" else "CSV"
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    rows: list[tuple[int, list[str]]] = []
+    start = 1
     try:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+        for row in reader:
+            if reader.line_num > start and any("\n" in cell or "\r" in cell for cell in row):
+                raise SentenceFileError(
+                    f'{path}:{start}: a quote (") opens a cell that runs on to line {reader.line_num}; '
+                    f'close it, double the quotes inside (""), or remove the stray quote'
+                )
+            rows.append((start, row))
+            start = reader.line_num + 1
     except csv.Error as e:
-        raise SentenceFileError(f"{path}: malformed {('TSV' if delimiter == chr(9) else 'CSV')} ({e})") from None
-    header = [h.strip().lower() for h in rows[0]]
+        raise SentenceFileError(f"{path}:{start}: malformed {kind} ({e})") from None
+    if not rows:
+        raise SentenceFileError(f"{path} is empty")
+    header = [h.strip().lower() for h in rows[0][1]]
     if "concept" not in header or "sentence" not in header:
         raise SentenceFileError(f"{path}: the first line must be a header naming 'concept' and 'sentence' columns")
     ci, si = header.index("concept"), header.index("sentence")
     pairs = []
-    for i, row in enumerate(rows[1:], 2):
+    for i, row in rows[1:]:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) <= max(ci, si):
@@ -189,6 +209,15 @@ def iter_corpus(path: str) -> Iterator[str]:
                     yield line
     except UnicodeDecodeError as e:
         raise SentenceFileError(f"{path!r} is not UTF-8 text (byte {e.start}); re-save it as UTF-8") from None
+    except (EOFError, OSError, zlib.error) as e:  # a truncated or corrupt .gz, or a read error
+        raise SentenceFileError(
+            f"cannot read {path!r} ({_first_line(e)}); truncated or corrupt? nothing stored"
+        ) from None
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0][:200] if text else type(e).__name__
 
 
 def mine(corpus: str | Iterable[str], concepts: Iterable[str], limit: int | None = None) -> dict[str, list[str]]:

@@ -109,6 +109,12 @@ class Store:
             )
         return version
 
+    def is_empty(self) -> bool:
+        """Whether no table but ``meta`` holds a row (a store that a failed first command created)."""
+        with self.connect() as con:
+            names = [r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()]
+            return all(not con.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in names if t != "meta")
+
     def query(self, sql: str, params: Iterable | None = None) -> pd.DataFrame:
         """Run a read query (parameterised) and return a DataFrame."""
         with self.connect() as con:

@@ -19,17 +19,26 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TABLES = ("meta", "concepts", "sentences", "concept_sentences", "runs", "units", "results", "ap", "vectors")
 
 
-def snapshot(path: str) -> dict[str, pd.DataFrame]:
+def snapshot(path: str) -> dict:
+    """Every table of a store, and every file of its parts folder with its bytes."""
     con = duckdb.connect(path, read_only=True)
     try:
-        return {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").df() for t in TABLES}
+        out = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").df() for t in TABLES}
     finally:
         con.close()
+    parts = os.path.splitext(path)[0] + ".parts"
+    out["parts"] = {
+        os.path.relpath(os.path.join(d, f), parts): open(os.path.join(d, f), "rb").read()
+        for d, _, files in os.walk(parts)
+        for f in files
+    }
+    return out
 
 
 def assert_same(a, b):
     for t in TABLES:
         pd.testing.assert_frame_equal(a[t], b[t], obj=t)
+    assert a["parts"] == b["parts"]
 
 
 @pytest.fixture
@@ -39,7 +48,14 @@ def store_path(tmp_path):
     return path
 
 
+def assert_one_line(err: str, message: str) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], err
+    assert "Traceback" not in err
+
+
 def run_cli(capsys, *argv) -> tuple[int, str]:
+    capsys.readouterr()  # drop what the test printed before (e.g. a model being saved)
     code = main(list(argv))
     out = capsys.readouterr()
     return code, out.err
@@ -84,6 +100,7 @@ EXTRACT = ["extract", "--concepts", "cat,dog", "--n-pos", "6", "--n-neg", "12", 
 
 def test_unknown_model_id(capsys, store_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)  # read at import: set it if imported
     check_refused(capsys, store_path, EXTRACT + ["--model", "no-such-org/no-such-model"], "cannot load model")
 
 
@@ -249,3 +266,138 @@ def test_debug_shows_traceback(store_path, tmp_path):
         text=True,
     )
     assert r.returncode != 0 and "Traceback" in r.stderr
+
+
+# -- issue 14: every option and file validated at the boundary ------------------------------------------------
+
+
+def check_no_store_left(capsys, tmp_path, argv, message):
+    """A failing command on a --store that does not exist leaves no store (nor folders) behind."""
+    path = tmp_path / "new" / "deeper" / "s.duckdb"
+    code, err = run_cli(capsys, "--store", str(path), *argv)
+    assert code == 2
+    assert_one_line(err, message)
+    assert not (tmp_path / "new").exists()
+
+
+def test_truncated_gzip_corpus_names_the_file(capsys, store_path, tmp_path):
+    import gzip
+
+    lines = "\n".join(json.dumps({"text": f"The cat number {i} sat on the warm mat."}) for i in range(5000))
+    data = gzip.compress(lines.encode())
+    corpus = tmp_path / "corpus.jsonl.gz"
+    corpus.write_bytes(data[: len(data) // 2])
+    argv = ["mine", str(corpus), "--concepts", "cat"]
+    check_refused(capsys, store_path, argv, f"cannot read {str(corpus)!r}")
+    check_no_store_left(capsys, tmp_path, argv, "truncated or corrupt")
+
+
+@pytest.mark.parametrize("ext, sep", [(".csv", ","), (".tsv", "\t")])
+def test_stray_quote_does_not_swallow_later_rows(capsys, store_path, tmp_path, ext, sep):
+    f = tmp_path / f"s{ext}"
+    rows = ["concept,sentence", 'cat,"The cat sat on the mat today.', "dog,The dog ran in the park today."]
+    f.write_text("\n".join(r.replace(",", sep, 1) for r in rows + ["bus,The red bus was late again today."]) + "\n")
+    check_refused(capsys, store_path, ["add", str(f)], f"{f}:2: a quote")
+    check_no_store_left(capsys, tmp_path, ["add", str(f)], "runs on to line 4")
+
+
+def test_quoted_cells_that_close_are_still_read(tmp_path):
+    from core.sentences import read_pairs
+
+    f = tmp_path / "ok.csv"
+    f.write_text('concept,sentence\ncat,"The cat sat, on the mat."\ndog,"The ""dog"" ran in the park."\n')
+    assert read_pairs(str(f)) == [("cat", "The cat sat, on the mat."), ("dog", 'The "dog" ran in the park.')]
+
+
+@pytest.mark.parametrize("limit", ["0", "-1", "nan", "2.5"])
+def test_mine_limit_below_one(capsys, store_path, tmp_path, limit):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("The cat sat on the warm mat today.\n")
+    check_refused(
+        capsys, store_path, ["mine", str(corpus), "--concepts", "cat", "--limit", limit], "must be an integer >= 1"
+    )
+
+
+def test_mine_that_finds_nothing_is_an_error(capsys, store_path, tmp_path):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("Nothing about any of the words here at all.\n")
+    check_refused(capsys, store_path, ["mine", str(corpus), "--concepts", "cat"], "nothing stored")
+    check_no_store_left(capsys, tmp_path, ["mine", str(corpus), "--concepts", "cat"], "nothing stored")
+
+
+def test_ingest_from_a_missing_parts_folder(capsys, store_path, tmp_path):
+    missing = str(tmp_path / "nowhere")
+    check_refused(capsys, store_path, ["ingest", "--parts", missing], "no parts folder")
+    check_no_store_left(capsys, tmp_path, ["ingest", "--parts", missing], "no parts folder")
+    check_no_store_left(capsys, tmp_path, ["ingest"], "no parts folder")
+
+
+def test_failed_extract_on_a_new_store_leaves_nothing(capsys, tmp_path):
+    model = save_tiny_model(str(tmp_path / "m"))
+    check_no_store_left(capsys, tmp_path, EXTRACT + ["--model", model], "'cat' has 0")
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--max-length", "0", "--max-length: must be an integer in [1, 65536], got 0"),
+        ("--max-length", "-1", "--max-length: must be an integer in [1, 65536], got -1"),
+        ("--batch-tokens", "0", "--batch-tokens: must be an integer in [1, 10000000], got 0"),
+        ("--batch-tokens", "-1", "--batch-tokens: must be an integer in [1, 10000000], got -1"),
+        ("--concepts-per-unit", "-1", "--concepts-per-unit: must be an integer in [1, 10000], got -1"),
+        ("--folds", "1e3", "--folds: must be an integer in [1, 100]"),
+        ("--ap-floor", "nan", "--ap-floor: must be a number in [0, 1], got nan"),
+        ("--seed", "-3", "--seed: must be an integer in [0, 4294967295]"),
+        ("--device", "tpu9", "device must be auto, cpu, mps, cuda or cuda:N"),
+    ],
+)
+def test_extract_options_out_of_range(capsys, store_path, tmp_path, option, value, message):
+    model = save_tiny_model(str(tmp_path / "m"))
+    check_refused(capsys, store_path, EXTRACT + ["--model", model, option, value], message)
+
+
+def test_max_length_beyond_the_models_context(capsys, store_path, tmp_path):
+    model = save_tiny_model(str(tmp_path / "m"))  # 128 positions
+    check_refused(
+        capsys,
+        store_path,
+        EXTRACT + ["--model", model, "--reference", "selfcond", "--max-length", "500"],
+        "in [1, 128] for this model",
+    )
+
+
+def test_unavailable_device_is_refused_before_anything_is_written(capsys, store_path, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    model = save_tiny_model(str(tmp_path / "m"))
+    check_refused(
+        capsys, store_path, EXTRACT + ["--model", model, "--device", "cuda"], "device 'cuda' is not available"
+    )
+
+
+@pytest.mark.parametrize("n_boot", ["0", "-5", "inf"])
+def test_n_boot_below_one(capsys, store_path, tmp_path, n_boot):
+    f = tmp_path / "bench.txt"
+    f.write_text("cat dog 30\ncat bus 10\ndog bus 5\n")
+    argv = ["analyse", "alignment", "--benchmark", str(f), "--n-boot", n_boot, "--out", str(tmp_path / "o.csv")]
+    check_refused(capsys, store_path, argv, "--n-boot: must be an integer in [1, 10000]")
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_revision_that_does_not_exist_writes_nothing(capsys, store_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    model = save_tiny_model(str(tmp_path / "m"))
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF")
+    for argv, message in [
+        (["--model", model, "--revision", "step9"], "revision 'step9' not found"),  # a local folder
+        (["--model", "smollm2", "--revision", "step9"], "revision 'step9' not found: smollm2 is one GGUF file"),
+        (["--model", str(gguf), "--revision", "step9"], "revision 'step9' not found"),
+        (["--model", "no-such-org/no-such-model", "--revision", "step9"], "cannot load model"),  # a Hub id
+    ]:
+        check_refused(capsys, store_path, EXTRACT + argv, message)
+        # on a new store, an id that is not a local path is only tried after the sentences are found wanting
+        check_no_store_left(capsys, tmp_path, EXTRACT + argv, "'cat' has 0" if "cannot load" in message else message)
