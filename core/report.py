@@ -17,8 +17,10 @@ from .alignment import N_BOOT, alignment_over_taus, alignment_table
 from .benchmarks import MEN_HUMAN_CEILING, coverage
 from .domains import domain_analysis
 from .expert_index import ExpertIndex
-from .layers import alignment_by_layer
-from .runs import Run, pick_runs, size_variants
+from .layers import alignment_by_layer, group_alignment_rows
+from .runs import Run, pick_runs, runs_frame, size_variants, with_results
+from .series import over_training, series_markdown, series_models, series_sizes, where_when
+from .series_figures import training_png, where_when_png
 from .stability import fold_overlap, stability_by_size
 from .tau import REPORT_TAUS, TAU_DEFAULT
 
@@ -108,9 +110,78 @@ def write_report(
             by_size.to_csv(os.path.join(out_dir, "stability_by_size.csv"), index=False)
             summary["stability_by_size"] = by_size
 
+    if pairs is not None:
+        summary["series"] = write_series(store, out_dir, pairs, runs, tau, n_boot, seed, benchmark_name)
+
     with open(os.path.join(out_dir, "README.md"), "w") as f:
         f.write(markdown(summary, described, benchmark_name))
+        f.write("\n".join(summary.get("series", {}).get("lines", [])))
     return summary
+
+
+def write_series(store, out_dir, pairs, runs, tau, n_boot, seed, benchmark_name) -> dict:
+    """Alignment over a checkpoint series (models with several steps): CSVs, the two PNGs and the Markdown lines."""
+    frame = runs_frame(with_results(runs))
+    models = series_models(frame)
+    if not models:
+        return {}
+    ids = frame[frame["model"].isin(models)]["run_id"].tolist()
+    curves = over_training(alignment_table(store, ids, pairs, tau, n_boot=n_boot, seed=seed), frame)
+    curves.to_csv(os.path.join(out_dir, "alignment_over_training.csv"), index=False)
+    matrices = where_when(group_alignment_rows(store, ids, pairs, (tau,), by="layer"), frame)
+    long = [m.stack().rename("rho").reset_index().assign(model=name) for name, m in matrices.items()]
+    pd.concat(long).to_csv(os.path.join(out_dir, "alignment_where_when.csv"), index=False)
+    log = store.training_log()
+    log = log[log["model"].isin(models)]
+    ceiling = MEN_HUMAN_CEILING if benchmark_name.lower().startswith("men") else None
+    title = f"{benchmark_name} · τ = {tau:g}"
+    training_png(curves, log, os.path.join(out_dir, "alignment_over_training.png"), ceiling, title)
+    where_when_png(matrices, os.path.join(out_dir, "where_when.png"), f"where × when · {title}")
+    flagged = curves[(curves["same_weights_as"] != "") & (curves["method"] == "experts")]
+    lines = [
+        "",
+        "## Alignment over training (checkpoint series)",
+        "",
+        f"Models extracted at several training steps ({len(models)}; `alignment_over_training.csv`). Left: ρ "
+        "of each method at every checkpoint with 95% bootstrap CIs and the human ceiling; right: held-out loss.",
+        "",
+        "![alignment over training](alignment_over_training.png)",
+        "",
+        *series_markdown(curves, series_sizes(frame, log), tau),
+        "",
+        "Checkpoints whose weights are byte-identical to the checkpoint before them: "
+        + (", ".join(f"{r.model} {r.revision} = {r.same_weights_as}" for r in flagged.itertuples()) or "none")
+        + ".",
+        "",
+        *emergence_lines(curves),
+        "### Where × when",
+        "",
+        "ρ from one layer's experts at a time (rows) at every checkpoint (columns), per size "
+        "(`alignment_where_when.csv`):",
+        "",
+        "![where x when](where_when.png)",
+        "",
+    ]
+    return {"curves": curves, "where_when": matrices, "lines": lines}
+
+
+def emergence_lines(curves: pd.DataFrame) -> list[str]:
+    """Per size: experts ρ at the first and last checkpoint, and the first step reaching half and 90% of the last."""
+    lines = ["| model | ρ at first step | ρ at last step | first step at ≥ 50% of last | first step at ≥ 90% of last |"]
+    lines.append("|---|---|---|---|---|")
+    for model, g in curves[curves["method"] == "experts"].groupby("model", sort=False):
+        g = g.sort_values("step")
+        first, last = g.iloc[0], g.iloc[-1]
+
+        def reach(frac: float, g=g, last=last) -> str:
+            hit = g[g["rho"] >= frac * last["rho"]] if last["rho"] > 0 else g.iloc[:0]
+            return str(int(hit["step"].iloc[0])) if len(hit) else "—"
+
+        lines.append(
+            f"| {model} | {_fmt(first['rho'])} (step {int(first['step'])}) | {_fmt(last['rho'])} "
+            f"(step {int(last['step'])}) | {reach(0.5)} | {reach(0.9)} |"
+        )
+    return [*lines, ""]
 
 
 def _fmt(x, digits: int = 3) -> str:

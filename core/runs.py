@@ -17,6 +17,7 @@ from functools import cached_property
 import pandas as pd
 
 from .config import RunConfig
+from .series import series_models
 
 FINAL = "final"  # how a run without a revision (the model's released weights) is named in pickers and links
 
@@ -259,6 +260,8 @@ def pick_runs(runs: Sequence[Run], domains: Mapping[str, str], pairs: pd.DataFra
     if pairs is not None:
         words = set(pairs["word1"]) | set(pairs["word2"])
         bench = [r for r in single if len(words & r.concepts) / max(len(r.concepts), 1) > 0.9]
+        series = set(series_models(runs_frame(bench))) if bench else set()
+        bench = [r for r in bench if r.model not in series] or bench  # a checkpoint series has its own section
     return {
         "domains": best(dom).run_id if dom else None,
         "stability": best(stab).run_id if stab else None,

@@ -1,3 +1,5 @@
+import pandas as pd
+
 from core.benchmarks import read_pairs
 from core.report import write_report
 from tests.synthetic import DOMAINS, make_store, write_benchmark
@@ -53,3 +55,31 @@ def test_report_stability_against_set_sizes(tmp_path):
     text = (tmp_path / "results" / "README.md").read_text()
     assert "| 50 | 1000 |" in text and "| 100 | 250 |" in text and "otherset" not in text
     assert (tmp_path / "results" / "stability_by_size.csv").exists()
+
+
+def test_report_over_a_checkpoint_series(tmp_path):
+    path = str(tmp_path / "s.duckdb")
+    _, final = make_store(path, folds=1, model="final/model")
+    revisions = ("step0", "step1", "step8", "step64")
+    make_store(path, revisions=revisions, folds=1, model="toy/neox-1m", run_prefix="a", sentences=False, n_params=10**6)
+    store, big = make_store(
+        path, revisions=revisions, folds=1, model="toy/neox-5m", run_prefix="b", sentences=False, n_params=5 * 10**6
+    )
+    for run_id, weights in zip(big, ("w0", "w1", "w1", "w64")):
+        store.add_run({"run_id": run_id, "weights_hash": weights})
+    log = pd.DataFrame({"step": [0, 64], "tokens": [0, 6400], "loss": [None, 4.0], "held_out_loss": [8.0, 4.1]})
+    store.add_training_log("toy/neox-1m", log)
+    pairs = read_pairs(write_benchmark(str(tmp_path / "bench.txt")))
+    domains = {c: d for d, cs in DOMAINS.items() for c in cs}
+    out = tmp_path / "results"
+    summary = write_report(store, str(out), pairs, domains, tau=0.5, n_boot=100)
+    assert summary["runs"]["benchmark"] == final[0]  # the headline is the final model, not a checkpoint
+    curves = summary["series"]["curves"]
+    assert set(curves["model"]) == {"toy/neox-1m", "toy/neox-5m"} and len(curves) == 2 * 4 * 3
+    text = (out / "README.md").read_text()
+    assert "## Alignment over training" in text and "| toy/neox-5m | 8 |" in text
+    assert "toy/neox-5m step8 = step1" in text and "| toy/neox-1m | 1,000,000 | 4 | 6,400 |" in text
+    for name in ("alignment_over_training.png", "where_when.png", "alignment_where_when.csv"):
+        assert (out / name).stat().st_size > 0
+    where = pd.read_csv(out / "alignment_where_when.csv")
+    assert set(where["step"]) == {0, 1, 8, 64} and where["layer"].nunique() == 4
