@@ -386,7 +386,7 @@ class Store:
         return IndexRows(run, results, *arrays, vecs)
 
     def copy_runs(self, source: str, run_ids: list[str], sentence_sources: str) -> None:
-        """Copy runs, their unit tables, APs, results and vectors from the store file ``source`` into this one.
+        """Copy runs, their unit tables, APs, results, vectors and training logs from the store ``source`` into this one.
 
         Concepts with results come along; sentences only where their source matches the SQL ``LIKE``
         pattern ``sentence_sources`` (what may be redistributed). Ends with a checkpoint (one file).
@@ -411,6 +411,12 @@ class Store:
                 [sentence_sources],
             )
             _run(con, f"INSERT INTO sentences SELECT * FROM src.sentences WHERE {texts}")
+            has_log = "SELECT count(*) FROM information_schema.tables WHERE table_catalog = 'src' AND table_name = ?"
+            if _scalar(con, has_log, ["training_log"]):  # stores made before it have none
+                _run(
+                    con,
+                    "INSERT INTO training_log SELECT * FROM src.training_log WHERE model IN (SELECT model FROM runs)",
+                )
             _run(con, "COMMIT")
             _run(con, "DETACH src")
             _run(con, "CHECKPOINT")

@@ -1,4 +1,5 @@
 import numpy as np
+import pandas as pd
 import pytest
 
 from core.alignment import alignment_table
@@ -11,6 +12,9 @@ from tests.synthetic import make_store, write_benchmark
 def test_demo_store_keeps_numbers_and_only_redistributable_sentences(tmp_path):
     src, run_ids = make_store(str(tmp_path / "src.duckdb"), revisions=("step1", "step1000"))
     src.add_sentences("cat", ["A generated cat sentence for the demo."], source="generated:smollm2")
+    log = pd.DataFrame({"step": [0, 1000], "tokens": [0, 10**6], "loss": [None, 3.5], "held_out_loss": [8.0, 3.6]})
+    src.add_training_log("synthetic/toy-10m", log)
+    src.add_training_log("not/in/the/demo", log)
     info = build_demo(src.path, str(tmp_path / "demo.duckdb"), run_ids=[run_ids[1]])
     demo = Store(info["path"], read_only=True)
     assert [r.run_id for r in demo.runs()] == [run_ids[1]]
@@ -20,6 +24,7 @@ def test_demo_store_keeps_numbers_and_only_redistributable_sentences(tmp_path):
     texts = demo.query("SELECT text FROM sentences")["text"].tolist()
     assert texts == ["A generated cat sentence for the demo."]  # corpus/synthetic-source text stays out
     assert info["concepts"] == 8 and info["size_mb"] < 5
+    assert demo.training_log()["model"].unique().tolist() == ["synthetic/toy-10m"]  # the demo's models' logs only
 
 
 def test_demo_store_over_budget_is_refused(tmp_path):
