@@ -51,6 +51,7 @@ def number(lo: float, hi: float | None = None, integer: bool = True):
         except ValueError as e:
             raise argparse.ArgumentTypeError(str(e)) from None
 
+    parse.range = (lo, hi, integer)  # type: ignore[attr-defined]  # what tests and help can read
     return parse
 
 

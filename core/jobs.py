@@ -74,9 +74,9 @@ def extract_command(
     names = list(dict.fromkeys(normalise_concept(c) for c in concepts))
     if not names:
         raise ValueError("no concepts to extract")
-    for label, v in (("n_pos", n_pos), ("n_neg", n_neg), ("folds", folds)):
-        if int(v) < 1:
-            raise ValueError(f"{label} must be at least 1")
+    from .config import DatasetConfig
+
+    DatasetConfig(tuple(names), n_pos, n_neg, folds, min_pos=min_pos or None)  # the CLI's ranges, one home
     cmd = [
         python,
         "-m",
