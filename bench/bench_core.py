@@ -174,8 +174,8 @@ def bench_extraction(a) -> None:
         with pooling_pass(model, groups, x) as acts:
             acts(all_texts)
 
-    def end_to_end() -> None:
-        list(run_task(unit, model, groups, cfg, parts, None, None, NegativePools()))
+    def end_to_end() -> None:  # a fresh parts folder each time: run_task skips parts that exist
+        list(run_task(unit, model, groups, cfg, tempfile.mkdtemp(dir=parts), None, None, NegativePools()))
 
     bare()  # warm up
     end_to_end()  # warm up (compiles the numba kernel)
