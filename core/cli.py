@@ -14,7 +14,7 @@ import signal
 import sys
 from dataclasses import MISSING, fields
 
-from . import commands
+from . import analysis_commands, commands
 from .alignment import N_BOOT
 from .config import (
     DTYPE_NAMES,
@@ -240,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--tau", type=float, default=TAU_DEFAULT, help=TAU_HELP)
     for q in (a, d, st, la):
         q.add_argument("--out", required=True, help="CSV file to write")
-    p.set_defaults(func=commands.cmd_analyse)
+    p.set_defaults(func=analysis_commands.cmd_analyse)
     p = sub.add_parser("report", help="write results/ (CSV + README.md): alignment, domains, stability, layers")
     p.add_argument("--out", default="results")
     p.add_argument("--benchmark", help="a 'word1 word2 score' file (default: MEN)")
@@ -252,7 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--n-boot", type=number(1, MAX_BOOT), default=N_BOOT, help="bootstrap resamples for CIs and paired tests"
     )
     p.add_argument("--seed", type=number(0, MAX_SEED), default=0)
-    p.set_defaults(func=commands.cmd_report)
+    p.set_defaults(func=analysis_commands.cmd_report)
 
     p = sub.add_parser("build-demo", help="write the committed demo store (derived numbers only) from --store")
     p.add_argument("--out", default=DEMO_STORE)
@@ -263,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--n-boot", type=number(1, MAX_BOOT), default=N_BOOT, help="bootstrap resamples for CIs and paired tests"
     )
-    p.set_defaults(func=commands.cmd_build_demo)
+    p.set_defaults(func=analysis_commands.cmd_build_demo)
     return parser
 
 
