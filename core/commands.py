@@ -233,8 +233,12 @@ def cmd_ingest(args) -> int:
     store = Store(args.store, parts_dir=args.parts)
     if not os.path.isdir(store.parts_dir):
         raise ValueError(f"no parts folder {store.parts_dir!r}: nothing to ingest; pass --parts DIR")
-    n = store.ingest_pending()
+    refused: list[str] = []
+    n = store.ingest_pending(refused=refused)
     print(f"{n} parts ingested")
+    if refused:
+        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        raise ValueError(f"{refused[0]}{more}; set aside in {os.path.join(store.parts_dir, '_refused')}")
     return 0
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from . import __version__
 from .checkpoints import parse_step, training_log_of, weights_hash
 from .config import ExtractConfig, RunConfig, stable_hash
-from .parts import part_path, read_metas, write_part
+from .parts import REFUSED_DIR, PartError, part_path, read_metas, write_manifest, write_part
 from .sampling import Plan, make_plan
 from .store import Store
 
@@ -237,7 +237,11 @@ class NegativePools:
 def check_parts(store: Store, rid: str, cfg: RunConfig) -> None:
     """Refuse (one-line ``ValueError``) to resume a run from parts computed under other settings."""
     for path in store.pending_parts(rid):
-        for meta in read_metas(path):
+        try:
+            metas = read_metas(path)
+        except PartError:
+            continue  # unreadable: ingest_parts sets it aside and its concepts are recomputed
+        for meta in metas:
             if meta.get("config_id", cfg.config_id) != cfg.config_id:
                 raise ValueError(
                     f"{path} was computed under other settings (config {meta['config_id']}) than run {rid} "
@@ -275,7 +279,7 @@ def extract(
         check_loadable(cfg)
     plan, rid = prepare(store, cfg)  # may raise (too few sentences): nothing written yet
     check_parts(store, rid, cfg)
-    ingested = store.ingest_pending(rid)
+    ingested = ingest_parts(store, rid)
     done = store.done(rid)
     wanted = {(c, f) for c in cfg.dataset.concepts for f in range(cfg.dataset.folds)}
     todo = wanted - done
@@ -313,8 +317,21 @@ def extract(
     return summary
 
 
+def ingest_parts(store: Store, rid: str) -> int:
+    """Ingest a run's pending parts; a bad one is set aside (named on stderr) so that its concept is recomputed."""
+    refused: list[str] = []
+    n = store.ingest_pending(rid, refused)
+    for reason in refused:
+        print(
+            f"warning: {reason}; moved to {os.path.join(store.parts_dir, REFUSED_DIR)}, recomputing it", file=sys.stderr
+        )
+    return n
+
+
 def register_run(store: Store, cfg: RunConfig, row: dict, table) -> None:
-    """Store a run's row and unit table, and the training log of a local checkpoint series when it has one."""
+    """Store a run's row and unit table (also beside its parts: parts alone rebuild a store), and the training
+    log of a local checkpoint series when it has one."""
+    write_manifest(store.parts_dir, row, table)
     store.add_run(row, table)
     log = training_log_of(cfg.model.model)
     if log is not None:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, replace
 
 from .config import RunConfig
-from .extract import ExtractSummary, WorkUnit, check_parts, plan_work, prepare
+from .extract import ExtractSummary, WorkUnit, check_parts, ingest_parts, plan_work, prepare
 from .store import Store
 
 ENGINES = ("local", "ray")
@@ -66,7 +66,7 @@ def plan_grid(
         resolve(cfg.model)  # a missing model folder or revision: refuse before anything is written
         plan, rid = prepare(store, cfg)  # may raise (too few sentences) before anything is written
         check_parts(store, rid, cfg)  # parts made under other settings: refuse before anything runs
-        ingested = store.ingest_pending(rid)
+        ingested = ingest_parts(store, rid)
         done = store.done(rid)
         wanted = {(c, f) for c in cfg.dataset.concepts for f in range(cfg.dataset.folds)}
         todo = wanted - done

@@ -7,13 +7,16 @@ parts, and parts can be committed and re-ingested elsewhere (``results/parts``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import zlib
 
 import numpy as np
+import pandas as pd
 
 META_KEY = b"expert_part"
+CHECKSUM_KEY = b"expert_checksum"  # the checksum again, outside the JSON: one flipped bit cannot pass for a legacy part
 PACK_KEY = b"expert_pack"  # a packed run: the metadata of every (concept, fold) it holds, zlib-compressed JSON
 PACK_SUFFIX = ".pack.parquet"
 
@@ -29,8 +32,12 @@ def write_part(path: str, meta: dict, units: np.ndarray, ap: np.ndarray) -> str:
     import pyarrow.parquet as pq
 
     os.makedirs(os.path.dirname(path), exist_ok=True)
+    units, ap = np.asarray(units, dtype=np.int32), np.asarray(ap, dtype=np.float32)
+    meta = {**meta, "checksum": checksum(meta, units, ap)}
     table = pa.table({"unit": pa.array(units, pa.int32()), "ap": pa.array(ap, pa.float32())})
-    table = table.replace_schema_metadata({META_KEY: json.dumps(meta).encode()})
+    table = table.replace_schema_metadata(
+        {META_KEY: json.dumps(meta).encode(), CHECKSUM_KEY: meta["checksum"].encode()}
+    )
     tmp = f"{path}.tmp{os.getpid()}"
     pq.write_table(table, tmp, compression="zstd")
     with open(tmp, "rb") as f:
@@ -40,20 +47,32 @@ def write_part(path: str, meta: dict, units: np.ndarray, ap: np.ndarray) -> str:
 
 
 def read_meta(path: str) -> dict:
-    """A part's metadata (run_id, concept, fold, set sizes, AP summary, embedding vectors)."""
+    """A part's metadata (run_id, concept, fold, set sizes, AP summary, embedding vectors); ``PartError`` if unreadable."""
     import pyarrow.parquet as pq
 
-    return json.loads(pq.read_schema(path).metadata[META_KEY])
+    try:
+        return json.loads(pq.read_schema(path).metadata[META_KEY])
+    except Exception as e:  # pyarrow, JSON and decoding errors of a damaged file, whatever their type
+        raise PartError(f"part {path} cannot be read ({_first_line(e)}): truncated or corrupt") from None
+
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
 
 
 def read_metas(path: str) -> list[dict]:
-    """The metadata of every (concept, fold) a file holds: one for a part, all of them for a packed run."""
+    """The metadata of every (concept, fold) a file holds: one for a part, all of them for a packed run.
+
+    An unreadable file is a ``PartError`` naming it."""
     import pyarrow.parquet as pq
 
-    metadata = pq.read_schema(path).metadata or {}
-    if PACK_KEY in metadata:
-        return json.loads(zlib.decompress(metadata[PACK_KEY]))
-    return [json.loads(metadata[META_KEY])]
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+        if PACK_KEY in metadata:
+            return json.loads(zlib.decompress(metadata[PACK_KEY]))
+        return [json.loads(metadata[META_KEY])]
+    except Exception as e:  # pyarrow, zlib, JSON and decoding errors of a damaged file, whatever their type
+        raise PartError(f"part {path} cannot be read ({_first_line(e)}): truncated or corrupt") from None
 
 
 def part_key(meta: dict) -> str:
@@ -77,13 +96,14 @@ def part_files(parts_dir: str, run_id: str | None = None) -> list[tuple[str, str
     if not os.path.isdir(parts_dir):
         return []
     out = []
-    names = [run_id, run_id + PACK_SUFFIX] if run_id else sorted(os.listdir(parts_dir))
+    names = [run_id, run_id + PACK_SUFFIX] if run_id else sorted(n for n in os.listdir(parts_dir) if n[0] != "_")
     for name in names:
         d = os.path.join(parts_dir, name)
         if name.endswith(PACK_SUFFIX) and os.path.isfile(d):
             out.append((name, d))
         elif os.path.isdir(d):
-            out += [(f"{name}/{f}", os.path.join(d, f)) for f in sorted(os.listdir(d)) if f.endswith(".parquet")]
+            names_in = sorted(f for f in os.listdir(d) if f.endswith(".parquet") and not f.startswith("_"))
+            out += [(f"{name}/{f}", os.path.join(d, f)) for f in names_in]
     return out
 
 
@@ -144,3 +164,91 @@ def pack_parts(parts_dir: str, run_id: str) -> str | None:
     if os.path.isdir(folder) and not os.listdir(folder):
         os.rmdir(folder)
     return out
+
+
+class PartError(ValueError):
+    """A part that cannot be trusted: unreadable, truncated, or no longer matching its checksum."""
+
+
+REQUIRED = ("run_id", "concept", "fold", "n_pos", "n_neg", "n_units", "n_stored", "ap_floor", "max_ap", "mean_ap")
+REFUSED_DIR = "_refused"  # where bad parts are set aside, inside the parts folder
+RUNS_DIR = "_runs"  # <parts>/_runs/<run_id>.parquet: a run's row and unit table, to rebuild a store from parts alone
+RUN_KEY = b"expert_run"
+
+
+def checksum(meta: dict, units: np.ndarray, ap: np.ndarray) -> str:
+    """SHA-256 of a part's metadata (all but the checksum) and of its (unit, ap) columns as stored."""
+    body = json.dumps({k: v for k, v in meta.items() if k != "checksum"}, sort_keys=True, separators=(",", ":"))
+    h = hashlib.sha256(body.encode())
+    h.update(np.ascontiguousarray(units, dtype="<i4").tobytes())
+    h.update(np.ascontiguousarray(ap, dtype="<f4").tobytes())
+    return h.hexdigest()
+
+
+def read_part(path: str) -> tuple[dict, pd.DataFrame]:
+    """A part's metadata and (unit, ap) rows, checked against its checksum.
+
+    Parts written before checksums existed (``results/parts``) have none and are read as they are.
+    Anything else wrong (truncated, not Parquet, fields missing, content changed) is a ``PartError``
+    naming the file.
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+        meta = json.loads(table.schema.metadata[META_KEY])
+        stored = {meta.get("checksum"), (table.schema.metadata.get(CHECKSUM_KEY) or b"").decode() or None} - {None}
+        units = table.column("unit").to_numpy()
+        ap = table.column("ap").to_numpy()
+        missing = [k for k in REQUIRED if k not in meta]
+    except Exception as e:  # pyarrow, JSON and decoding errors of a damaged file, whatever their type
+        raise PartError(f"part {path} cannot be read ({_first_line(e)}): truncated or corrupt") from None
+    if missing:
+        raise PartError(f"part {path} lacks {', '.join(missing)}: corrupt or not a result part")
+    if stored and stored != {checksum(meta, units, ap)}:  # none at all: a part from before checksums
+        raise PartError(f"part {path} fails its checksum: its content changed after it was written")
+    return meta, pd.DataFrame({"unit": units, "ap": ap})
+
+
+def set_aside(path: str, parts_dir: str) -> str:
+    """Move a bad part to ``<parts_dir>/_refused/<run_id>/`` (out of the way of reruns, kept for a look); new path."""
+    rid = os.path.basename(os.path.dirname(path))
+    folder = os.path.join(parts_dir, REFUSED_DIR, rid)
+    os.makedirs(folder, exist_ok=True)
+    target = os.path.join(folder, os.path.basename(path))
+    os.replace(path, target)
+    return target
+
+
+def write_manifest(parts_dir: str, row: dict, units: pd.DataFrame) -> str:
+    """Write a run's ``runs`` row and unit table into the parts folder (once), so parts alone rebuild the store.
+
+    It lives in ``_runs/``, not in the run's folder, so that packing a run (``pack_parts``) leaves it in place."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = os.path.join(parts_dir, RUNS_DIR, f"{row['run_id']}.parquet")
+    if os.path.exists(path):
+        return path
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    table = pa.Table.from_pandas(units.reset_index(drop=True), preserve_index=False)
+    table = table.replace_schema_metadata({RUN_KEY: json.dumps(row, default=str).encode()})
+    tmp = f"{path}.tmp{os.getpid()}"
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+    return path
+
+
+def read_manifest(parts_dir: str, run_id: str) -> tuple[dict, pd.DataFrame] | None:
+    """The ``runs`` row and unit table kept beside a run's parts, or None (older runs have none)."""
+    import pyarrow.parquet as pq
+
+    path = os.path.join(parts_dir, RUNS_DIR, f"{run_id}.parquet")
+    if not os.path.exists(path):
+        return None
+    try:
+        table = pq.read_table(path)
+        row = json.loads(table.schema.metadata[RUN_KEY])
+    except Exception as e:
+        raise PartError(f"run manifest {path} cannot be read ({_first_line(e)}): truncated or corrupt") from None
+    return row, table.to_pandas()

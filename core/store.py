@@ -21,7 +21,17 @@ import pandas as pd
 
 from .connection import StoreError, connection
 from .expert_index import IndexRows
-from .parts import is_pack, part_files, part_key, read_metas
+from .parts import (
+    PACK_SUFFIX,
+    PartError,
+    is_pack,
+    part_files,
+    part_key,
+    read_manifest,
+    read_metas,
+    read_part,
+    set_aside,
+)
 from .runs import Run, RunContents
 from .sentences import sentence_id
 from .settings import DEFAULT_STORE
@@ -272,15 +282,22 @@ class Store:
         done = set(self.query("SELECT part FROM results")["part"].dropna()) if os.path.exists(self.path) else set()
         pending = []
         for key, path in part_files(self.parts_dir, run_id):
-            keys = [part_key(m) for m in read_metas(path)] if is_pack(path) else [key]
+            try:
+                keys = [part_key(m) for m in read_metas(path)] if is_pack(path) else [key]
+            except PartError:
+                keys = [key]  # unreadable pack: pending, so that ingesting it names it
             if any(k not in done for k in keys):
                 pending.append(path)
         return pending
 
     def ingest(self, part: str) -> bool:
         """Load a part file (one result, or a packed run) into the database in one transaction; False if nothing new."""
-        metas = read_metas(part)
         packed = is_pack(part)
+        if packed:
+            metas = read_metas(part)
+        else:  # a single part is checked against its checksum (parts.read_part)
+            meta, rows = read_part(part)
+            metas = [meta]
         added = 0
         with self.connect(write=True) as con:
             _run(con, "BEGIN")
@@ -295,7 +312,8 @@ class Store:
                     sql = f"INSERT OR REPLACE INTO vectors SELECT ?, ?, kind, vec {where} NOT NULL"
                     _run(con, sql, [*key[:2], *args])
                 else:
-                    _run(con, "INSERT INTO ap SELECT ?, ?, ?, unit, ap FROM read_parquet(?)", [*key, part])
+                    con.register("part_rows", rows)
+                    _run(con, "INSERT INTO ap SELECT ?, ?, ?, unit, ap FROM part_rows", key)
                 for kind, vec in meta.get("vectors", {}).items():
                     _run(con, "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", [*key[:2], kind, vec])
                 sizes = [meta[k] for k in ("n_pos", "n_neg", "n_units", "n_stored", "ap_floor", "max_ap", "mean_ap")]
@@ -305,8 +323,37 @@ class Store:
             _run(con, "COMMIT" if added else "ROLLBACK")
         return added > 0
 
-    def ingest_pending(self, run_id: str | None = None) -> int:
-        return sum(self.ingest(p) for p in self.pending_parts(run_id))
+    def ingest_pending(self, run_id: str | None = None, refused: list[str] | None = None) -> int:
+        """Ingest every pending part; returns how many files brought something new.
+
+        A run the store lacks is first restored from the manifest beside its parts, so parts alone rebuild a
+        store. A bad part raises ``PartError``; when ``refused`` is given it is set aside instead
+        (``parts.set_aside``), its one-line reason appended, and the other parts are ingested.
+        """
+        pending = self.pending_parts(run_id)
+        runs = {
+            os.path.basename(p)[: -len(PACK_SUFFIX)] if is_pack(p) else os.path.basename(os.path.dirname(p))
+            for p in pending
+        }
+        self._restore_runs(runs)
+        n = 0
+        for path in pending:
+            try:
+                n += self.ingest(path)
+            except PartError as e:
+                if refused is None:
+                    raise
+                set_aside(path, self.parts_dir)
+                refused.append(str(e))
+        return n
+
+    def _restore_runs(self, run_ids: set[str]) -> None:
+        """Register runs (row and unit table) from their manifests when the store does not have them."""
+        have = set(self.query("SELECT run_id FROM runs WHERE unit_table IS NOT NULL")["run_id"])
+        for rid in sorted(run_ids - have):
+            manifest = read_manifest(self.parts_dir, rid)
+            if manifest is not None:
+                self.add_run(*manifest)
 
     def ap(self, run_id: str, concepts: Iterable[str] | None = None, fold: int | None = 0, above: float = TAU_MIN):
         """Stored (concept, fold, unit, ap) rows with ``ap > above`` (strictly: the experts at τ = ``above``)."""

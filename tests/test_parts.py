@@ -1,14 +1,24 @@
-"""Result parts: packing a finished run into one file keeps every result, and the store ingests packs."""
+"""Result parts: packing keeps every result; parts are checksummed, refused by name when damaged, and enough to
+rebuild a store on their own."""
 
+import json
 import os
+import shutil
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
 
 from core.cli import main
-from core.parts import pack_parts, part_files, read_metas
+from core.extract import extract
+from core.parts import META_KEY, PartError, pack_parts, part_files, read_metas, read_part, write_part
 from core.store import Store
 from tests.synthetic import make_store
+from tests.test_extract import config, fill_store
+from tests.tiny import save_tiny_model
 
 
 def _results(store: Store, run_id: str) -> pd.DataFrame:
@@ -52,3 +62,128 @@ def test_pack_merges_later_parts_and_the_cli_packs_finished_runs_only(tmp_path, 
     out = capsys.readouterr().out
     assert "run unfinished: not finished" in out and f"run {run_id}: packed" not in out  # nothing left to pack
     assert main(["--store", store.path, "pack", "--run", "nope"]) == 2
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory):
+    """A store with one finished run of a tiny model (4 concepts x 2 folds) and its parts folder."""
+    root = tmp_path_factory.mktemp("parts")
+    model = save_tiny_model(str(root / "m"))
+    store = fill_store(str(root / "s.duckdb"))
+    extract(store, config(model), progress=False)
+    return store
+
+
+def part_list(store):
+    return [path for _, path in part_files(store.parts_dir)]
+
+
+def test_parts_carry_a_checksum_and_read_back(extracted):
+    for path in part_list(extracted):
+        meta, rows = read_part(path)
+        assert len(meta["checksum"]) == 64 and len(rows) == meta["n_stored"]
+
+
+def test_a_flipped_bit_is_refused_by_name_or_changes_nothing(extracted, tmp_path):
+    """Every 7th byte of a part, one bit flipped: either refused naming the file, or read back identical."""
+    source = part_list(extracted)[0]
+    meta, rows = read_part(source)
+    data = bytearray(open(source, "rb").read())
+    refused = same = 0
+    for i in range(0, len(data), 7):
+        flipped = bytearray(data)
+        flipped[i] ^= 1 << (i % 8)
+        path = tmp_path / f"flip{i}.parquet"
+        path.write_bytes(bytes(flipped))
+        try:
+            got_meta, got_rows = read_part(str(path))
+        except PartError as e:
+            assert str(path) in str(e) and "\n" not in str(e)
+            refused += 1
+        else:
+            assert got_meta == meta
+            pd.testing.assert_frame_equal(got_rows, rows)
+            same += 1
+    assert refused > 0.5 * (refused + same), (refused, same)  # most bytes matter; none slips through
+
+
+def test_ingest_sets_a_bad_part_aside_and_ingests_the_rest(extracted, tmp_path, capsys):
+    parts = tmp_path / "parts"
+    shutil.copytree(extracted.parts_dir, parts)
+    paths = part_list(Store(str(tmp_path / "x.duckdb"), parts_dir=str(parts)))
+    bad = paths[1]
+    data = bytearray(open(bad, "rb").read())
+    data[len(data) // 3] ^= 0x10  # inside the data pages
+    open(bad, "wb").write(bytes(data))
+    truncated = paths[2]
+    open(truncated, "wb").write(open(truncated, "rb").read()[:200])
+    store = str(tmp_path / "new.duckdb")
+    fill_store(store)  # the same sentences, no results yet
+    code = main(["--store", store, "ingest", "--parts", str(parts)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: part ") and "(and 1 more)" in lines[0], err
+    assert bad in lines[0] or truncated in lines[0]
+    assert sorted(os.listdir(parts / "_refused" / os.path.basename(os.path.dirname(bad)))) == sorted(
+        [os.path.basename(bad), os.path.basename(truncated)]
+    )
+    assert len(Store(store, read_only=True).results()) == len(paths) - 2
+    # a rerun of the extraction recomputes exactly the two concepts set aside
+    rerun = Store(store, parts_dir=str(parts))
+    model_dir = os.path.join(os.path.dirname(extracted.path), "m")
+    s = extract(rerun, config(model_dir), progress=False)
+    assert s.computed == 2 and len(rerun.results()) == len(paths)
+
+
+def test_parts_without_a_checksum_still_ingest(tmp_path):
+    """Parts written before checksums existed (results/parts) are legacy, not corrupt."""
+    path = str(tmp_path / "parts" / "r1" / "cat__f0.parquet")
+    meta = {"run_id": "r1", "concept": "cat", "fold": 0, "n_pos": 5, "n_neg": 9, "n_units": 10, "n_stored": 2,
+            "ap_floor": 0.5, "max_ap": 0.9, "mean_ap": 0.5, "vectors": {}}  # fmt: skip
+    os.makedirs(os.path.dirname(path))
+    table = pa.table({"unit": pa.array([1, 4], pa.int32()), "ap": pa.array([0.6, 0.9], pa.float32())})
+    pq.write_table(table.replace_schema_metadata({META_KEY: json.dumps(meta).encode()}), path)
+    store = Store(str(tmp_path / "s.duckdb"), parts_dir=str(tmp_path / "parts"))
+    assert store.ingest_pending() == 1
+    assert store.ap("r1", fold=None)["unit"].tolist() == [1, 4]
+    committed = sorted(
+        os.path.join(root, f) for root, _, fs in os.walk("results/parts") for f in fs if f.endswith(".parquet")
+    )[:3]
+    for part in committed:  # the committed parts reproduce_results.sh ingests
+        assert "checksum" not in read_part(part)[0]
+
+
+def test_a_part_without_its_fields_is_refused(tmp_path):
+    path = write_part(str(tmp_path / "r" / "a__f0.parquet"), {"run_id": "r"}, np.arange(3), np.array([0.5, 0.7, 1.0]))
+    with pytest.raises(PartError, match="lacks concept"):
+        read_part(path)
+
+
+def comparable(path: str) -> dict[str, pd.DataFrame]:
+    """What a store shows, without the times at which rows were written."""
+    con = duckdb.connect(path, read_only=True)
+    try:
+        return {
+            "runs": con.execute("SELECT * EXCLUDE (created_at, updated_at) FROM runs ORDER BY ALL").df(),
+            "units": con.execute("SELECT * FROM units ORDER BY ALL").df(),
+            "results": con.execute("SELECT * EXCLUDE (finished_at) FROM results ORDER BY ALL").df(),
+            "ap": con.execute("SELECT * FROM ap ORDER BY ALL").df(),
+            "vectors": con.execute("SELECT * FROM vectors ORDER BY ALL").df(),
+        }
+    finally:
+        con.close()
+
+
+def test_a_store_rebuilt_from_its_parts_alone_shows_the_same_runs_and_results(extracted, tmp_path, capsys):
+    parts = tmp_path / "parts"
+    shutil.copytree(extracted.parts_dir, parts)
+    rebuilt = str(tmp_path / "rebuilt.duckdb")
+    assert main(["--store", rebuilt, "ingest", "--parts", str(parts)]) == 0
+    assert f"{len(part_list(extracted))} parts ingested" in capsys.readouterr().out
+    before, after = comparable(extracted.path), comparable(rebuilt)
+    assert len(before["runs"]) == 1 and len(before["results"]) == 8
+    for name in before:
+        pd.testing.assert_frame_equal(before[name], after[name], obj=name)
+    assert main(["--store", rebuilt, "runs"]) == 0
+    assert before["runs"]["run_id"][0] in capsys.readouterr().out
