@@ -17,6 +17,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
+import streamlit as st
 
 from core import jobs
 from tests.synthetic import make_store, write_benchmark
@@ -427,6 +428,10 @@ def test_hosted_mode_hides_extraction(env_populated, monkeypatch):
     at = open_page("extract")
     assert any("disabled" in i.value for i in at.info)
     assert not at.get("form") and not at.button
+    try:
+        assert st.get_option("client.showErrorDetails") == "none"  # no tracebacks for visitors
+    finally:
+        st.set_option("client.showErrorDetails", "full")
 
 
 def test_extract_page_runs_cli_in_background(env_empty):

@@ -83,6 +83,8 @@ def page(title: str, key: str, params: Sequence[str] = (), need: str | None = No
     st.session_state["_page_changed"] = st.session_state.get("_page") != key
     st.session_state["_page"] = key
     cfg = resolve_settings(os.environ, _secrets())
+    if cfg.hosted:  # visitors see a generic message, never a traceback with server paths and source lines
+        st.set_option("client.showErrorDetails", "none")
     _sidebar_links(cfg)
     path = cfg.store
     stamp = store_stamp(path)
