@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from core.expert_index import ExpertIndex
+from core.parts import part_files
 from core.store import Store
 from tests.test_extract import CONCEPTS, fill_store
 from tests.tiny import save_tiny_model
@@ -81,7 +82,7 @@ def test_killed_extraction_resumes_to_identical_results(tmp_path, model_dir, ref
     proc = subprocess.Popen(command(path, model_dir), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and proc.poll() is None:
-        n = sum(len(files) for _, _, files in os.walk(parts)) if os.path.isdir(parts) else 0
+        n = len(part_files(parts))  # result parts only (not the run's row in _runs/)
         if n >= 2:
             break
         time.sleep(0.02)
