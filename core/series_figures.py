@@ -32,7 +32,7 @@ def training_png(curves: pd.DataFrame, log: pd.DataFrame, path: str, ceiling: fl
     plt = _pyplot()
     fig, (ax, lx) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [2, 1]})
     models = list(dict.fromkeys(curves["model"]))
-    x_all, vals, text = step_positions(pd.concat([curves["step"], log["step"]]) if len(log) else curves["step"])
+    _, vals, text = step_positions(pd.concat([curves["step"], log["step"]]) if len(log) else curves["step"])
     zero_at = vals[0] if text and text[0] == "0" else 0.5
     for i, model in enumerate(models):
         colour = SIZE_COLOURS[i % len(SIZE_COLOURS)]
@@ -64,7 +64,8 @@ def training_png(curves: pd.DataFrame, log: pd.DataFrame, path: str, ceiling: fl
     handles, labels = ax.get_legend_handles_labels()
     keep = dict(zip(labels, handles))
     ax.legend(keep.values(), keep.keys(), fontsize=7, loc="lower right", ncol=2, framealpha=0.8)
-    lx.legend(fontsize=8)
+    if len(log):
+        lx.legend(fontsize=8)
     ax.set_title(title)
     lx.set_title("training loss (held-out)")
     fig.tight_layout()
@@ -101,7 +102,7 @@ def loss_figure(log: pd.DataFrame):
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    x_all, vals, text = step_positions(log["step"]) if len(log) else (np.array([]), [], [])
+    _, vals, text = step_positions(log["step"]) if len(log) else (np.array([]), [], [])
     zero_at = vals[0] if text and text[0] == "0" else 0.5
     for i, (model, g) in enumerate(log.groupby("model", sort=False)):
         g = g.sort_values("step")
