@@ -19,7 +19,7 @@ from .domains import domain_analysis
 from .expert_index import ExpertIndex
 from .layers import alignment_by_layer, group_alignment_rows
 from .runs import Run, pick_runs, runs_frame, size_variants, with_results
-from .series import over_training, series_markdown, series_models, series_sizes, where_when
+from .series import claim_lines, over_training, series_markdown, series_models, series_sizes, where_when
 from .series_figures import training_png, where_when_png
 from .stability import fold_overlap, stability_by_size
 from .tau import REPORT_TAUS, TAU_DEFAULT
@@ -154,6 +154,7 @@ def write_series(store, out_dir, pairs, runs, tau, n_boot, seed, benchmark_name)
         + ".",
         "",
         *emergence_lines(curves),
+        *claim_lines(curves),
         "### Where × when",
         "",
         "ρ from one layer's experts at a time (rows) at every checkpoint (columns), per size "

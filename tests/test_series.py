@@ -3,7 +3,15 @@
 import numpy as np
 import pandas as pd
 
-from core.series import over_training, series_markdown, series_models, series_sizes, step_positions, where_when
+from core.series import (
+    claim_lines,
+    over_training,
+    series_markdown,
+    series_models,
+    series_sizes,
+    step_positions,
+    where_when,
+)
 from core.series_figures import training_png, where_when_png
 
 STEPS = (0, 1, 4, 64, 512)
@@ -68,6 +76,24 @@ def test_step_positions_show_step_zero_left_of_step_one():
     assert text[0] == "0" and vals[0] == 0.5 and "1,000" in text
     x, _, text = step_positions([512, 1024])
     assert "0" not in text and list(x) == [512, 1024]
+
+
+def test_claim_lines_are_computed_from_the_curves():
+    runs = _runs()
+    curves = over_training(_table(runs), runs)
+    text = "\n".join(claim_lines(curves))
+    # experts 0.6·f vs sentence 0.4·f and word 0.2·f, CIs ± 0.05, f = log1p(step) / log1p(512)
+    assert "experts ρ 0.000 at step 0 → 0.600 at step 512 (first above step 0's CI at step 4)" in text
+    assert "above sentence embedding at 2, below at 0 of 5 checkpoints" in text
+    assert "above word embedding at 3, below at 0 of 5 checkpoints" in text
+    assert "spans 0.600–0.600 across the 2 sizes; the smallest and the largest size's CIs overlap." in text
+    worse = curves.copy()
+    worse.loc[worse["method"] == "sentence_embedding", ["rho", "ci_low", "ci_high"]] += 1.0
+    worse.loc[(worse["model"] == "big") & (worse["method"] == "experts"), ["rho", "ci_low", "ci_high"]] += 0.3
+    text = "\n".join(claim_lines(worse))
+    assert "above sentence embedding at 0, below at 5 of 5 checkpoints" in text
+    assert "CIs do not overlap." in text
+    assert claim_lines(curves.iloc[:0]) == []
 
 
 def test_markdown_and_pngs(tmp_path):
