@@ -31,8 +31,13 @@ def _is_lock_error(e: Exception) -> bool:
 
 
 @contextmanager
-def connection(path: str, write: bool, lock_timeout: float) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to ``path`` (read-only unless ``write``), retried for ``lock_timeout`` seconds while locked."""
+def connection(
+    path: str, write: bool, lock_timeout: float, transaction: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to ``path`` (read-only unless ``write``), retried for ``lock_timeout`` seconds while locked.
+
+    With ``transaction``, what the block does is one transaction: committed when it ends, rolled back when it raises.
+    """
     if write:
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     deadline = time.monotonic() + lock_timeout
@@ -53,7 +58,11 @@ def connection(path: str, write: bool, lock_timeout: float) -> Iterator[duckdb.D
                 f"store {path!r} cannot be opened ({first}); is it a DuckDB file? move it away or pass another --store"
             ) from None
     try:
+        if transaction:
+            con.begin()
         yield con
+        if transaction:
+            con.commit()
     except (duckdb.Error, RuntimeError) as e:
         if _is_interrupt(e):  # DuckDB swallows Ctrl-C into its own error; the open transaction rolls back
             raise KeyboardInterrupt from None

@@ -104,15 +104,22 @@ class PairOverlap:
 
 @dataclass
 class IndexRows:
-    """What ``ExpertIndex.from_store`` reads of one run, in one connection (see ``Store.index_rows``)."""
+    """What ``ExpertIndex.from_store`` reads of one run, in one connection (``Store.index_rows``), as queried."""
 
     run: Run
     results: pd.DataFrame  # concept, fold, n_pos, n_neg, n_units, n_stored
-    concept_idx: np.ndarray  # position of each row's concept among the sorted concepts with results
-    fold: np.ndarray
-    unit: np.ndarray
-    ap: np.ndarray
-    vectors: dict[str, dict[str, np.ndarray]]
+    rows: dict[str, np.ndarray]  # ci (the row's concept among the sorted concepts with results), fold, unit, ap
+    vectors: pd.DataFrame | None  # concept, kind, vec; None when not asked for
+
+
+def vectors_by_kind(rows: pd.DataFrame | None) -> dict[str, dict[str, np.ndarray]]:
+    """``{kind: {concept: float32 vector}}`` from stored (concept, kind, vec) rows."""
+    if rows is None:
+        return {}
+    return {
+        str(kind): {c: np.asarray(v, dtype=np.float32) for c, v in zip(g["concept"], g["vec"])}
+        for kind, g in rows.groupby("kind")
+    }
 
 
 class ExpertIndex:
@@ -200,14 +207,11 @@ class ExpertIndex:
         results = rows.results
         return cls(
             sorted(pd.unique(results["concept"])),
-            rows.concept_idx,
-            rows.fold,
-            rows.unit,
-            rows.ap,
+            *(np.asarray(rows.rows[k]) for k in ("ci", "fold", "unit", "ap")),
             n_units=rows.run.n_units,
             present=list(zip(results["concept"], results["fold"].astype(int))),
             run=rows.run,
-            vectors=rows.vectors,
+            vectors=vectors_by_kind(rows.vectors),
             results=results,
         )
 

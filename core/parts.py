@@ -107,6 +107,25 @@ def part_files(parts_dir: str, run_id: str | None = None) -> list[tuple[str, str
     return out
 
 
+def run_of(path: str) -> str:
+    """The run a part file belongs to: its folder's name, or a packed run's file name."""
+    name = os.path.basename(path)
+    return name[: -len(PACK_SUFFIX)] if is_pack(path) else os.path.basename(os.path.dirname(path))
+
+
+def pending_files(parts_dir: str, stored: set[str], run_id: str | None = None) -> list[str]:
+    """Part files (single or packed) on disk holding a result whose key (``part_key``) is not in ``stored``."""
+    pending = []
+    for key, path in part_files(parts_dir, run_id):
+        try:
+            keys = [part_key(m) for m in read_metas(path)] if is_pack(path) else [key]
+        except PartError:
+            keys = [key]  # unreadable pack: pending, so that ingesting it names it
+        if any(k not in stored for k in keys):
+            pending.append(path)
+    return pending
+
+
 def pack_parts(parts_dir: str, run_id: str) -> str | None:
     """Pack a run's parts into one file ``<run_id>.pack.parquet`` and remove them; None if it has none.
 
@@ -170,7 +189,8 @@ class PartError(ValueError):
     """A part that cannot be trusted: unreadable, truncated, or no longer matching its checksum."""
 
 
-REQUIRED = ("run_id", "concept", "fold", "n_pos", "n_neg", "n_units", "n_stored", "ap_floor", "max_ap", "mean_ap")
+# what a part's metadata must hold: its row of the store's ``results`` table, in the table's column order
+RESULT_FIELDS = ("run_id", "concept", "fold", "n_pos", "n_neg", "n_units", "n_stored", "ap_floor", "max_ap", "mean_ap")
 REFUSED_DIR = "_refused"  # where bad parts are set aside, inside the parts folder
 RUNS_DIR = "_runs"  # <parts>/_runs/<run_id>.parquet: a run's row and unit table, to rebuild a store from parts alone
 RUN_KEY = b"expert_run"
@@ -200,7 +220,7 @@ def read_part(path: str) -> tuple[dict, pd.DataFrame]:
         stored = {meta.get("checksum"), (table.schema.metadata.get(CHECKSUM_KEY) or b"").decode() or None} - {None}
         units = table.column("unit").to_numpy()
         ap = table.column("ap").to_numpy()
-        missing = [k for k in REQUIRED if k not in meta]
+        missing = [k for k in RESULT_FIELDS if k not in meta]
     except Exception as e:  # pyarrow, JSON and decoding errors of a damaged file, whatever their type
         raise PartError(f"part {path} cannot be read ({_first_line(e)}): truncated or corrupt") from None
     if missing:
@@ -208,6 +228,15 @@ def read_part(path: str) -> tuple[dict, pd.DataFrame]:
     if stored and stored != {checksum(meta, units, ap)}:  # none at all: a part from before checksums
         raise PartError(f"part {path} fails its checksum: its content changed after it was written")
     return meta, pd.DataFrame({"unit": units, "ap": ap})
+
+
+def read_results(path: str) -> tuple[list[dict], pd.DataFrame | None]:
+    """The metadata of every result a part file holds, and a single part's (unit, ap) rows checked against its
+    checksum (``read_part``); None for a packed run, whose rows the store reads from the file itself."""
+    if is_pack(path):
+        return read_metas(path), None
+    meta, rows = read_part(path)
+    return [meta], rows
 
 
 def set_aside(path: str, parts_dir: str) -> str:

@@ -25,3 +25,4 @@ CREATE TABLE IF NOT EXISTS alignment_snapshots(
     benchmark VARCHAR, run_id VARCHAR, method VARCHAR, tau DOUBLE, rho DOUBLE, ci_low DOUBLE, ci_high DOUBLE,
     p_value DOUBLE, p_vs_experts DOUBLE, n_pairs INTEGER, n_missing INTEGER, n_boot INTEGER,
     computed_at TIMESTAMP, PRIMARY KEY(benchmark, run_id, method, tau));
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS weights_hash VARCHAR;  -- stores made before the column

@@ -1,11 +1,7 @@
 """The DuckDB store: concepts, sentences, runs, unit tables and stored APs. The only module that speaks SQL.
 
-DuckDB allows one writer per file, so nothing here keeps a connection open:
-every call opens, works and closes, retrying briefly while another process
-holds the file. Extraction results arrive as self-contained Parquet *parts*
-(one run × concept × fold) written atomically beside the database; ingesting a
-part is one transaction, so a reader never sees half a concept, and a killed
-extraction leaves only whole parts behind.
+Nothing keeps a connection open (``connection``: DuckDB allows one writer per file). Results arrive as Parquet
+parts (``parts``); ingesting one is one transaction, so a reader never sees half a concept.
 """
 
 from __future__ import annotations
@@ -20,18 +16,8 @@ import numpy as np
 import pandas as pd
 
 from .connection import StoreError, connection
-from .expert_index import IndexRows
-from .parts import (
-    PACK_SUFFIX,
-    PartError,
-    is_pack,
-    part_files,
-    part_key,
-    read_manifest,
-    read_metas,
-    read_part,
-    set_aside,
-)
+from .expert_index import IndexRows, vectors_by_kind
+from .parts import RESULT_FIELDS, PartError, part_key, pending_files, read_manifest, read_results, run_of, set_aside
 from .runs import Run, RunContents
 from .sentences import sentence_id
 from .settings import DEFAULT_STORE
@@ -58,16 +44,9 @@ def _now() -> datetime:
 
 
 class Store:
-    """A DuckDB file plus a folder of Parquet parts.
-
-    Parameters
-    ----------
-    path : the database file (created on first write).
-    read_only : open read-only; writes raise ``StoreError``.
-    parts_dir : where extraction parts go (default: ``<path without .duckdb>.parts``).
-    lock_timeout : seconds to keep retrying while another process holds the file
-        (default: ``$EXPERTS_LOCK_TIMEOUT`` or 60).
-    """
+    """A DuckDB file ``path`` (created on first write; ``read_only``: writes raise ``StoreError``) plus a folder of
+    Parquet parts (``parts_dir``, default ``<path without .duckdb>.parts``). ``lock_timeout``: seconds to keep
+    retrying while another process holds the file (default ``$EXPERTS_LOCK_TIMEOUT`` or 60)."""
 
     def __init__(
         self,
@@ -85,25 +64,22 @@ class Store:
         elif not os.path.exists(self.path):
             raise StoreError(f"no store at {self.path!r}: extract or import something first")
         else:
-            self._check_version()
+            with self.connect() as con:
+                if self._version(con) is None:
+                    raise StoreError(f"{self.path!r} is not an expert store (no schema version)")
 
-    def connect(self, write: bool = False):
-        """A short-lived connection (context manager), retried while another process holds the file."""
-        if write and self.read_only:
+    def connect(self, write: bool = False, transaction: bool = False):
+        """A short-lived connection (context manager), retried while another process holds the file; with
+        ``transaction`` (a write), one transaction committed at the end of the block."""
+        if (write or transaction) and self.read_only:
             raise StoreError(f"store {self.path!r} is open read-only")
-        return connection(self.path, write, self.lock_timeout)
+        return connection(self.path, write or transaction, self.lock_timeout, transaction)
 
     def _init_schema(self) -> None:
         with self.connect(write=True) as con:
             self._version(con)
             _run(con, SCHEMA)
-            _run(con, "ALTER TABLE runs ADD COLUMN IF NOT EXISTS weights_hash VARCHAR")  # stores made before it
             _run(con, "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
-
-    def _check_version(self) -> None:
-        with self.connect() as con:
-            if self._version(con) is None:
-                raise StoreError(f"{self.path!r} is not an expert store (no schema version)")
 
     def _version(self, con) -> int | None:
         """The schema version (None for an empty file); StoreError for another kind of file or a newer schema."""
@@ -135,8 +111,7 @@ class Store:
         """Attach sentences to a concept (created if new); returns how many were new."""
         texts = list(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
         rows = pd.DataFrame({"sid": np.array([sentence_id(t) for t in texts], dtype=np.uint64), "text": texts})
-        with self.connect(write=True) as con:
-            _run(con, "BEGIN")
+        with self.connect(transaction=True) as con:
             _run(con, "INSERT OR IGNORE INTO concepts VALUES (?, ?)", [concept, _now()])
             con.register("new_rows", rows)
             _run(con, "INSERT OR IGNORE INTO sentences SELECT sid, text FROM new_rows")
@@ -144,7 +119,6 @@ class Store:
             before = _scalar(con, count, [concept])
             _run(con, "INSERT OR IGNORE INTO concept_sentences SELECT ?, sid, ? FROM new_rows", [concept, source])
             after = _scalar(con, count, [concept])
-            _run(con, "COMMIT")
         return after - before
 
     def concepts(self) -> pd.DataFrame:
@@ -164,43 +138,31 @@ class Store:
 
     # -- runs ----------------------------------------------------------------
     def add_run(self, row: dict, units: pd.DataFrame | None = None) -> None:
-        """Register (or touch) a run, with its unit table if given."""
-        with self.connect(write=True) as con:
-            _run(con, "BEGIN")
-            if _scalar(con, "SELECT count(*) FROM runs WHERE run_id = ?", [row["run_id"]]):
-                sets = {k: v for k, v in row.items() if v is not None and k != "run_id"}
-                if sets:
-                    assignments = ", ".join(f"{k} = ?" for k in sets)
-                    _run(
-                        con,
-                        f"UPDATE runs SET {assignments}, updated_at = ? WHERE run_id = ?",
-                        [*sets.values(), _now(), row["run_id"]],
-                    )
-            else:
-                cols = list(row) + ["created_at", "updated_at"]
-                _run(
-                    con,
-                    f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
-                    [*row.values(), _now(), _now()],
-                )
+        """Register a run, with its unit table if given; a known run gets the row's values that are not None."""
+        cols = [*row, "created_at", "updated_at"]
+        sets = "".join(f"{k} = EXCLUDED.{k}, " for k, v in row.items() if v is not None and k != "run_id")
+        with self.connect(transaction=True) as con:
+            _run(
+                con,
+                f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) ON CONFLICT (run_id) "
+                + (f"DO UPDATE SET {sets}updated_at = EXCLUDED.updated_at" if sets else "DO NOTHING"),
+                [*row.values(), _now(), _now()],
+            )
             if units is not None and row.get("unit_table"):
                 if not _scalar(con, "SELECT count(*) FROM units WHERE unit_table = ?", [row["unit_table"]]):
                     con.register("unit_rows", units.assign(unit_table=row["unit_table"]))
                     cols = 'unit_table, unit, layer, module, kind, "index", head, role'
                     _run(con, f"INSERT INTO units SELECT {cols} FROM unit_rows")
-            _run(con, "COMMIT")
 
     def add_training_log(self, model: str, log: pd.DataFrame) -> int:
         """Replace the training log of ``model`` (columns step, tokens, loss, held_out_loss); rows written."""
         num = {c: pd.to_numeric(log[c], errors="coerce") for c in ("loss", "held_out_loss")}
         steps = {c: pd.to_numeric(log[c]).astype("int64") for c in ("step", "tokens")}
         rows = pd.DataFrame({"model": model, **steps, **num})
-        with self.connect(write=True) as con:
-            _run(con, "BEGIN")
+        with self.connect(transaction=True) as con:
             _run(con, "DELETE FROM training_log WHERE model = ?", [model])
             con.register("log_rows", rows)
             _run(con, "INSERT INTO training_log SELECT model, step, tokens, loss, held_out_loss FROM log_rows")
-            _run(con, "COMMIT")
         return len(rows)
 
     def training_log(self) -> pd.DataFrame:
@@ -279,33 +241,19 @@ class Store:
     # -- parts ---------------------------------------------------------------
     def pending_parts(self, run_id: str | None = None) -> list[str]:
         """Part files (single or packed) on disk holding results that are not in the database yet."""
-        done = set(self.query("SELECT part FROM results")["part"].dropna()) if os.path.exists(self.path) else set()
-        pending = []
-        for key, path in part_files(self.parts_dir, run_id):
-            try:
-                keys = [part_key(m) for m in read_metas(path)] if is_pack(path) else [key]
-            except PartError:
-                keys = [key]  # unreadable pack: pending, so that ingesting it names it
-            if any(k not in done for k in keys):
-                pending.append(path)
-        return pending
+        stored = set(self.query("SELECT part FROM results")["part"].dropna()) if os.path.exists(self.path) else set()
+        return pending_files(self.parts_dir, stored, run_id)
 
     def ingest(self, part: str) -> bool:
         """Load a part file (one result, or a packed run) into the database in one transaction; False if nothing new."""
-        packed = is_pack(part)
-        if packed:
-            metas = read_metas(part)
-        else:  # a single part is checked against its checksum (parts.read_part)
-            meta, rows = read_part(part)
-            metas = [meta]
+        metas, rows = read_results(part)  # a single part is checked against its checksum
         added = 0
-        with self.connect(write=True) as con:
-            _run(con, "BEGIN")
+        with self.connect(transaction=True) as con:
             for meta in metas:
                 key = [meta["run_id"], meta["concept"], meta["fold"]]
                 if _scalar(con, "SELECT count(*) FROM results WHERE run_id = ? AND concept = ? AND fold = ?", key):
                     continue
-                if packed:  # AP rows have no kind; embedding-vector rows have one
+                if rows is None:  # a packed run: AP rows have no kind; embedding-vector rows have one
                     where = "FROM read_parquet(?) WHERE concept = ? AND fold = ? AND kind IS"
                     args = [part, meta["concept"], meta["fold"]]
                     _run(con, f"INSERT INTO ap SELECT ?, ?, ?, unit, ap {where} NULL", [*key, *args])
@@ -316,11 +264,9 @@ class Store:
                     _run(con, "INSERT INTO ap SELECT ?, ?, ?, unit, ap FROM part_rows", key)
                 for kind, vec in meta.get("vectors", {}).items():
                     _run(con, "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", [*key[:2], kind, vec])
-                sizes = [meta[k] for k in ("n_pos", "n_neg", "n_units", "n_stored", "ap_floor", "max_ap", "mean_ap")]
-                values = [*key, *sizes, part_key(meta), _now()]
+                values = [*(meta[k] for k in RESULT_FIELDS), part_key(meta), _now()]
                 _run(con, "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
                 added += 1
-            _run(con, "COMMIT" if added else "ROLLBACK")
         return added > 0
 
     def ingest_pending(self, run_id: str | None = None, refused: list[str] | None = None) -> int:
@@ -331,11 +277,11 @@ class Store:
         (``parts.set_aside``), its one-line reason appended, and the other parts are ingested.
         """
         pending = self.pending_parts(run_id)
-        runs = {
-            os.path.basename(p)[: -len(PACK_SUFFIX)] if is_pack(p) else os.path.basename(os.path.dirname(p))
-            for p in pending
-        }
-        self._restore_runs(runs)
+        have = set(self.query("SELECT run_id FROM runs WHERE unit_table IS NOT NULL")["run_id"])
+        for rid in sorted({run_of(p) for p in pending} - have):  # runs known only from their manifests
+            manifest = read_manifest(self.parts_dir, rid)
+            if manifest is not None:
+                self.add_run(*manifest)
         n = 0
         for path in pending:
             try:
@@ -346,14 +292,6 @@ class Store:
                 set_aside(path, self.parts_dir)
                 refused.append(str(e))
         return n
-
-    def _restore_runs(self, run_ids: set[str]) -> None:
-        """Register runs (row and unit table) from their manifests when the store does not have them."""
-        have = set(self.query("SELECT run_id FROM runs WHERE unit_table IS NOT NULL")["run_id"])
-        for rid in sorted(run_ids - have):
-            manifest = read_manifest(self.parts_dir, rid)
-            if manifest is not None:
-                self.add_run(*manifest)
 
     def ap(self, run_id: str, concepts: Iterable[str] | None = None, fold: int | None = 0, above: float = TAU_MIN):
         """Stored (concept, fold, unit, ap) rows with ``ap > above`` (strictly: the experts at τ = ``above``)."""
@@ -391,25 +329,20 @@ class Store:
         """Stored alignment rows with their runs' columns (empty when the store has none, e.g. an older one)."""
         if not self._has_table("alignment_snapshots"):
             return pd.DataFrame(columns=["benchmark", "run_id", *SNAPSHOT_COLUMNS])
-        with self.connect() as con:
-            sql = (
-                "SELECT s.benchmark, s.run_id, r.model, r.family, r.n_params, r.revision, r.step, "
-                + ", ".join(f"s.{c}" for c in SNAPSHOT_COLUMNS)
-                + ", s.n_boot FROM alignment_snapshots s JOIN runs r USING (run_id) WHERE true"
-            )
-            params: list = []
-            if benchmark is not None:
-                sql += " AND s.benchmark = ?"
-                params.append(benchmark)
-            if tau is not None:
-                sql += " AND abs(s.tau - ?) < 1e-6"
-                params.append(round(float(tau), 4))
-            return con.execute(sql + " ORDER BY s.benchmark, r.model, r.step NULLS LAST, s.run_id, s.tau", params).df()
+        sql = (
+            "SELECT s.benchmark, s.run_id, r.model, r.family, r.n_params, r.revision, r.step, "
+            + ", ".join(f"s.{c}" for c in SNAPSHOT_COLUMNS)
+            + ", s.n_boot FROM alignment_snapshots s JOIN runs r USING (run_id) "
+            "WHERE (s.benchmark = ? OR ? IS NULL) AND (abs(s.tau - ?) < 1e-6 OR ? IS NULL) "
+            "ORDER BY s.benchmark, r.model, r.step NULLS LAST, s.run_id, s.tau"
+        )
+        tau = None if tau is None else round(float(tau), 4)
+        return self.query(sql, [benchmark, benchmark, tau, tau])
 
     def vectors(self, run_id: str, kind: str) -> dict[str, np.ndarray]:
         """``{concept: vector}`` of one kind of embedding (``word``, ``sentence``) stored with a run."""
-        rows = self.query("SELECT concept, vec FROM vectors WHERE run_id = ? AND kind = ?", [run_id, kind])
-        return {c: np.asarray(v, dtype=np.float32) for c, v in zip(rows["concept"], rows["vec"])}
+        rows = self.query("SELECT concept, kind, vec FROM vectors WHERE run_id = ? AND kind = ?", [run_id, kind])
+        return vectors_by_kind(rows).get(kind, {})
 
     def index_rows(self, run_id: str, vectors: bool = True) -> IndexRows:
         """A run's AP rows above the floor (all folds), its results and vectors, read in one connection."""
@@ -417,20 +350,15 @@ class Store:
             run = self._runs(con, run_id)[0]
             sizes = "SELECT concept, fold, n_pos, n_neg, n_units, n_stored FROM results WHERE run_id = ?"
             results = con.execute(sizes + " ORDER BY concept, fold", [run_id]).df()
-            cols = con.execute(
+            rows = con.execute(
                 "WITH c AS (SELECT concept, (row_number() OVER (ORDER BY concept)) - 1 AS ci "
                 "FROM (SELECT DISTINCT concept FROM results WHERE run_id = ?)) "
                 "SELECT a.fold, c.ci, a.unit, a.ap FROM ap a JOIN c USING (concept) "
                 "WHERE a.run_id = ? AND a.ap > ? ORDER BY a.fold, c.ci, a.unit",
                 [run_id, run_id, TAU_MIN],
             ).fetchnumpy()
-            vrows = con.execute("SELECT concept, kind, vec FROM vectors WHERE run_id = ?", [run_id]).df()
-        vecs = {
-            str(kind): {c: np.asarray(v, dtype=np.float32) for c, v in zip(g["concept"], g["vec"])}
-            for kind, g in (vrows.groupby("kind") if vectors else ())
-        }
-        arrays = [np.asarray(cols[k]) for k in ("ci", "fold", "unit", "ap")]
-        return IndexRows(run, results, *arrays, vecs)
+            vecs = con.execute("SELECT concept, kind, vec FROM vectors WHERE run_id = ?", [run_id]).df()
+        return IndexRows(run, results, rows, vecs if vectors else None)
 
     def copy_runs(self, source: str, run_ids: list[str], sentence_sources: str) -> None:
         """Copy runs, their unit tables, APs, results, vectors and training logs from the store ``source`` into this one.
@@ -439,31 +367,23 @@ class Store:
         pattern ``sentence_sources`` (what may be redistributed). Ends with a checkpoint (one file).
         """
         by_run = "WHERE run_id IN (SELECT unnest(?))"
-        per_run = [f"INSERT INTO {t} SELECT * FROM src.{t} {by_run}" for t in ("runs", "results", "vectors")]
-        per_run += [
-            f"INSERT INTO units SELECT * FROM src.units WHERE unit_table IN (SELECT unit_table FROM src.runs {by_run})",
-            f"INSERT INTO ap SELECT * FROM src.ap {by_run} ORDER BY run_id, concept, fold, unit",
-        ]
-        shared = "source LIKE ? AND concept IN (SELECT concept FROM concepts)"
-        texts = "sid IN (SELECT sid FROM concept_sentences)"
+        copied = {  # what each table copies, in an order that lets later tables refer to earlier ones
+            **{t: by_run for t in ("runs", "results", "vectors")},
+            "ap": f"{by_run} ORDER BY run_id, concept, fold, unit",
+            "units": f"WHERE unit_table IN (SELECT unit_table FROM src.runs {by_run})",
+            "concepts": "WHERE concept IN (SELECT concept FROM results)",
+            "concept_sentences": "WHERE source LIKE ? AND concept IN (SELECT concept FROM concepts)",
+            "sentences": "WHERE sid IN (SELECT sid FROM concept_sentences)",
+            "training_log": "WHERE model IN (SELECT model FROM runs)",
+        }
+        has_log = "SELECT count(*) FROM information_schema.tables WHERE table_catalog = 'src' AND table_name = ?"
         with self.connect(write=True) as con:
             _run(con, "ATTACH ? AS src (READ_ONLY)", [os.path.abspath(source)])
             _run(con, "BEGIN")
-            for sql in per_run:
-                _run(con, sql, [run_ids])
-            _run(con, "INSERT INTO concepts SELECT * FROM src.concepts WHERE concept IN (SELECT concept FROM results)")
-            _run(
-                con,
-                f"INSERT INTO concept_sentences SELECT * FROM src.concept_sentences WHERE {shared}",
-                [sentence_sources],
-            )
-            _run(con, f"INSERT INTO sentences SELECT * FROM src.sentences WHERE {texts}")
-            has_log = "SELECT count(*) FROM information_schema.tables WHERE table_catalog = 'src' AND table_name = ?"
-            if _scalar(con, has_log, ["training_log"]):  # stores made before it have none
-                _run(
-                    con,
-                    "INSERT INTO training_log SELECT * FROM src.training_log WHERE model IN (SELECT model FROM runs)",
-                )
+            for table, where in copied.items():
+                if table != "training_log" or _scalar(con, has_log, [table]):  # stores made before it have none
+                    args = [sentence_sources] if table == "concept_sentences" else [run_ids] * where.count("?")
+                    _run(con, f"INSERT INTO {table} SELECT * FROM src.{table} {where}", args)
             _run(con, "COMMIT")
             _run(con, "DETACH src")
             _run(con, "CHECKPOINT")

@@ -1,5 +1,5 @@
 """The layering rules of docs/architecture.md, checked on the source: only the store speaks SQL,
-and the library never imports Streamlit."""
+the library never imports Streamlit, and no module is over 400 lines."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SQL = re.compile(r"\b(SELECT|INSERT|CREATE)\b|\bexecute\(")
 LIBRARY = sorted((ROOT / "core").rglob("*.py"))
+MAX_LINES = 400
 DASHBOARD = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").rglob("*.py"))]
 
 
@@ -58,3 +59,18 @@ def test_the_import_check_sees_streamlit(tmp_path):
     f = tmp_path / "x.py"
     f.write_text("def f():\n    import streamlit.components.v1 as c\n")
     assert "streamlit" in imported_modules(f)
+
+
+def n_lines(path: Path) -> int:
+    return len(path.read_text().splitlines())
+
+
+@pytest.mark.parametrize("path", LIBRARY + DASHBOARD, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_module_over_400_lines(path):
+    assert n_lines(path) <= MAX_LINES, f"{path.relative_to(ROOT)}: split it by idea (docs/architecture.md)"
+
+
+def test_the_line_count_sees_a_long_module(tmp_path):
+    f = tmp_path / "long.py"
+    f.write_text("x = 1\n" * (MAX_LINES + 1))
+    assert n_lines(f) > MAX_LINES
