@@ -37,6 +37,7 @@ ARGS = [
 ]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARTIFACTS = os.path.join(ROOT, "artifacts")
+DEMO = os.path.join(ROOT, "cache", "demo.duckdb")
 XSS = "<img src=x onerror=alert(1)>"
 XSS_SENTENCE = "A cat <img src=x onerror=alert(2)> sat on the </script> mat."
 LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
@@ -55,21 +56,8 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """A fresh `streamlit run app.py` on a synthetic store whose texts contain HTML."""
-    d = tmp_path_factory.mktemp("browser")
-    store, _ = make_store(str(d / "store.duckdb"), revisions=("step0", "step1000", "step143000"), folds=2)
-    store.add_sentences("cat", [XSS_SENTENCE], source="xss-check")
-    domains = d / "domains.txt"
-    domains.write_text(f"{XSS}: cat, dog, horse, cheetah\nvehicle: car, bus, bike, truck\n")
-    env = {
-        **os.environ,
-        "EXPERTS_STORE": str(d / "store.duckdb"),
-        "EXPERTS_DOMAINS": str(domains),
-        "EXPERTS_BENCHMARK": write_benchmark(str(d / "men_synthetic.txt")),
-    }
-    env.pop("EXPERTS_HOSTED", None)
+def _serve(d, env: dict):
+    """``streamlit run app.py`` on a free 127.0.0.1 port with ``env``; yields its base URL, process and log path."""
     port = _free_port()
     log = open(d / "server.log", "wb")
     proc = subprocess.Popen(
@@ -110,6 +98,41 @@ def server(tmp_path_factory):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A fresh `streamlit run app.py` on a synthetic store whose texts contain HTML."""
+    d = tmp_path_factory.mktemp("browser")
+    store, _ = make_store(str(d / "store.duckdb"), revisions=("step0", "step1000", "step143000"), folds=2)
+    store.add_sentences("cat", [XSS_SENTENCE], source="xss-check")
+    domains = d / "domains.txt"
+    domains.write_text(f"{XSS}: cat, dog, horse, cheetah\nvehicle: car, bus, bike, truck\n")
+    env = {
+        **os.environ,
+        "EXPERTS_STORE": str(d / "store.duckdb"),
+        "EXPERTS_DOMAINS": str(domains),
+        "EXPERTS_BENCHMARK": write_benchmark(str(d / "men_synthetic.txt")),
+    }
+    env.pop("EXPERTS_HOSTED", None)
+    yield from _serve(d, env)
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """The hosted demo as a visitor gets it: the committed demo store, hosted mode, no MEN files on disk."""
+    d = tmp_path_factory.mktemp("demo")
+    shutil.copyfile(DEMO, d / "demo.duckdb")  # a copy: the committed file stays untouched
+    (d / "no_men").mkdir()
+    env = {
+        **os.environ,
+        "EXPERTS_STORE": str(d / "demo.duckdb"),
+        "EXPERTS_HOSTED": "1",
+        "EXPERTS_MEN_DIR": str(d / "no_men"),
+    }
+    for key in ("EXPERTS_BENCHMARK", "EXPERTS_DOMAINS"):
+        env.pop(key, None)
+    yield from _serve(d, env)
 
 
 @pytest.fixture(scope="module")
@@ -292,3 +315,39 @@ def _check_dashboard(server, page, outside, dialogs):
     stray = [u for u in outside if not TAB_ICON_FONT.search(u)]
     assert stray == [], f"requests outside 127.0.0.1: {stray}"
     shutil.copy(server["log"], os.path.join(ARTIFACTS, "browser_server.log"))
+
+
+def test_hosted_demo_alignment_over_training(demo_server, browser_page):
+    """The demo's Alignment page draws the checkpoint series from snapshots: one experts line per size with at
+    least 10 checkpoints each (the paper's Fig. 2 from real checkpoints), and the where × when heatmap."""
+    page, outside, _ = browser_page
+    try:
+        page.goto(demo_server["base"] + "/alignment", wait_until="domcontentloaded")
+        page.wait_for_selector("h1:has-text('Alignment with human similarity')", timeout=60_000)
+        page.wait_for_selector("h3:has-text('Where × when')", timeout=120_000)
+        _wait_idle(page, 120)
+        page.wait_for_function("() => document.querySelectorAll('g.hm image').length > 0", timeout=60_000)
+        plots = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ({
+            traces: el._fullData.map(t => ({type: t.type, name: t.name || '', mode: t.mode || '', n: t._length || 0})),
+            lines: Array.from(el.querySelectorAll('g.scatterlayer path.js-line')).filter(
+                p => (p.getAttribute('d') || '').length > 20).length,
+            heatmaps: el.querySelectorAll('g.hm image').length}))""")
+        _shot(page, "demo_alignment")
+    except BaseException:
+        _shot(page, "demo_failure")
+        shutil.copy(demo_server["log"], os.path.join(ARTIFACTS, "demo_server.log"))
+        raise
+    curves = plots[0]
+    experts = {
+        t["name"].split(" · ")[0]: t["n"]
+        for t in curves["traces"]
+        if t["mode"] == "lines+markers" and t["name"].endswith("Expert neurons (Jaccard)")
+    }
+    assert len(experts) >= 3, f"one experts line per size expected, got {experts}"
+    assert all(n >= 10 for n in experts.values()), f"fewer than 10 checkpoints on a line: {experts}"
+    assert curves["lines"] >= 3 * len(experts), "the lines are not drawn"  # experts, word, sentence per size
+    heat = [p for p in plots if any(t["type"] == "heatmap" for t in p["traces"])]
+    assert heat, "no where × when heatmap"
+    assert sum(t["type"] == "heatmap" for t in heat[0]["traces"]) == len(experts)  # one panel per size
+    assert heat[0]["heatmaps"] == len(experts), "the heatmap is not drawn"
+    assert [u for u in outside if not TAB_ICON_FONT.search(u)] == []
