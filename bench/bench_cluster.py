@@ -3,8 +3,8 @@
 1. Wall time of the whole grid (2 revisions of a small GPT-NeoX × ``--concepts`` concepts): the local engine in this
    process, then ``--engine ray`` on a local Ray with 2 workers (actor start and model loads included; Ray's own start
    is timed apart), and the ratio. On a 2-core machine expect about 1-2x: the point is that it scales with workers.
-2. Ray's overhead per work unit: the median round trip of a unit to a warm actor and its parts back as bytes
-   (the transport ``--engine ray`` adds to each unit; computing and ingesting are the same in both engines).
+2. Ray's overhead per task: the median round trip of a task to a warm actor and its parts back as bytes
+   (the transport ``--engine ray`` adds to each task; computing and ingesting are the same in both engines).
 
 Both runs give the same APs (checked here too). Usage: ``python bench/bench_cluster.py [--concepts 16]``
 """
@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--n-neg", type=int, default=120)
     parser.add_argument("--hidden", type=int, default=256)
     parser.add_argument("--layers", type=int, default=4)
-    parser.add_argument("--calls", type=int, default=200, help="round trips timed for the per-unit overhead")
+    parser.add_argument("--calls", type=int, default=200, help="round trips timed for the per-task overhead")
     args = parser.parse_args()
 
     import numpy as np
@@ -68,7 +68,7 @@ def main() -> None:
 
     from core.cluster import Worker
     from core.config import DatasetConfig, ExtractConfig, ModelSpec, RunConfig
-    from core.extract import plan_work, prepare
+    from core.extract import plan_tasks, prepare
     from core.grid import grid_configs, plan_grid, run_grid
     from core.store import Store
     from tests.tiny import WORDS
@@ -84,19 +84,19 @@ def main() -> None:
     for name in ("local", "ray"):
         stores[name] = Store(os.path.join(tmp, f"{name}.duckdb"))
         fill(stores[name], concepts, args.n_pos + args.n_neg)
-    units = sum(len(j.units) for j in plan_grid(stores["local"], cfgs, 1))
+    tasks = sum(len(j.tasks) for j in plan_grid(stores["local"], cfgs, 1))
     print(f"grid: 2 revisions x {len(concepts)} concepts (1 fold, {args.n_pos} pos + {args.n_neg} neg sentences each)")
-    print(f"      small GPT-NeoX (hidden {args.hidden}, {args.layers} layers), 1 concept per work unit: {units} units")
+    print(f"      small GPT-NeoX (hidden {args.hidden}, {args.layers} layers), 1 concept per task: {tasks} tasks")
 
     t = time.perf_counter()
-    run_grid(stores["local"], cfgs, "local", concepts_per_unit=1, progress=False)
+    run_grid(stores["local"], cfgs, "local", concepts_per_task=1, show_progress=False)
     t_local = time.perf_counter() - t
 
     t = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
     t_init = time.perf_counter() - t
     t = time.perf_counter()
-    run_grid(stores["ray"], cfgs, "ray", concepts_per_unit=1, progress=False, workers=2)
+    run_grid(stores["ray"], cfgs, "ray", concepts_per_task=1, show_progress=False, workers=2)
     t_ray = time.perf_counter() - t
 
     same = all(
@@ -107,30 +107,30 @@ def main() -> None:
     print(f"  ray engine, 2 workers            {t_ray:7.1f} s   (+ {t_init:.1f} s to start Ray itself)")
     print(f"  speed ratio local / ray          {t_local / t_ray:7.2f}x   APs identical: {same}")
 
-    # per-unit overhead: a unit to a warm actor and a typical unit's parts back as bytes, with no compute
+    # per-task overhead: a task to a warm actor and a typical task's parts back as bytes, with no compute
     store = stores["local"]
     sizes = [os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(store.parts_dir) for f in fs]
     part_bytes = int(np.median(sizes)) if sizes else 0
     plan, rid = prepare(store, cfgs[0])
-    unit = plan_work(cfgs[0], plan, rid, {(c, 0) for c in concepts}, 1)[0]
+    task = plan_tasks(cfgs[0], plan, rid, {(c, 0) for c in concepts}, 1)[0]
 
     class Echo(Worker):
-        def echo(self, cfg, unit, nbytes: int):
-            return [(f"{c}__f{unit.fold}.parquet", b"\0" * nbytes) for c in unit.concepts]
+        def echo(self, cfg, task, nbytes: int):
+            return [(f"{c}__f{task.fold}.parquet", b"\0" * nbytes) for c in task.concepts]
 
     actor = ray.remote(Echo).options(num_cpus=1).remote(None)
-    ray.get(actor.echo.remote(cfgs[0], unit, part_bytes))
+    ray.get(actor.echo.remote(cfgs[0], task, part_bytes))
     times = []
     for _ in range(args.calls):
         t = time.perf_counter()
-        ray.get(actor.echo.remote(cfgs[0], unit, part_bytes))
+        ray.get(actor.echo.remote(cfgs[0], task, part_bytes))
         times.append(time.perf_counter() - t)
     ms = 1e3 * statistics.median(times)
-    per_unit = t_local / units
+    per_task = t_local / tasks
     print(
-        f"  ray overhead per work unit       {ms:7.2f} ms  (median of {args.calls} round trips, {unit.n_sentences} "
-        f"sentences out, {part_bytes / 1e3:.0f} kB of parts back; {100 * ms / 1e3 / per_unit:.2f}% of a unit's "
-        f"{per_unit * 1e3:.0f} ms of local compute)"
+        f"  ray overhead per task            {ms:7.2f} ms  (median of {args.calls} round trips, {task.n_sentences} "
+        f"sentences out, {part_bytes / 1e3:.0f} kB of parts back; {100 * ms / 1e3 / per_task:.2f}% of a task's "
+        f"{per_task * 1e3:.0f} ms of local compute)"
     )
     ray.shutdown()
 

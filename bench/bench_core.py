@@ -14,10 +14,10 @@
    ``--units 1658880 --skip-model --device cuda`` is the Pythia-12b-sized mode.
 2. Extraction throughput on ``--device`` in ``--dtype``: a bare forward pass of
    the base model, the hooked forward pass (pooling), and the end-to-end
-   extraction (``core.extract.run_task``: hooked passes over one work unit's
+   extraction (``core.extract.run_task``: hooked passes over one task's
    positives and its shared negative pool, AP of every unit, parts written),
    each over the same corpus sentences, as a ratio to the bare pass (target
-   >= 0.9 for the end-to-end one). The work unit has ``--e2e-concepts``
+   >= 0.9 for the end-to-end one). The task has ``--e2e-concepts``
    concepts of ``--e2e-pos`` positives and a pool of ``--e2e-neg`` negatives
    (the paper's 400:1000 ratio, scaled down to fit a CPU).
 
@@ -134,21 +134,19 @@ def bench_extraction(a) -> None:
 
     from core.activations import encode, length_batches
     from core.config import DatasetConfig, ExtractConfig, ModelSpec, RunConfig
-    from core.extract import NegativePools, WorkUnit, pooling_pass, run_task
+    from core.extract import NegativePools, Task, pooling_pass, run_task
     from core.models import load_model
-    from core.units import n_units, unit_groups
+    from core.units import hook_groups, n_units
 
     spec = ModelSpec(a.model, dtype=a.dtype, device=a.device)
     model = load_model(spec)
-    groups = unit_groups(model.base, model.config)
+    groups = hook_groups(model.base, model.config)
     k, n_pos, n_neg = a.e2e_concepts, a.e2e_pos, a.e2e_neg
     texts = corpus_texts(k * n_pos + n_neg)
     positives = tuple(tuple(texts[i * n_pos : (i + 1) * n_pos]) for i in range(k))
     pool_texts = tuple(texts[k * n_pos :])
-    unit = WorkUnit(
-        "bench", 0, tuple(f"c{i}" for i in range(k)), positives, (tuple(range(n_neg)),) * k, pool_texts, True
-    )
-    cfg = RunConfig(spec, DatasetConfig(unit.concepts, n_pos, n_neg), ExtractConfig(batch_tokens=a.batch_tokens))
+    task = Task("bench", 0, tuple(f"c{i}" for i in range(k)), positives, (tuple(range(n_neg)),) * k, pool_texts, True)
+    cfg = RunConfig(spec, DatasetConfig(task.concepts, n_pos, n_neg), ExtractConfig(batch_tokens=a.batch_tokens))
     all_texts = [t for p in positives for t in p] + list(pool_texts)
     x = cfg.extract
     encoded = encode(model.tokenizer, all_texts, x.max_length)
@@ -175,7 +173,7 @@ def bench_extraction(a) -> None:
             acts(all_texts)
 
     def end_to_end() -> None:  # a fresh parts folder each time: run_task skips parts that exist
-        list(run_task(unit, model, groups, cfg, tempfile.mkdtemp(dir=parts), None, None, NegativePools()))
+        list(run_task(task, model, groups, cfg, tempfile.mkdtemp(dir=parts), None, None, NegativePools()))
 
     bare()  # warm up
     end_to_end()  # warm up (compiles the numba kernel)
@@ -185,7 +183,7 @@ def bench_extraction(a) -> None:
             times[name].append(timed(fn, a.device)[0])
     best = {name: min(v) for name, v in times.items()}
     print(
-        f"Extraction, {a.model} in {spec.dtype} ({n_units(groups):,} units): one work unit of {k} concepts x "
+        f"Extraction, {a.model} in {spec.dtype} ({n_units(groups):,} units): one task of {k} concepts x "
         f"{n_pos} positives + a shared pool of {n_neg} negatives = {len(all_texts)} corpus sentences, "
         f"{n_tokens:,} tokens, {len(batches)} length-bucketed batches:"
     )

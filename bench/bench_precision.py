@@ -48,12 +48,12 @@ def main() -> None:
 
     from core.config import DatasetConfig, ExtractConfig, ModelSpec, RunConfig
     from core.expertise import experts
-    from core.extract import NegativePools, plan_work, run_task
+    from core.extract import NegativePools, plan_tasks, run_task
     from core.models import load_model
     from core.sampling import make_plan
     from core.sentences import iter_corpus, mine
     from core.store import sentence_id
-    from core.units import unit_groups
+    from core.units import hook_groups
 
     concepts = tuple(c.strip() for c in a.concepts.split(",") if c.strip())
     found = mine(itertools.islice(iter_corpus(CORPUS), a.corpus_lines), concepts, limit=4 * a.n_pos)
@@ -69,14 +69,14 @@ def main() -> None:
     for dtype in ("fp32", a.dtype):
         cfg = RunConfig(ModelSpec(a.model, dtype=dtype, device=a.device), dataset, ExtractConfig(ap_floor=0.0))
         model = load_model(cfg.model)
-        groups = unit_groups(model.base, model.config)
+        groups = hook_groups(model.base, model.config)
         todo = {(c, 0) for c in concepts}
         parts = tempfile.mkdtemp(prefix=f"bench_precision_{dtype}_")
         t = time.perf_counter()
         ap[dtype] = {}
         pools = NegativePools()
-        for unit in plan_work(cfg, plan, "bench", todo, concepts_per_unit=len(concepts)):
-            for path in run_task(unit, model, groups, cfg, parts, None, None, pools):
+        for task in plan_tasks(cfg, plan, "bench", todo, concepts_per_task=len(concepts)):
+            for path in run_task(task, model, groups, cfg, parts, None, None, pools):
                 table = pq.read_table(path).to_pandas()
                 concept = os.path.basename(path).split("__f")[0]
                 values = np.zeros(len(table), dtype=np.float64)

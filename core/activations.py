@@ -14,12 +14,12 @@ computed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 
-from .units import UnitGroup, n_units
+from .units import HookGroup, n_units
 
 
 def length_batches(lengths: Sequence[int], batch_tokens: int, max_batch: int = 256) -> list[np.ndarray]:
@@ -79,7 +79,7 @@ class ActivationRecorder:
     def __init__(
         self,
         base_model,
-        groups: list[UnitGroup],
+        groups: list[HookGroup],
         pooling: str = "max",
         include_padding: bool = False,
         stop_early: bool = True,
@@ -216,7 +216,7 @@ def pooled_matrix(
     batch_tokens,
     max_length,
     device="cpu",
-    progress=None,
+    progress: Callable[[int], None] | None = None,
     fixed_length: bool = False,
     embeddings: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:

@@ -132,10 +132,11 @@ def _add_extract_args(p: argparse.ArgumentParser, model: bool = True) -> None:
     add_config_options(p, DatasetConfig)
     p.add_argument("--skip-short", action="store_true", help="leave out concepts with too few sentences (listed)")
     add_config_options(p, ExtractConfig)
-    p.add_argument(
-        "--concepts-per-task", "--concepts-per-unit", type=number(1, 10_000), default=8, help="concepts per task"
-    )
-    p.add_argument("--max-tasks", "--max-units", type=number(1), help="stop after this many tasks")
+    p.add_argument("--concepts-per-task", type=number(1, 10_000), default=8, help="concepts per task")
+    p.add_argument("--max-tasks", type=number(1), help="stop after this many tasks")
+    hidden = dict(default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # the old spellings: still accepted, not shown
+    p.add_argument("--concepts-per-unit", dest="concepts_per_task", type=number(1, 10_000), **hidden)
+    p.add_argument("--max-units", dest="max_tasks", type=number(1), **hidden)
     p.add_argument("--limit-concepts", type=number(1), help="only the first N concepts")
     p.add_argument("--parts", help="folder for result parts (default: beside the store)")
     p.add_argument("--quiet", action="store_true")

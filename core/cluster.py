@@ -1,13 +1,13 @@
-"""The Ray engine: a grid's work units across a Ray cluster, the store written by the driver only.
+"""The Ray engine: a grid's tasks across a Ray cluster, the store written by the driver only.
 
-An actor per GPU (or per CPU slot) holds one loaded (model, revision) and computes work units of it with
-``core.extract.run_task``. The driver hands an idle actor a unit of the run it holds, else of the longest run that no
-actor holds yet (else of the run with the most units left), and ingests the parts as they come back, so the
+An actor per GPU (or per CPU slot) holds one loaded (model, revision) and computes tasks of it with
+``core.extract.run_task``. The driver hands an idle actor a task of the run it holds, else of the longest run that no
+actor holds yet (else of the run with the most tasks left), and ingests the parts as they come back, so the
 dashboard sees a cluster run progress. Parts travel as files on shared storage (``shared_parts``: the store's parts
 folder is one every node sees) or as bytes through Ray's object store.
 
 Faults are left to Ray: a worker process that dies is restarted and its call retried (``max_restarts``,
-``max_task_retries``); if an actor cannot come back, its unit goes to another actor. A part has a deterministic name,
+``max_task_retries``); if an actor cannot come back, its task goes to another actor. A part has a deterministic name,
 is written by atomic rename and is skipped when it exists, and the store ingests a (run, concept, fold) once, so
 retries and reruns never duplicate or half-write a result. Ctrl-C kills the actors (and the local Ray this process
 started); rerunning the same command resumes.
@@ -48,14 +48,14 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
 
 
 class Worker:
-    """A Ray actor: one loaded (model, revision) at a time, computing work units of it."""
+    """A Ray actor: one loaded (model, revision) at a time, computing tasks of it."""
 
     def __init__(self, parts_dir: str | None):
         root = os.path.join(tempfile.gettempdir(), "expert-neurons-ray")
         self.shared = parts_dir is not None  # else parts are written here, then sent back as bytes
         self.parts_dir = parts_dir or os.path.join(root, f"parts-{os.getpid()}")
-        self.scratch_dir = os.path.join(root, "scratch")  # negatives' activations, reused across units of a fold
-        self.pools = NegativePools()  # the fold's sorted pool, kept on the device for the actor's next unit
+        self.scratch_dir = os.path.join(root, "scratch")  # negatives' activations, reused across tasks of a fold
+        self.pools = NegativePools()  # the fold's sorted pool, kept on the device for the actor's next task
         self.spec = self.model = self.groups = None
 
     def pid(self) -> int:
@@ -65,12 +65,12 @@ class Worker:
         if spec == self.spec:
             return
         from .models import load_model
-        from .units import unit_groups
+        from .units import hook_groups
 
         self.spec = self.model = self.groups = None  # free the previous model before loading the next
         self.pools = NegativePools()
         model = load_model(spec)
-        self.groups = unit_groups(model.base, model.config, spec.module_patterns)
+        self.groups = hook_groups(model.base, model.config, spec.module_patterns)
         self.model, self.spec = model, spec
 
     def describe(self, cfg, rid: str):
@@ -78,13 +78,13 @@ class Worker:
         self._load(cfg.model)
         return describe_run(cfg, rid, self.model, self.groups)
 
-    def run(self, cfg, unit) -> list[tuple[str, bytes | None]]:
-        """Compute a work unit: ``(path, None)`` per part on shared storage, else ``(file name, bytes)``."""
+    def run(self, cfg, task) -> list[tuple[str, bytes | None]]:
+        """Compute a task: ``(path, None)`` per part on shared storage, else ``(file name, bytes)``."""
         import torch
 
         self._load(cfg.model)
         torch.manual_seed(0)
-        paths = list(run_task(unit, self.model, self.groups, cfg, self.parts_dir, self.scratch_dir, None, self.pools))
+        paths = list(run_task(task, self.model, self.groups, cfg, self.parts_dir, self.scratch_dir, None, self.pools))
         if self.shared:
             return [(p, None) for p in paths]
         out = []
@@ -118,7 +118,7 @@ class RayEngine:
     workers : number of actors (default: GPUs / ``num_gpus_per_worker``, or the cluster's CPUs when it has no GPU).
     num_gpus_per_worker : GPUs each actor reserves (default 1 when the cluster has GPUs, else 0: one CPU each).
     shared_parts : workers write parts straight into the store's parts folder (shared storage); else bytes.
-    max_restarts : how often Ray restarts a dead actor and retries its calls before its unit moves elsewhere.
+    max_restarts : how often Ray restarts a dead actor and retries its calls before its task moves elsewhere.
     num_cpus : CPUs of a local Ray started here (default: all).
     """
 
@@ -158,21 +158,21 @@ class RayEngine:
         self.pids = ray.get([a.pid.remote() for a in self.actors])
         self.busy = dict.fromkeys(range(n), 0)
 
-    def run(self, store: Store, jobs: list, progress: bool = True, on_part: Callable | None = None) -> None:
-        """Compute every unit of ``jobs`` and ingest its parts into ``store``; fills each job's summary.
+    def run(self, store: Store, jobs: list, show_progress: bool = True, on_part: Callable | None = None) -> None:
+        """Compute every task of ``jobs`` and ingest its parts into ``store``; fills each job's summary.
 
         ``on_part(engine, path)`` is called after each part is ingested (tests use it to kill a worker mid-run).
         """
         from tqdm.auto import tqdm
 
-        jobs = [j for j in jobs if j.units or not j.registered]
+        jobs = [j for j in jobs if j.tasks or not j.registered]
         if not jobs:
             return
         started = connect(self.address, self.num_cpus)
         try:
-            self._start_actors(sum(max(1, len(j.units)) for j in jobs), store.parts_dir)
-            total = sum(len(u.concepts) for j in jobs for u in j.units)
-            with tqdm(total=total, unit="part", desc="grid", disable=not progress, file=sys.stderr) as bar:
+            self._start_actors(sum(max(1, len(j.tasks)) for j in jobs), store.parts_dir)
+            total = sum(len(t.concepts) for j in jobs for t in j.tasks)
+            with tqdm(total=total, unit="part", desc="grid", disable=not show_progress, file=sys.stderr) as bar:
                 self._dispatch(store, jobs, bar, on_part)
         finally:
             for a in self.actors:
@@ -183,12 +183,12 @@ class RayEngine:
 
     def _dispatch(self, store: Store, jobs: list, bar, on_part) -> None:
         by_id = {j.run_id: j for j in jobs}
-        queue = {j.run_id: deque(j.units) for j in jobs}
+        queue = {j.run_id: deque(j.tasks) for j in jobs}
         unregistered = {j.run_id for j in jobs if not j.registered}
         holders: Counter = Counter()
         held: dict[int, str] = {}
         alive = set(range(len(self.actors)))
-        inflight: dict = {}  # ref → (actor index, run id, unit or None for describe)
+        inflight: dict = {}  # ref → (actor index, run id, task or None for describe)
 
         def describing(rid):
             return any(u is None and r == rid for _, r, u in inflight.values())
@@ -213,8 +213,8 @@ class RayEngine:
                 inflight[actor.describe.remote(job.cfg, rid)] = (i, rid, None)
                 self.busy[i] += 1
             if queue[rid]:
-                unit = queue[rid].popleft()
-                inflight[actor.run.remote(job.cfg, unit)] = (i, rid, unit)
+                task = queue[rid].popleft()
+                inflight[actor.run.remote(job.cfg, task)] = (i, rid, task)
                 self.busy[i] += 1
 
         for i in sorted(alive):
@@ -222,16 +222,16 @@ class RayEngine:
         while inflight:
             ready, _ = ray.wait(list(inflight), num_returns=1, timeout=1.0)  # wakes up for Ctrl-C
             for ref in ready:
-                i, rid, unit = inflight.pop(ref)
+                i, rid, task = inflight.pop(ref)
                 self.busy[i] -= 1
                 try:
                     result = ray.get(ref)
-                except ray.exceptions.RayActorError:  # restarts used up: the unit goes to another actor
+                except ray.exceptions.RayActorError:  # restarts used up: the task goes to another actor
                     alive.discard(i)
                     if i in held:
                         holders[held.pop(i)] -= 1
-                    if unit is not None:
-                        queue[rid].appendleft(unit)
+                    if task is not None:
+                        queue[rid].appendleft(task)
                     if not alive:
                         raise RuntimeError("every Ray worker died; rerun the same command to resume") from None
                     result = None
@@ -240,7 +240,7 @@ class RayEngine:
                     raise (cause if isinstance(cause, Exception) else RuntimeError(str(e).strip())) from None
                 if result is None:
                     pass
-                elif unit is None:
+                elif task is None:
                     register_run(store, by_id[rid].cfg, *result)
                     unregistered.discard(rid)
                 else:
@@ -251,8 +251,8 @@ class RayEngine:
                             job.summary.computed += 1
                             job.summary.parts.append(path)
                         bar.update(1)
-                for k in sorted(alive):  # this actor, or any left idle, takes the next unit
+                for k in sorted(alive):  # this actor, or any left idle, takes the next task
                     if not self.busy[k]:
                         assign(k)
-                if result is not None and unit is not None and on_part is not None:
+                if result is not None and task is not None and on_part is not None:
                     on_part(self, job.summary.parts[-1] if job.summary.parts else None)

@@ -114,7 +114,7 @@ def cmd_extract(args) -> int:
         args.revision = revision
         cfg = _run_config(args, concepts)
         s = extract(
-            store, cfg, concepts_per_unit=args.concepts_per_task, progress=not args.quiet, max_units=args.max_tasks
+            store, cfg, concepts_per_task=args.concepts_per_task, show_progress=not args.quiet, max_tasks=args.max_tasks
         )
         _print_summary(s, revision)
     return 0
@@ -197,7 +197,7 @@ def _run_grid(args, store, concepts, runs) -> int:
     args.model = runs[0][0] if runs else getattr(args, "model", None)  # grid_configs sets each run's own
     cfgs = grid_configs(_run_config(args, concepts), runs)
     summaries = run_grid(
-        store, cfgs, args.engine, args.concepts_per_task, args.max_tasks, progress=not args.quiet, **options
+        store, cfgs, args.engine, args.concepts_per_task, args.max_tasks, show_progress=not args.quiet, **options
     )
     for (model, revision), s in zip(runs, summaries):
         _print_summary(s, revision, model if len(set(m for m, _ in runs)) > 1 else None)

@@ -46,7 +46,7 @@ class DryRun:
     todo: int  # (concept, fold) results to compute
     total: int
     on_disk: int  # parts already written, to be ingested rather than computed
-    work_units: int
+    n_tasks: int
     positives: int
     negatives: int  # sentences of the negative pools (each pool run once)
     tokens: int
@@ -66,7 +66,7 @@ class DryRun:
         part_max = p.n_units * PART_BYTES_PER_UNIT + 2 * p.hidden * 12  # + the two vectors as JSON
         out = [
             f"dry run of run {self.run_id} (nothing is written)",
-            f"  results: {self.todo} of {self.total} (concept, fold) to compute in {self.work_units} work units"
+            f"  results: {self.todo} of {self.total} (concept, fold) to compute in {self.n_tasks} tasks"
             + (f", {self.on_disk} parts on disk to ingest" if self.on_disk else ""),
             f"  sentences: {self.positives + self.negatives:,} ({self.positives:,} positive + {self.negatives:,} in "
             f"negative pools), {self.tokens:,} tokens (max_length {cfg.extract.max_length})",
@@ -128,24 +128,24 @@ def probe(model, groups, cfg: RunConfig, texts: list[str], n_pos: int, n_neg: in
     return Probe(str(model.device), units, emb.shape[1], len(sample), tokens, forward_s, ap_s, pool.backend)
 
 
-def dry_run(store, cfg: RunConfig, concepts_per_unit: int = 8, model=None, measured: Probe | None = None) -> DryRun:
+def dry_run(store, cfg: RunConfig, concepts_per_task: int = 8, model=None, measured: Probe | None = None) -> DryRun:
     """Plan ``cfg`` against ``store`` (read only) and estimate its cost; ``measured`` reuses an earlier probe."""
-    from .extract import plan_work, prepare
+    from .extract import plan_tasks, prepare
     from .models import load_model
     from .parts import read_metas
-    from .units import unit_groups
+    from .units import hook_groups
 
     plan, rid = prepare(store, cfg)
     wanted = {(c, f) for c in cfg.dataset.concepts for f in range(cfg.dataset.folds)}
     on_disk = {(m["concept"], int(m["fold"])) for path in store.pending_parts(rid) for m in read_metas(path)}
     todo = wanted - store.done(rid) - on_disk
-    work = plan_work(cfg, plan, rid, todo, concepts_per_unit)
+    work = plan_tasks(cfg, plan, rid, todo, concepts_per_task)
     positives = [t for u in work for p in u.positives for t in p]
     pools = {(u.fold, u.neg_texts) for u in work}  # a fold's shared pool runs once
     negatives = [t for _, texts in pools for t in texts]
     if measured is None:
         model = model or load_model(cfg.model)
-        groups = unit_groups(model.base, model.config, cfg.model.module_patterns)
+        groups = hook_groups(model.base, model.config, cfg.model.module_patterns)
         sample = positives[:: max(1, len(positives) // 32)] or negatives
         n_neg = max((len(u.neg_texts) for u in work), default=cfg.dataset.n_neg)
         measured = probe(model, groups, cfg, sample or ["."], cfg.dataset.n_pos, n_neg)

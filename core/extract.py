@@ -1,9 +1,9 @@
 """Extraction: from a run configuration to stored APs, resumably.
 
-The work of a run is split into self-contained ``WorkUnit``s (one fold × a few
-concepts, carrying the texts they need). ``run_task`` turns a work unit into
-one Parquet part per concept without touching the store, so work units can be
-shipped to other processes or machines; ``extract`` plans the units that are
+The work of a run is split into self-contained ``Task``s (one fold × a few
+concepts, carrying the texts they need). ``run_task`` turns a task into
+one Parquet part per concept without touching the store, so tasks can be
+shipped to other processes or machines; ``extract`` plans the tasks that are
 not done yet, executes them here and ingests each part as soon as it is
 written. Killing it loses at most the concept in flight.
 """
@@ -29,7 +29,7 @@ from .store import Store
 
 
 @dataclass(frozen=True)
-class WorkUnit:
+class Task:
     """One fold × a batch of concepts, with every text it needs."""
 
     run_id: str
@@ -66,24 +66,24 @@ def model_family(model: str) -> str:
     return re.sub(r"-?\d+(\.\d+)?[mbk]\b", "", name).strip("-") or name
 
 
-def plan_work(
-    cfg: RunConfig, plan: Plan, rid: str, todo: set[tuple[str, int]], concepts_per_unit: int = 8
-) -> list[WorkUnit]:
-    """The work units covering ``todo`` (concept, fold) pairs, fold by fold."""
-    units = []
+def plan_tasks(
+    cfg: RunConfig, plan: Plan, rid: str, todo: set[tuple[str, int]], concepts_per_task: int = 8
+) -> list[Task]:
+    """The tasks covering ``todo`` (concept, fold) pairs, fold by fold."""
+    tasks = []
     for fold in range(cfg.dataset.folds):
         concepts = [c for c in cfg.dataset.concepts if (c, fold) in todo]
         if not concepts:
             continue
-        if cfg.dataset.negatives == "shared":  # one pool per fold, identical in every unit
+        if cfg.dataset.negatives == "shared":  # one pool per fold, identical in every task
             pool = _ordered_union(plan.negatives[(c, fold)] for c in cfg.dataset.concepts)
-        for i in range(0, len(concepts), concepts_per_unit):
-            batch = concepts[i : i + concepts_per_unit]
+        for i in range(0, len(concepts), concepts_per_task):
+            batch = concepts[i : i + concepts_per_task]
             if cfg.dataset.negatives != "shared":
                 pool = _ordered_union(plan.negatives[(c, fold)] for c in batch)
             where = {sid: j for j, sid in enumerate(pool)}
-            units.append(
-                WorkUnit(
+            tasks.append(
+                Task(
                     run_id=rid,
                     fold=fold,
                     concepts=tuple(batch),
@@ -93,7 +93,7 @@ def plan_work(
                     vectors=fold == 0,
                 )
             )
-    return units
+    return tasks
 
 
 def _ordered_union(arrays) -> list[int]:
@@ -120,7 +120,7 @@ def pooling_pass(model, groups, x: ExtractConfig, progress: Callable[[int], None
 
 
 def run_task(
-    unit: WorkUnit,
+    task: Task,
     model,
     groups,
     cfg: RunConfig,
@@ -129,12 +129,12 @@ def run_task(
     progress: Callable[[int], None] | None = None,
     pools: NegativePools | None = None,
 ) -> Iterator[str]:
-    """Compute a work unit; yield the path of each concept's part as it is written.
+    """Compute a task; yield the path of each concept's part as it is written.
 
     Pooled activations and APs stay on the model's device; only the APs at or
     above the floor (with their unit numbers) and the embedding vectors are
     copied back. ``pools`` keeps a fold's sorted negative pool for the next
-    work unit of the same fold.
+    task of the same fold.
     """
     import torch
 
@@ -142,18 +142,18 @@ def run_task(
     from .models import word_embedding
 
     x = cfg.extract
-    paths = [part_path(parts_dir, unit.run_id, c, unit.fold) for c in unit.concepts]
-    written = [os.path.exists(p) for p in paths]  # a part is written once: a retried unit skips what exists
+    paths = [part_path(parts_dir, task.run_id, c, task.fold) for c in task.concepts]
+    written = [os.path.exists(p) for p in paths]  # a part is written once: a retried task skips what exists
     if all(written):
         yield from paths
         return
     reference = x.reference == "selfcond"  # fixed-length padding, max over all positions, long sentences dropped
     with pooling_pass(model, groups, x, progress) as acts:
         pools = pools if pools is not None else NegativePools()
-        pool = pools.get(unit, scratch_dir, lambda: acts(unit.neg_texts, False)[0], model.device, progress)
-        neg_fits = fits(model.tokenizer, unit.neg_texts, x.max_length) if reference else None
+        pool = pools.get(task, scratch_dir, lambda: acts(task.neg_texts, False)[0], model.device, progress)
+        neg_fits = fits(model.tokenizer, task.neg_texts, x.max_length) if reference else None
         for concept, pos_texts, neg_idx, path, done in zip(
-            unit.concepts, unit.positives, unit.negatives, paths, written
+            task.concepts, task.positives, task.negatives, paths, written
         ):
             if done:
                 yield path
@@ -165,16 +165,16 @@ def run_task(
                     raise ValueError(
                         f"{concept}: every positive or negative sentence is longer than {x.max_length} tokens"
                     )
-            pos, emb = acts(pos_texts, unit.vectors)
+            pos, emb = acts(pos_texts, task.vectors)
             ap = pool.average_precision(pos, neg_idx)
             del pos
             keep = torch.nonzero(ap >= x.ap_floor).flatten() if x.ap_floor > 0 else torch.arange(len(ap))
             kept_ap = ap[keep.to(ap.device)].cpu().numpy()
             meta = {
-                "run_id": unit.run_id,
+                "run_id": task.run_id,
                 "config_id": cfg.config_id,  # every setting that changes an AP; checked before ingesting
                 "concept": concept,
-                "fold": unit.fold,
+                "fold": task.fold,
                 "n_pos": len(pos_texts),
                 "n_neg": len(neg_idx),
                 "n_units": int(len(ap)),
@@ -184,7 +184,7 @@ def run_task(
                 "mean_ap": float(ap.mean()),
                 "vectors": {},
             }
-            if unit.vectors:
+            if task.vectors:
                 meta["vectors"] = {
                     "sentence": emb.mean(dim=0).cpu().numpy().round(6).tolist(),
                     "word": np.asarray(word_embedding(model, concept)).round(6).tolist(),
@@ -193,9 +193,9 @@ def run_task(
 
 
 class NegativePools:
-    """The last negative pool computed in this process, sorted and on its device, for the next work unit.
+    """The last negative pool computed in this process, sorted and on its device, for the next task.
 
-    A fold's pool is shared by all its work units: here it is kept (one at a
+    A fold's pool is shared by all its tasks: here it is kept (one at a
     time, so memory stays bounded) and reused. Activations on the CPU are also
     saved to ``scratch_dir`` as ``.npy``, so a resumed run does not run the pool
     again (minutes on a CPU); on an accelerator the pool is recomputed instead
@@ -206,22 +206,22 @@ class NegativePools:
         self._key: tuple | None = None
         self._pool = None
 
-    def get(self, unit: WorkUnit, scratch_dir: str | None, compute, device, progress):
+    def get(self, task: Task, scratch_dir: str | None, compute, device, progress):
         import torch
 
         from .expertise import NegativePool
 
-        digest = hashlib.sha1("\n".join(unit.neg_texts).encode()).hexdigest()[:16]
-        key = (unit.run_id, unit.fold, digest)
+        digest = hashlib.sha1("\n".join(task.neg_texts).encode()).hexdigest()[:16]
+        key = (task.run_id, task.fold, digest)
         if key == self._key:
             if progress is not None:
-                progress(len(unit.neg_texts))
+                progress(len(task.neg_texts))
             return self._pool
         self._key = self._pool = None  # free the previous pool before computing the next
-        path = os.path.join(scratch_dir, unit.run_id, f"negatives_f{unit.fold}_{digest}.npy") if scratch_dir else None
+        path = os.path.join(scratch_dir, task.run_id, f"negatives_f{task.fold}_{digest}.npy") if scratch_dir else None
         if path and os.path.exists(path):
             if progress is not None:
-                progress(len(unit.neg_texts))
+                progress(len(task.neg_texts))
             acts = torch.from_numpy(np.load(path)).to(device)
         else:
             acts = compute()
@@ -258,10 +258,10 @@ def prepare(store: Store, cfg: RunConfig) -> tuple[Plan, str]:
 def extract(
     store: Store,
     cfg: RunConfig,
-    concepts_per_unit: int = 8,
-    progress: bool = True,
+    concepts_per_task: int = 8,
+    show_progress: bool = True,
     scratch_dir: str | None = None,
-    max_units: int | None = None,
+    max_tasks: int | None = None,
     model=None,
 ) -> ExtractSummary:
     """Compute and store every (concept, fold) of a run that is not stored yet.
@@ -273,7 +273,7 @@ def extract(
     from tqdm.auto import tqdm
 
     from .models import load_model
-    from .units import unit_groups
+    from .units import hook_groups
 
     if model is None:
         check_loadable(cfg)
@@ -288,13 +288,13 @@ def extract(
         return summary
     # load before registering, so a model that cannot be loaded leaves the store as it was
     model = model or load_model(cfg.model)
-    groups = unit_groups(model.base, model.config, cfg.model.module_patterns)
+    groups = hook_groups(model.base, model.config, cfg.model.module_patterns)
     if cfg.extract.reference == "selfcond":  # every sentence is padded to max_length
         check_context(model.config, cfg.extract.max_length)
     register_run(store, cfg, *describe_run(cfg, rid, model, groups))
     if not todo:
         return summary
-    work = plan_work(cfg, plan, rid, todo, concepts_per_unit)[:max_units]
+    work = plan_tasks(cfg, plan, rid, todo, concepts_per_task)[:max_tasks]
     scratch = scratch_dir or os.path.splitext(store.path)[0] + ".scratch"
     total = sum(len(p) for u in work for p in u.positives) + sum(len(u.neg_texts) for u in work)
     torch.manual_seed(0)
@@ -302,15 +302,15 @@ def extract(
         total=total,
         unit="sent",
         desc=f"run {rid[:8]}",
-        disable=not progress,
+        disable=not show_progress,
         file=sys.stderr,
         dynamic_ncols=True,
         smoothing=0.05,
         mininterval=0.5 if sys.stderr.isatty() else 60,
     ) as bar:
         pools = NegativePools()
-        for unit in work:
-            for part in run_task(unit, model, groups, cfg, store.parts_dir, scratch, bar.update, pools):
+        for task in work:
+            for part in run_task(task, model, groups, cfg, store.parts_dir, scratch, bar.update, pools):
                 store.ingest(part)
                 summary.computed += 1
                 summary.parts.append(part)

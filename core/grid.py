@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, replace
 
 from .config import RunConfig
-from .extract import ExtractSummary, WorkUnit, check_parts, ingest_parts, plan_work, prepare
+from .extract import ExtractSummary, Task, check_parts, ingest_parts, plan_tasks, prepare
 from .store import Store
 
 ENGINES = ("local", "ray")
@@ -22,18 +22,18 @@ ENGINES = ("local", "ray")
 
 @dataclass
 class RunJob:
-    """One (model, revision) run of a grid and the work units it still needs."""
+    """One (model, revision) run of a grid and the tasks it still needs."""
 
     cfg: RunConfig
     run_id: str
-    units: list[WorkUnit]
+    tasks: list[Task]
     registered: bool  # the run's row and unit table are in the store
     summary: ExtractSummary
 
     @property
     def cost(self) -> float:
         """Relative compute: sentences still to encode × model size."""
-        return size_hint(self.cfg.model.model, self.cfg.model.revision) * sum(u.n_sentences for u in self.units)
+        return size_hint(self.cfg.model.model, self.cfg.model.revision) * sum(t.n_sentences for t in self.tasks)
 
 
 def grid_configs(base: RunConfig, runs: list[tuple[str, str | None]]) -> list[RunConfig]:
@@ -56,9 +56,9 @@ def size_hint(model: str, revision: str | None = None) -> float:
 
 
 def plan_grid(
-    store: Store, cfgs: list[RunConfig], concepts_per_unit: int = 8, max_units: int | None = None
+    store: Store, cfgs: list[RunConfig], concepts_per_task: int = 8, max_tasks: int | None = None
 ) -> list[RunJob]:
-    """Every run of the grid with what it still needs, longest first (finished runs last, with no units)."""
+    """Every run of the grid with what it still needs, longest first (finished runs last, with no tasks)."""
     from .models import resolve
 
     jobs = []
@@ -71,9 +71,9 @@ def plan_grid(
         wanted = {(c, f) for c in cfg.dataset.concepts for f in range(cfg.dataset.folds)}
         todo = wanted - done
         registered = store.unit_table_of(rid) is not None
-        units = plan_work(cfg, plan, rid, todo, concepts_per_unit)[:max_units] if todo else []
+        tasks = plan_tasks(cfg, plan, rid, todo, concepts_per_task)[:max_tasks] if todo else []
         summary = ExtractSummary(rid, len(done & wanted) - ingested, 0, ingested, len(wanted))
-        jobs.append(RunJob(cfg, rid, units, registered, summary))
+        jobs.append(RunJob(cfg, rid, tasks, registered, summary))
     return sorted(jobs, key=lambda j: -j.cost)
 
 
@@ -81,9 +81,9 @@ def run_grid(
     store: Store,
     cfgs: list[RunConfig],
     engine: str = "local",
-    concepts_per_unit: int = 8,
-    max_units: int | None = None,
-    progress: bool = True,
+    concepts_per_task: int = 8,
+    max_tasks: int | None = None,
+    show_progress: bool = True,
     **engine_options,
 ) -> list[ExtractSummary]:
     """Compute and store every run of ``cfgs`` that is not stored yet; one summary per run, in run order.
@@ -92,21 +92,21 @@ def run_grid(
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
-    jobs = plan_grid(store, cfgs, concepts_per_unit, max_units)
+    jobs = plan_grid(store, cfgs, concepts_per_task, max_tasks)
     if engine == "local":
         from .extract import extract
 
         by_run = {}
         for job in jobs:
             by_run[job.run_id] = extract(
-                store, job.cfg, concepts_per_unit=concepts_per_unit, progress=progress, max_units=max_units
+                store, job.cfg, concepts_per_task=concepts_per_task, show_progress=show_progress, max_tasks=max_tasks
             )
             by_run[job.run_id].ingested += job.summary.ingested
             by_run[job.run_id].done_before -= job.summary.ingested
     else:
         from .cluster import RayEngine
 
-        RayEngine(**engine_options).run(store, jobs, progress=progress)
+        RayEngine(**engine_options).run(store, jobs, show_progress=show_progress)
         by_run = {j.run_id: j.summary for j in jobs}
     order = {cfg: i for i, cfg in enumerate(cfgs)}
     return [by_run[j.run_id] for j in sorted(jobs, key=lambda j: order[j.cfg])]

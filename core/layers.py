@@ -22,7 +22,7 @@ UNKNOWN_LAYER = -1
 UNKNOWN_KIND = "unknown"
 
 
-def _unit_groups(units: pd.DataFrame | None, n_units: int, columns: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+def _layer_groups(units: pd.DataFrame | None, n_units: int, columns: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
     """(groups, code): the distinct values of ``columns`` in the unit table, and each unit's group number.
 
     Units missing from the table (or a missing table) fall in a last group of
@@ -67,7 +67,7 @@ def experts_by_layer(
     """
     names = list(concepts) if concepts is not None else index.concepts_of(fold)
     x = index.matrix(tau, fold)[index.position(names)].astype(np.int32)
-    groups, code = _unit_groups(units, index.n_units, ["layer", "kind"])
+    groups, code = _layer_groups(units, index.n_units, ["layer", "kind"])
     counts = np.asarray((x @ _indicator(code, len(groups))).toarray())
     out = pd.DataFrame(
         {
@@ -101,7 +101,7 @@ def alignment_by_layer(
     if by not in ("layer", "kind", "module"):
         raise ValueError(f"by must be 'layer', 'kind' or 'module', got {by!r}")
     covered, _ = coverage(pairs, set(index.concepts_of(fold)))
-    groups, code = _unit_groups(units, index.n_units, [by])
+    groups, code = _layer_groups(units, index.n_units, [by])
     g = _indicator(code, len(groups))
     x = index.matrix(tau, fold).astype(np.int32)
     a, b = index.position(covered["word1"]), index.position(covered["word2"])

@@ -1,6 +1,6 @@
 """Units: the outputs of the four linear maps of every transformer block.
 
-Each architecture names its maps differently; ``unit_groups`` finds them in a
+Each architecture names its maps differently; ``hook_groups`` finds them in a
 base model (no LM head) and lays their outputs end to end, so that unit ``u``
 of a run is one column of the pooled activation matrix. ``unit_table`` says
 what each column is (layer, module, kind, index, and for q/k/v the head and
@@ -50,7 +50,7 @@ class UnknownArchitectureError(ValueError):
 
 
 @dataclass(frozen=True)
-class UnitGroup:
+class HookGroup:
     """The units of one hooked module output (or input)."""
 
     layer: int
@@ -71,7 +71,7 @@ def _linear_sizes(module) -> tuple[int, int]:
     return int(w.shape[0]), int(w.shape[1])
 
 
-def unit_groups(base_model, config, module_patterns: tuple[str, ...] | None = None) -> list[UnitGroup]:
+def hook_groups(base_model, config, module_patterns: tuple[str, ...] | None = None) -> list[HookGroup]:
     """The hooked modules of ``base_model`` in unit order.
 
     ``module_patterns`` overrides the known layouts: regular expressions on
@@ -113,7 +113,7 @@ def unit_groups(base_model, config, module_patterns: tuple[str, ...] | None = No
     heads = getattr(config, "num_attention_heads", None) or getattr(config, "n_head", None)
     hidden = getattr(config, "hidden_size", None) or getattr(config, "n_embd", None)
     head_dim = getattr(config, "head_dim", None) or (hidden // heads if heads and hidden else None)
-    groups: list[UnitGroup] = []
+    groups: list[HookGroup] = []
     offset = 0
     for layer, name, kind, hook in specs:
         if name not in named:
@@ -122,16 +122,16 @@ def unit_groups(base_model, config, module_patterns: tuple[str, ...] | None = No
         size = n_in if hook == "in" else n_out
         fused = {"gpt2": "gpt2", "gpt_neox": "neox"}.get(model_type) if kind == "attn_qkv" else None
         hd = head_dim if kind.startswith("attn_") and kind != "attn_out" else None
-        groups.append(UnitGroup(layer, name, kind, hook, size, offset, hd, fused))
+        groups.append(HookGroup(layer, name, kind, hook, size, offset, hd, fused))
         offset += size
     return groups
 
 
-def n_units(groups: list[UnitGroup]) -> int:
+def n_units(groups: list[HookGroup]) -> int:
     return sum(g.size for g in groups)
 
 
-def unit_table(groups: list[UnitGroup]) -> pd.DataFrame:
+def unit_table(groups: list[HookGroup]) -> pd.DataFrame:
     """One row per unit: unit, layer, module, kind, index, head, role."""
     frames = []
     for g in groups:

@@ -122,7 +122,7 @@ def both_modes(store: Store, model: str, ds: DatasetConfig, max_length: int) -> 
     runs = {}
     for mode in ("selfcond", None):
         cfg = RunConfig(ModelSpec(model), ds, ExtractConfig(reference=mode, max_length=max_length, ap_floor=0))
-        runs[mode] = extract(store, cfg, progress=False, model=loaded).run_id
+        runs[mode] = extract(store, cfg, show_progress=False, model=loaded).run_id
     return runs
 
 

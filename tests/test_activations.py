@@ -5,7 +5,7 @@ import torch
 from core.activations import ActivationRecorder, fits, length_batches, pool, pooled_matrix
 from core.config import ModelSpec
 from core.models import load_model
-from core.units import unit_groups
+from core.units import hook_groups
 from tests.tiny import save_tiny_model
 
 
@@ -35,7 +35,7 @@ def test_length_batches_cover_everything_within_budget():
 def tiny(tmp_path_factory):
     path = save_tiny_model(str(tmp_path_factory.mktemp("llama")), "llama")
     model = load_model(ModelSpec(path))
-    return model, unit_groups(model.base, model.config)
+    return model, hook_groups(model.base, model.config)
 
 
 TEXTS = ["the cat sat on the table .", "a dog ran .", "the red bus was big and the horse ran in the city at night ."]
@@ -126,7 +126,7 @@ FIRST_LAYER = {  # the linear maps of block 0 only
 def test_forward_stops_after_the_last_hooked_layer(tmp_path, kind):
     """Hooking only block 0: the same activations with and without the early stop, and block 1 never runs."""
     model = load_model(ModelSpec(save_tiny_model(str(tmp_path), kind)))
-    groups = unit_groups(model.base, model.config, FIRST_LAYER[kind])
+    groups = hook_groups(model.base, model.config, FIRST_LAYER[kind])
     blocks = [m for name, m in model.base.named_modules() if name.count(".") == 1 and name.endswith(".1")]
     assert len(blocks) == 1
     calls = []
@@ -154,7 +154,7 @@ def test_half_precision_forward_pools_in_float32(tmp_path):
     assert next(half.base.parameters()).dtype == torch.bfloat16
     out = {}
     for name, m in (("fp32", ref), ("bf16", half)):
-        groups = unit_groups(m.base, m.config)
+        groups = hook_groups(m.base, m.config)
         with ActivationRecorder(m.base, groups, pooling="mean") as rec:
             out[name] = pooled_matrix(rec, m.tokenizer, TEXTS, 10_000, 64)
     acts, emb = out["bf16"]

@@ -344,6 +344,7 @@ def test_failed_extract_on_a_new_store_leaves_nothing(capsys, tmp_path):
         ("--max-length", "-1", "--max-length: must be an integer in [1, 65536], got -1"),
         ("--batch-tokens", "0", "--batch-tokens: must be an integer in [1, 10000000], got 0"),
         ("--batch-tokens", "-1", "--batch-tokens: must be an integer in [1, 10000000], got -1"),
+        ("--concepts-per-task", "-1", "--concepts-per-task: must be an integer in [1, 10000], got -1"),
         ("--concepts-per-unit", "-1", "--concepts-per-unit: must be an integer in [1, 10000], got -1"),
         ("--folds", "1e3", "--folds: must be an integer in [1, 100]"),
         ("--ap-floor", "nan", "--ap-floor: must be a number in [0, 1], got nan"),

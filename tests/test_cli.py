@@ -90,6 +90,9 @@ def test_extract_options_are_the_configuration_fields():
     assert tuple(extract.choices) == ("max", "mean")
     old = build_parser().parse_args(["extract", "--concepts-per-unit", "2", "--max-units", "3"])
     assert (old.concepts_per_task, old.max_tasks) == (2, 3)
+    assert build_parser().parse_args(["extract"]).concepts_per_task == 8
+    extract_help = build_parser()._subparsers._group_actions[0].choices["extract"].format_help()
+    assert "--concepts-per-task" in extract_help and "--concepts-per-unit" not in extract_help
 
 
 # -- every numeric option, fed random numbers (issue 14) -------------------------------------------------------
@@ -143,7 +146,7 @@ def base_command(path: tuple[str, ...], env: dict, out: str) -> tuple[list[str],
     if path in (("extract",), ("grid",)):
         model = ["--model", env["model"]] if path == ("extract",) else ["--models", env["model"]]
         argv = ["--store", store, *path, *model, "--concepts", "cat,dog", "--n-pos", "6", "--n-neg", "12", "--quiet",
-                "--max-units", "1"]  # fmt: skip
+                "--max-tasks", "1"]  # fmt: skip
 
         def stored(stdout):
             m = re.search(r": (\d+)/(\d+) \(concept, fold\) results stored", stdout)

@@ -22,7 +22,7 @@ from tests.test_extract import CONCEPTS, fill_store  # noqa: E402
 from tests.tiny import save_checkpoints  # noqa: E402
 
 REVISIONS = ("step1", "step512")
-DATA = ["--n-pos", "6", "--n-neg", "12", "--folds", "2", "--batch-tokens", "64", "--concepts-per-unit", "1"]
+DATA = ["--n-pos", "6", "--n-neg", "12", "--folds", "2", "--batch-tokens", "64", "--concepts-per-task", "1"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -97,13 +97,13 @@ def test_killed_worker_then_ctrl_c_then_rerun_stores_each_result_once(tmp_path, 
     store = fill_store(str(tmp_path / "s.duckdb"))
     store = Store(store.path, parts_dir=str(tmp_path / "shared-parts"))  # parts on "shared storage"
     cfgs = grid_configs(base_config(checkpoints), [(checkpoints, r) for r in REVISIONS])
-    jobs = plan_grid(store, cfgs, concepts_per_unit=1)
-    assert [len(j.units) for j in jobs] == [8, 8]
+    jobs = plan_grid(store, cfgs, concepts_per_task=1)
+    assert [len(j.tasks) for j in jobs] == [8, 8]
     killed, actors, parts = [], [], []
 
     def kill_a_worker_then_interrupt(engine, part):
         parts.append(part)
-        if not killed:  # SIGKILL a worker that is computing a unit: Ray restarts it and retries the unit
+        if not killed:  # SIGKILL a worker that is computing a task: Ray restarts it and retries the task
             pid = next(engine.pids[i] for i, n in engine.busy.items() if n)
             os.kill(pid, signal.SIGKILL)
             killed.append(pid)
@@ -112,7 +112,9 @@ def test_killed_worker_then_ctrl_c_then_rerun_stores_each_result_once(tmp_path, 
             os.kill(os.getpid(), signal.SIGINT)
 
     with pytest.raises(KeyboardInterrupt):
-        RayEngine(workers=2, shared_parts=True).run(store, jobs, progress=False, on_part=kill_a_worker_then_interrupt)
+        RayEngine(workers=2, shared_parts=True).run(
+            store, jobs, show_progress=False, on_part=kill_a_worker_then_interrupt
+        )
     with pytest.raises(ProcessLookupError):
         os.kill(killed[0], 0)
     for actor in actors:  # the interrupted run stopped its workers
@@ -120,8 +122,8 @@ def test_killed_worker_then_ctrl_c_then_rerun_stores_each_result_once(tmp_path, 
             ray.get(actor.pid.remote(), timeout=60)
     assert 6 <= len(store.results()) < 16
 
-    jobs = plan_grid(store, cfgs, concepts_per_unit=1)  # rerun: resumes with what is left
-    RayEngine(workers=2, shared_parts=True).run(store, jobs, progress=False)
+    jobs = plan_grid(store, cfgs, concepts_per_task=1)  # rerun: resumes with what is left
+    RayEngine(workers=2, shared_parts=True).run(store, jobs, show_progress=False)
     assert_same_as(reference, store)
     for rid in reference:  # one file per (concept, fold), no temporary files left behind
         assert sorted(os.listdir(tmp_path / "shared-parts" / rid)) == sorted(

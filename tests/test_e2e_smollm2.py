@@ -30,7 +30,7 @@ def run(tmp_path_factory):
     for c, texts in mine(CORPUS, CONCEPTS, limit=80).items():
         store.add_sentences(c, texts, source="corpus:enwiki2015_sample")
     cfg = RunConfig(ModelSpec("smollm2"), DatasetConfig(CONCEPTS, n_pos=40, n_neg=120), ExtractConfig())
-    summary = extract(store, cfg, progress=False)
+    summary = extract(store, cfg, show_progress=False)
     return store, summary
 
 

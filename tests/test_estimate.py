@@ -40,15 +40,15 @@ def test_dry_run_counts_match_the_extraction(tmp_path, model_dir):  # noqa: F811
     store = fill_store(str(tmp_path / "s.duckdb"))
     cfg = config(model_dir)
     model = load_model(cfg.model)
-    plan = dry_run(store, cfg, concepts_per_unit=1, model=model)
-    assert plan.todo == plan.total == 8 and plan.work_units == 8 and plan.on_disk == 0
+    plan = dry_run(store, cfg, concepts_per_task=1, model=model)
+    assert plan.todo == plan.total == 8 and plan.n_tasks == 8 and plan.on_disk == 0
     assert plan.positives == 8 * 6
     assert 2 * 12 <= plan.negatives <= 2 * 14 * 3  # one shared pool per fold, at least n_neg each
     assert plan.tokens > plan.positives + plan.negatives  # every sentence has several tokens
     assert plan.probe.tokens_per_s > 0 and plan.probe.ap_s > 0 and plan.probe.ap_backend == "numba"
     assert plan.stored_fraction is None  # no earlier results with as many units
-    s = extract(store, cfg, concepts_per_unit=1, progress=False, model=model, max_units=3)
-    again = dry_run(store, cfg, concepts_per_unit=1, model=model, measured=plan.probe)
+    s = extract(store, cfg, concepts_per_task=1, show_progress=False, model=model, max_tasks=3)
+    again = dry_run(store, cfg, concepts_per_task=1, model=model, measured=plan.probe)
     assert again.run_id == plan.run_id == s.run_id
     assert again.todo == 5 and again.probe is plan.probe
     assert again.stored_fraction is not None and 0 <= again.stored_fraction <= 1

@@ -50,15 +50,15 @@ def test_resume_after_interruption_loses_nothing_and_recomputes_nothing(tmp_path
     cfg = config(model_dir)
     model = load_model(cfg.model)
     full = fill_store(str(tmp_path / "full.duckdb"))
-    s_full = extract(full, cfg, concepts_per_unit=1, progress=False, model=model)
+    s_full = extract(full, cfg, concepts_per_task=1, show_progress=False, model=model)
     assert s_full.computed == 8
 
     part = fill_store(str(tmp_path / "part.duckdb"))
-    s1 = extract(part, cfg, concepts_per_unit=1, progress=False, max_units=3, model=model)  # "killed" after 3
+    s1 = extract(part, cfg, concepts_per_task=1, show_progress=False, max_tasks=3, model=model)  # "killed" after 3
     assert s1.computed == 3 and len(part.done(s1.run_id)) == 3
-    s2 = extract(part, cfg, concepts_per_unit=1, progress=False, model=model)
+    s2 = extract(part, cfg, concepts_per_task=1, show_progress=False, model=model)
     assert (s2.done_before, s2.computed) == (3, 5)
-    s3 = extract(part, cfg, concepts_per_unit=1, progress=False, model=model)
+    s3 = extract(part, cfg, concepts_per_task=1, show_progress=False, model=model)
     assert s3.computed == 0 and s3.done_before == 8
     assert s1.run_id == s_full.run_id
     pd.testing.assert_frame_equal(ap_table(part, s1.run_id), ap_table(full, s_full.run_id))
@@ -69,11 +69,11 @@ def test_parts_left_on_disk_are_ingested_not_recomputed(tmp_path, model_dir):
     cfg = config(model_dir, folds=1)
     model = load_model(cfg.model)
     a = fill_store(str(tmp_path / "a.duckdb"))
-    s = extract(a, cfg, progress=False, model=model)
+    s = extract(a, cfg, show_progress=False, model=model)
     # a second store that shares the parts folder (e.g. parts committed by an earlier session)
     b = Store(str(tmp_path / "b.duckdb"), parts_dir=a.parts_dir)
     fill_store(b.path)
-    s_b = extract(b, cfg, progress=False, model=model)
+    s_b = extract(b, cfg, show_progress=False, model=model)
     assert s_b.run_id == s.run_id and s_b.ingested == 4 and s_b.computed == 0
     pd.testing.assert_frame_equal(ap_table(a, s.run_id), ap_table(b, s.run_id))
     v = b.vectors(s.run_id, "sentence")
@@ -83,7 +83,7 @@ def test_parts_left_on_disk_are_ingested_not_recomputed(tmp_path, model_dir):
 def test_pythia_style_revisions_are_separate_runs(tmp_path):
     root = save_checkpoints(str(tmp_path / "pythia-mini"), "gpt_neox", steps=(1, 1000))
     store = fill_store(str(tmp_path / "s.duckdb"))
-    ids = [extract(store, config(root, rev, folds=1), progress=False).run_id for rev in ("step1", "step1000")]
+    ids = [extract(store, config(root, rev, folds=1), show_progress=False).run_id for rev in ("step1", "step1000")]
     runs = runs_frame(store.runs()).set_index("run_id")
     assert ids[0] != ids[1]
     assert runs.loc[ids, "step"].tolist() == [1, 1000]
@@ -168,8 +168,8 @@ def test_reference_mode_reproduces_selfcond_expertise(tmp_path, gpt2_dir):
     store = reference_store(str(tmp_path / "s.duckdb"))
     cfg = ref_config(gpt2_dir)
     plan, _ = prepare(store, cfg)
-    rid = extract(store, cfg, progress=False).run_id
-    rid_masked = extract(store, ref_config(gpt2_dir, reference=None), progress=False).run_id
+    rid = extract(store, cfg, show_progress=False).run_id
+    rid_masked = extract(store, ref_config(gpt2_dir, reference=None), show_progress=False).run_id
     units = store.units(rid)
     names = list(zip("transformer." + units["module"], units["index"]))
     for concept in CONCEPTS:
@@ -190,13 +190,13 @@ def test_reference_mode_reproduces_selfcond_expertise(tmp_path, gpt2_dir):
 
 @pytest.mark.parametrize("reference", [None, "selfcond"])
 def test_batching_settings_change_no_ap_and_not_the_run_id(tmp_path, gpt2_dir, reference):
-    """``batch_tokens`` and concepts per work unit are left out of the run id: they must not move an AP."""
+    """``batch_tokens`` and concepts per task are left out of the run id: they must not move an AP."""
     model = load_model(ModelSpec(gpt2_dir))
     tables, ids = [], []
-    for i, (batch_tokens, per_unit) in enumerate([(64, 1), (100_000, 8), (300, 3)]):
+    for i, (batch_tokens, per_task) in enumerate([(64, 1), (100_000, 8), (300, 3)]):
         store = reference_store(str(tmp_path / f"s{i}.duckdb"))
         cfg = ref_config(gpt2_dir, reference, batch_tokens=batch_tokens)
-        s = extract(store, cfg, concepts_per_unit=per_unit, progress=False, model=model)
+        s = extract(store, cfg, concepts_per_task=per_task, show_progress=False, model=model)
         ids.append(s.run_id)
         tables.append(store.ap(s.run_id, fold=None, above=-1.0).sort_values(["concept", "unit"]).reset_index(drop=True))
     assert len(set(ids)) == 1
@@ -241,7 +241,7 @@ def test_resuming_refuses_parts_made_under_other_settings(tmp_path, model_dir):
     cfg = config(model_dir, folds=1)
     model = load_model(cfg.model)
     store = fill_store(str(tmp_path / "s.duckdb"))
-    s = extract(store, cfg, progress=False, model=model, max_units=1)
+    s = extract(store, cfg, show_progress=False, model=model, max_tasks=1)
     other = fill_store(str(tmp_path / "o.duckdb"))
     meta = json.loads(pq.read_schema(s.parts[0]).metadata[b"expert_part"])
     table = pq.read_table(s.parts[0])
@@ -253,6 +253,6 @@ def test_resuming_refuses_parts_made_under_other_settings(tmp_path, model_dir):
         table["ap"].to_numpy(),
     )
     with pytest.raises(ValueError, match="refusing to mix") as err:
-        extract(other, cfg, progress=False, model=model)
+        extract(other, cfg, show_progress=False, model=model)
     assert "\n" not in str(err.value)
     assert other.done(s.run_id) == set()

@@ -46,16 +46,16 @@ def test_grid_plans_longest_first_with_same_sets_and_skips_stored_runs(tmp_path,
     small, big = models
     store = fill_store(str(tmp_path / "s.duckdb"))
     cfgs = grid_configs(base(small), [(small, "step1"), (big, "step1")])
-    jobs = plan_grid(store, cfgs, concepts_per_unit=2)
+    jobs = plan_grid(store, cfgs, concepts_per_task=2)
     assert [j.cfg.model.model for j in jobs] == [big, small]  # longest first
-    assert [u.positives for u in jobs[0].units] == [u.positives for u in jobs[1].units]  # same seeded sets
+    assert [t.positives for t in jobs[0].tasks] == [t.positives for t in jobs[1].tasks]  # same seeded sets
     assert {j.cfg.dataset_hash for j in jobs} == {cfgs[0].dataset_hash}
 
-    summaries = run_grid(store, cfgs[:1], "local", concepts_per_unit=2, progress=False)
+    summaries = run_grid(store, cfgs[:1], "local", concepts_per_task=2, show_progress=False)
     assert [s.computed for s in summaries] == [len(CONCEPTS)]
-    jobs = plan_grid(store, cfgs, concepts_per_unit=2)
-    assert [(j.cfg.model.model, len(j.units), j.registered) for j in jobs] == [(big, 2, False), (small, 0, True)]
-    summaries = run_grid(store, cfgs, "local", concepts_per_unit=2, progress=False)  # in the order given
+    jobs = plan_grid(store, cfgs, concepts_per_task=2)
+    assert [(j.cfg.model.model, len(j.tasks), j.registered) for j in jobs] == [(big, 2, False), (small, 0, True)]
+    summaries = run_grid(store, cfgs, "local", concepts_per_task=2, show_progress=False)  # in the order given
     assert [(s.computed, s.done_before) for s in summaries] == [(0, len(CONCEPTS)), (len(CONCEPTS), 0)]
 
 

@@ -43,7 +43,7 @@ def command(store_path, model_dir):
         "12",
         "--folds",
         str(FOLDS),
-        "--concepts-per-unit",
+        "--concepts-per-task",
         "1",
         "--batch-tokens",
         "64",

@@ -70,7 +70,7 @@ def extracted(tmp_path_factory):
     root = tmp_path_factory.mktemp("parts")
     model = save_tiny_model(str(root / "m"))
     store = fill_store(str(root / "s.duckdb"))
-    extract(store, config(model), progress=False)
+    extract(store, config(model), show_progress=False)
     return store
 
 
@@ -132,7 +132,7 @@ def test_ingest_sets_a_bad_part_aside_and_ingests_the_rest(extracted, tmp_path, 
     # a rerun of the extraction recomputes exactly the two concepts set aside
     rerun = Store(store, parts_dir=str(parts))
     model_dir = os.path.join(os.path.dirname(extracted.path), "m")
-    s = extract(rerun, config(model_dir), progress=False)
+    s = extract(rerun, config(model_dir), show_progress=False)
     assert s.computed == 2 and len(rerun.results()) == len(paths)
 
 

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from core.units import UnknownArchitectureError, n_units, unit_groups, unit_table
+from core.units import UnknownArchitectureError, hook_groups, n_units, unit_table
 from tests.tiny import tiny_config
 
 
@@ -16,7 +16,7 @@ def build(kind, **overrides):
 def test_gpt_neox_pythia_70m_shape_has_27648_units():
     # Pythia-70m: d=512, 6 layers, 8 heads, 4d MLP → 6 * (3d + d + 4d + d) = 27,648
     base, cfg = build("gpt_neox", hidden_size=512, num_hidden_layers=6, num_attention_heads=8, intermediate_size=2048)
-    groups = unit_groups(base, cfg)
+    groups = hook_groups(base, cfg)
     assert n_units(groups) == 27_648
     table = unit_table(groups)
     assert len(table) == 27_648 and table["unit"].is_unique
@@ -34,7 +34,7 @@ def test_gpt_neox_pythia_70m_shape_has_27648_units():
 
 def test_gpt2_units_and_fused_layout():
     base, cfg = build("gpt2")
-    table = unit_table(unit_groups(base, cfg))
+    table = unit_table(hook_groups(base, cfg))
     d = cfg.n_embd
     assert len(table) == cfg.n_layer * 9 * d
     qkv = table[(table.layer == 1) & (table.kind == "attn_qkv")]
@@ -46,7 +46,7 @@ def test_gpt2_units_and_fused_layout():
 
 def test_llama_units_with_grouped_kv_heads_and_mlp_neurons():
     base, cfg = build("llama")
-    table = unit_table(unit_groups(base, cfg))
+    table = unit_table(hook_groups(base, cfg))
     hd = cfg.hidden_size // cfg.num_attention_heads
     per_layer = (
         cfg.hidden_size + 2 * cfg.num_key_value_heads * hd + cfg.hidden_size + cfg.intermediate_size + cfg.hidden_size
@@ -63,14 +63,14 @@ def test_unknown_architecture_names_the_option():
     base, cfg = build("llama")
     cfg.model_type = "mystery"
     with pytest.raises(UnknownArchitectureError, match="module_patterns"):
-        unit_groups(base, cfg)
+        hook_groups(base, cfg)
 
 
 def test_module_patterns_by_hand():
     base, cfg = build("llama")
     cfg.model_type = "mystery"
-    groups = unit_groups(base, cfg, (r"self_attn\.o_proj$", r"in:mlp\.down_proj$"))
+    groups = hook_groups(base, cfg, (r"self_attn\.o_proj$", r"in:mlp\.down_proj$"))
     assert [(g.layer, g.kind, g.hook) for g in groups][:2] == [(0, "custom", "out"), (0, "custom", "in")]
     assert n_units(groups) == cfg.num_hidden_layers * (cfg.hidden_size + cfg.intermediate_size)
     with pytest.raises(UnknownArchitectureError, match="matches no module"):
-        unit_groups(base, cfg, (r"nothing_here",))
+        hook_groups(base, cfg, (r"nothing_here",))
