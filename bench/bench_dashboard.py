@@ -27,14 +27,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-import urllib.request
 
 import numpy as np
 import pandas as pd
@@ -45,10 +43,10 @@ sys.path.insert(0, ROOT)
 from core import domain_view, settings  # noqa: E402
 from core.store import Store  # noqa: E402
 from core.style import colours  # noqa: E402
+from dashboard_server import CHROMIUM, keep_local, launch_chromium, serve  # noqa: E402
 
 TARGET_GRAPH_MS = 100.0
 TARGET_ALIGN_MS = 300.0
-CHROMIUM = "/usr/bin/chromium"
 
 
 def word(i: int) -> str:
@@ -306,12 +304,6 @@ def bench_real(store_path: str, men_dir: str, quick: bool) -> list[dict]:
     return rows
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def bench_memory(tmp: str) -> dict:
     """RSS of the app process in hosted mode on the committed demo store, after every page was visited.
 
@@ -357,52 +349,13 @@ def bench_memory(tmp: str) -> dict:
             f"torch imported: {info['torch']}"
         )
         return {"rss_mib": info["rss"] / 2**20, "how": "apptest"}
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            os.path.join(ROOT, "app.py"),
-            "--server.address=127.0.0.1",
-            f"--server.port={port}",
-            "--server.headless=true",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base + "/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        rss_start = psutil.Process(proc.pid).memory_info().rss
+    with serve(env) as (base, proc):
+        server = psutil.Process(proc.pid)
+        rss_start = server.memory_info().rss
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                ],
-            )
+            browser = launch_chromium(pw)
             page = browser.new_page()
-            page.route(
-                "**/*",
-                lambda r: r.continue_() if r.request.url.startswith(("http://127.0.0.1", "ws://")) else r.abort(),
-            )
+            keep_local(page)
             for p in pages:
                 page.goto(base + p + ("&" if "?" in p else "?") + "tau=0.7", wait_until="domcontentloaded")
                 page.wait_for_selector("h1", timeout=60_000)
@@ -414,20 +367,13 @@ def bench_memory(tmp: str) -> dict:
                 )
                 page.wait_for_timeout(500)
             browser.close()
-        server = psutil.Process(proc.pid)
         rss = server.memory_info().rss
-        print(
-            f"\nhosted-mode RSS of the streamlit server on the demo store after visiting {len(pages)} pages: "
-            f"{rss / 2**20:.0f} MiB (at start {rss_start / 2**20:.0f} MiB)   target 700 MiB   "
-            f"ratio {rss / 2**20 / 700:.2f}"
-        )
-        return {"rss_mib": rss / 2**20, "rss_start_mib": rss_start / 2**20, "how": "streamlit+chromium"}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    print(
+        f"\nhosted-mode RSS of the streamlit server on the demo store after visiting {len(pages)} pages: "
+        f"{rss / 2**20:.0f} MiB (at start {rss_start / 2**20:.0f} MiB)   target 700 MiB   "
+        f"ratio {rss / 2**20 / 700:.2f}"
+    )
+    return {"rss_mib": rss / 2**20, "rss_start_mib": rss_start / 2**20, "how": "streamlit+chromium"}
 
 
 def main() -> None:

@@ -13,34 +13,19 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 
 import pytest
 
+from dashboard_server import CHROMIUM, keep_local, launch_chromium, serve
 from tests.synthetic import make_store, write_benchmark
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ARTIFACTS = os.path.join(ROOT, "artifacts")
 DEMO = os.path.join(ROOT, "cache", "demo.duckdb")
 XSS = "<img src=x onerror=alert(1)>"
 XSS_SENTENCE = "A cat <img src=x onerror=alert(2)> sat on the </script> mat."
-LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
 TAB_ICON_FONT = re.compile(r"fonts\.gstatic\.com/.*materialsymbols", re.IGNORECASE)  # tolerated, see the issue
 
 pytestmark = [
@@ -50,54 +35,14 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(d, env: dict):
     """``streamlit run app.py`` on a free 127.0.0.1 port with ``env``; yields its base URL, process and log path."""
-    port = _free_port()
-    log = open(d / "server.log", "wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            os.path.join(ROOT, "app.py"),
-            "--server.address=127.0.0.1",
-            f"--server.port={port}",
-            "--server.headless=true",
-            "--browser.gatherUsageStats=false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    break
-        except OSError:
-            pass
-        if time.time() > deadline or proc.poll() is not None:
-            proc.kill()
-            pytest.fail("streamlit did not start:\n" + (d / "server.log").read_text()[-3000:])
-        time.sleep(0.3)
-    yield {"base": base, "proc": proc, "log": d / "server.log"}
-    proc.terminate()
+    log = d / "server.log"
     try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        with serve(env, str(log)) as (base, proc):
+            yield {"base": base, "proc": proc, "log": log}
+    except RuntimeError as e:  # not up in time: the end of its log says why
+        pytest.fail(str(e))
 
 
 @pytest.fixture(scope="module")
@@ -141,17 +86,9 @@ def browser_page(server):
     outside: list[str] = []
     dialogs: list[str] = []
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = launch_chromium(pw)
         ctx = browser.new_context(viewport={"width": 1400, "height": 1500})
-
-        def route(r):
-            if r.request.url.startswith(LOCAL):
-                r.continue_()
-            else:
-                outside.append(r.request.url)
-                r.abort()
-
-        ctx.route("**/*", route)
+        keep_local(ctx, outside)
         page = ctx.new_page()
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         yield page, outside, dialogs
