@@ -272,11 +272,11 @@ def extract(
     import torch
     from tqdm.auto import tqdm
 
-    from .models import load_model
+    from .models import check_context, check_loadable, load_model
     from .units import hook_groups
 
     if model is None:
-        check_loadable(cfg)
+        check_loadable(cfg.model)
     plan, rid = prepare(store, cfg)  # may raise (too few sentences): nothing written yet
     check_parts(store, rid, cfg)
     ingested = ingest_parts(store, rid)
@@ -345,23 +345,6 @@ def describe_run(cfg: RunConfig, rid: str, model, groups) -> tuple[dict, object]
     table = unit_table(groups)
     table_id = stable_hash(table[["module", "kind"]].drop_duplicates().values.tolist() + [len(table)])
     return _run_row(cfg, rid, model, len(table), table_id, weights_hash(model.base)), table
-
-
-def check_loadable(cfg: RunConfig) -> None:
-    """Refuse an unavailable device or a revision that does not exist before anything is read or written."""
-    from .models import pick_device, resolve
-
-    pick_device(cfg.model.device)
-    resolve(cfg.model)
-
-
-def check_context(config, max_length: int) -> None:
-    """Refuse padding beyond the model's context (its position embeddings would be indexed out of range)."""
-    context = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
-    if isinstance(context, int) and max_length > context:
-        raise ValueError(
-            f"max_length must be an integer in [1, {context}] for this model (its context), got {max_length}"
-        )
 
 
 def _run_row(

@@ -132,3 +132,18 @@ def word_embedding(loaded: LoadedModel, word: str):
     weight = loaded.base.get_input_embeddings().weight
     with torch.inference_mode():
         return weight[torch.tensor(ids, device=weight.device)].float().mean(dim=0).cpu().numpy()
+
+
+def check_loadable(spec: ModelSpec) -> None:
+    """Refuse an unavailable device or a revision that does not exist before anything is read or written."""
+    pick_device(spec.device)
+    resolve(spec)
+
+
+def check_context(config, max_length: int) -> None:
+    """Refuse padding beyond the model's context (its position embeddings would be indexed out of range)."""
+    context = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+    if isinstance(context, int) and max_length > context:
+        raise ValueError(
+            f"max_length must be an integer in [1, {context}] for this model (its context), got {max_length}"
+        )
