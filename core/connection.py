@@ -32,7 +32,7 @@ def _is_lock_error(e: Exception) -> bool:
 
 @contextmanager
 def connection(
-    path: str, write: bool, lock_timeout: float, transaction: bool = False
+    path: str, write: bool, lock_timeout: float, *, transaction: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to ``path`` (read-only unless ``write``), retried for ``lock_timeout`` seconds while locked.
 

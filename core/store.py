@@ -73,7 +73,7 @@ class Store:
         ``transaction`` (a write), one transaction committed at the end of the block."""
         if (write or transaction) and self.read_only:
             raise StoreError(f"store {self.path!r} is open read-only")
-        return connection(self.path, write or transaction, self.lock_timeout, transaction)
+        return connection(self.path, write or transaction, self.lock_timeout, transaction=transaction)
 
     def _init_schema(self) -> None:
         with self.connect(write=True) as con:
