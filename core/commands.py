@@ -94,6 +94,7 @@ def _run_config(args, concepts):
 
 
 def cmd_extract(args) -> int:
+    from .connection import LockWaits
     from .extract import extract
     from .store import Store
 
@@ -113,10 +114,11 @@ def cmd_extract(args) -> int:
     for revision in revisions:  # one run per revision: same words, sentences and seeded sets, other weights
         args.revision = revision
         cfg = _run_config(args, concepts)
+        store.waits = LockWaits()  # this run's longest wait for the write lock is reported
         s = extract(
             store, cfg, concepts_per_task=args.concepts_per_task, show_progress=not args.quiet, max_tasks=args.max_tasks
         )
-        _print_summary(s, revision)
+        _print_summary(s, revision, lock_wait=store.waits.longest)
     return 0
 
 
@@ -155,12 +157,13 @@ def _extract_concepts(args, store) -> list[str]:
     return concepts
 
 
-def _print_summary(s, revision=None, model=None) -> None:
+def _print_summary(s, revision=None, model=None, lock_wait: float | None = None) -> None:
     name = " ".join(x for x in (model, revision) if x)
     print(
         f"run {s.run_id}{f' ({name})' if name else ''}: {s.done_before + s.ingested + s.computed}/"
         f"{s.total} (concept, fold) results stored "
         f"({s.computed} computed now, {s.ingested} ingested from parts, {s.done_before} already stored)"
+        + ("" if lock_wait is None else f"; longest wait for the store's write lock {lock_wait:.2f} s")
     )
 
 

@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .connection import StoreError, connection
+from .connection import LockWaits, StoreError, check_size, connection
 from .expert_index import IndexRows, vectors_by_kind
 from .parts import RESULT_FIELDS, PartError, part_key, pending_files, read_manifest, read_results, run_of, set_aside
 from .runs import Run, RunContents
@@ -59,21 +59,25 @@ class Store:
         self.read_only = read_only
         self.parts_dir = parts_dir or os.path.splitext(self.path)[0] + ".parts"
         self.lock_timeout = float(os.environ.get("EXPERTS_LOCK_TIMEOUT", 60)) if lock_timeout is None else lock_timeout
+        self.waits = LockWaits()  # this handle's waits for the write lock (an extraction reports the longest)
+        if os.path.exists(self.path):  # a read-only look first: a truncated file is refused before anything writes
+            with self.connect() as con:
+                check_size(
+                    self.path, *con.execute("SELECT used_blocks, block_size FROM pragma_database_size()").fetchone()
+                )
+                if read_only and self._version(con) is None:
+                    raise StoreError(f"{self.path!r} is not an expert store (no schema version)")
+        elif read_only:
+            raise StoreError(f"no store at {self.path!r}: extract or import something first")
         if not read_only:
             self._init_schema()
-        elif not os.path.exists(self.path):
-            raise StoreError(f"no store at {self.path!r}: extract or import something first")
-        else:
-            with self.connect() as con:
-                if self._version(con) is None:
-                    raise StoreError(f"{self.path!r} is not an expert store (no schema version)")
 
     def connect(self, write: bool = False, transaction: bool = False):
         """A short-lived connection (context manager), retried while another process holds the file; with
         ``transaction`` (a write), one transaction committed at the end of the block."""
         if (write or transaction) and self.read_only:
             raise StoreError(f"store {self.path!r} is open read-only")
-        return connection(self.path, write or transaction, self.lock_timeout, transaction=transaction)
+        return connection(self.path, write or transaction, self.lock_timeout, transaction=transaction, waits=self.waits)
 
     def _init_schema(self) -> None:
         with self.connect(write=True) as con:

@@ -402,3 +402,21 @@ def test_revision_that_does_not_exist_writes_nothing(capsys, store_path, tmp_pat
         check_refused(capsys, store_path, EXTRACT + argv, message)
         # on a new store, an id that is not a local path is only tried after the sentences are found wanting
         check_no_store_left(capsys, tmp_path, EXTRACT + argv, "'cat' has 0" if "cannot load" in message else message)
+
+
+@pytest.mark.parametrize(
+    "command", [["runs"], ["add", "SENTENCES"], ["ingest"], ["export", "--run", "x", "--out", "o.csv"]]
+)
+def test_truncated_store_is_refused_and_untouched(capsys, store_path, tmp_path, command):
+    size = os.path.getsize(store_path)
+    with open(store_path, "r+b") as f:
+        f.truncate(size // 2)
+    (tmp_path / "s.csv").write_text("concept,sentence\ncat,the cat sat on the mat .\n")
+    argv = [str(tmp_path / "s.csv") if a == "SENTENCES" else str(tmp_path / a) if a == "o.csv" else a for a in command]
+    before = open(store_path, "rb").read()
+    code, err = run_cli(capsys, "--store", store_path, *argv)
+    assert code == 2, err
+    assert_one_line(err, store_path)
+    assert "ingest" in err and ("truncated" in err or "corrupt" in err or "cannot be opened" in err)
+    assert open(store_path, "rb").read() == before
+    assert not os.path.exists(tmp_path / "o.csv")
