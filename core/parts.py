@@ -19,6 +19,7 @@ META_KEY = b"expert_part"
 CHECKSUM_KEY = b"expert_checksum"  # the checksum again, outside the JSON: one flipped bit cannot pass for a legacy part
 PACK_KEY = b"expert_pack"  # a packed run: the metadata of every (concept, fold) it holds, zlib-compressed JSON
 PACK_SUFFIX = ".pack.parquet"
+PACK_CHECKSUM_KEY = b"expert_pack_checksum"  # SHA-256 of a pack's metadata blob and columns (pack_checksum)
 
 
 def part_path(parts_dir: str, run_id: str, concept: str, fold: int) -> str:
@@ -143,7 +144,7 @@ def pack_parts(parts_dir: str, run_id: str) -> str | None:
     metas: dict[str, dict] = {}
     tables = []
     if os.path.exists(out):
-        old = pq.read_table(out)
+        old = check_pack(out)  # a damaged pack must not be merged and re-checksummed
         for meta in read_metas(out):
             metas[part_key(meta)] = meta
         tables.append(old.replace_schema_metadata(None))
@@ -171,7 +172,8 @@ def pack_parts(parts_dir: str, run_id: str) -> str | None:
         [("concept", "ascending"), ("fold", "ascending"), ("kind", "ascending"), ("unit", "ascending")]
     )
     ordered = [metas[k] for k in sorted(metas)]
-    table = table.replace_schema_metadata({PACK_KEY: zlib.compress(json.dumps(ordered).encode(), 9)})
+    blob = zlib.compress(json.dumps(ordered).encode(), 9)
+    table = table.replace_schema_metadata({PACK_KEY: blob, PACK_CHECKSUM_KEY: pack_checksum(blob, table).encode()})
     tmp = f"{out}.tmp{os.getpid()}"
     pq.write_table(table, tmp, compression="zstd", use_dictionary=["concept", "kind"])
     with open(tmp, "rb") as f:
@@ -232,16 +234,57 @@ def read_part(path: str) -> tuple[dict, pd.DataFrame]:
 
 def read_results(path: str) -> tuple[list[dict], pd.DataFrame | None]:
     """The metadata of every result a part file holds, and a single part's (unit, ap) rows checked against its
-    checksum (``read_part``); None for a packed run, whose rows the store reads from the file itself."""
+    checksum (``read_part``); None for a packed run (checked as a whole, ``check_pack``), whose rows the store
+    reads from the file itself."""
     if is_pack(path):
+        check_pack(path)
         return read_metas(path), None
     meta, rows = read_part(path)
     return [meta], rows
 
 
+def pack_checksum(blob: bytes, table) -> str:
+    """SHA-256 of a pack's compressed metadata and of its columns as stored (nulls as fixed fill values)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    h = hashlib.sha256(blob)
+    for name, dtype, fill in (("fold", "<i2", 0), ("unit", "<i4", -1), ("ap", "<f4", float("nan"))):
+        col = pc.fill_null(table.column(name).combine_chunks(), pa.scalar(fill, table.schema.field(name).type))
+        h.update(np.ascontiguousarray(col.to_numpy(zero_copy_only=False), dtype=dtype).tobytes())
+    for name in ("concept", "kind"):
+        h.update(json.dumps(table.column(name).to_pylist(), separators=(",", ":")).encode())
+    vec = table.column("vec").combine_chunks()
+    lengths = pc.fill_null(pc.list_value_length(vec), -1).to_numpy(zero_copy_only=False)
+    h.update(np.ascontiguousarray(lengths, dtype="<i8").tobytes())
+    h.update(np.ascontiguousarray(pc.list_flatten(vec).to_numpy(zero_copy_only=False), dtype="<f4").tobytes())
+    return h.hexdigest()
+
+
+def check_pack(path: str):
+    """A packed run's table, checked against its checksum; ``PartError`` naming the file if it fails.
+
+    Packs written before checksums existed (committed under ``results/``) have none and are read as they are.
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+        metadata = table.schema.metadata or {}
+        blob, stored = metadata[PACK_KEY], metadata.get(PACK_CHECKSUM_KEY)
+        actual = pack_checksum(blob, table) if stored else None
+        json.loads(zlib.decompress(blob))
+    except Exception as e:  # pyarrow, zlib, JSON and decoding errors of a damaged file, whatever their type
+        raise PartError(f"pack {path} cannot be read ({_first_line(e)}): truncated or corrupt") from None
+    if stored and stored.decode(errors="replace") != actual:
+        raise PartError(f"pack {path} fails its checksum: its content changed after it was written")
+    return table
+
+
 def set_aside(path: str, parts_dir: str) -> str:
-    """Move a bad part to ``<parts_dir>/_refused/<run_id>/`` (out of the way of reruns, kept for a look); new path."""
-    rid = os.path.basename(os.path.dirname(path))
+    """Move a bad part to ``<parts_dir>/_refused/<run_id>/`` (a bad pack to ``_refused/``), out of the way of
+    reruns and kept for a look; the new path."""
+    rid = "" if is_pack(path) else os.path.basename(os.path.dirname(path))
     folder = os.path.join(parts_dir, REFUSED_DIR, rid)
     os.makedirs(folder, exist_ok=True)
     target = os.path.join(folder, os.path.basename(path))

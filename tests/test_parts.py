@@ -14,7 +14,18 @@ import pytest
 
 from core.cli import main
 from core.extract import extract
-from core.parts import META_KEY, PartError, pack_parts, part_files, read_metas, read_part, write_part
+from core.parts import (
+    META_KEY,
+    PACK_CHECKSUM_KEY,
+    PACK_SUFFIX,
+    PartError,
+    check_pack,
+    pack_parts,
+    part_files,
+    read_metas,
+    read_part,
+    write_part,
+)
 from core.store import Store
 from tests.synthetic import make_store
 from tests.test_extract import config, fill_store
@@ -187,3 +198,55 @@ def test_a_store_rebuilt_from_its_parts_alone_shows_the_same_runs_and_results(ex
         pd.testing.assert_frame_equal(before[name], after[name], obj=name)
     assert main(["--store", rebuilt, "runs"]) == 0
     assert before["runs"]["run_id"][0] in capsys.readouterr().out
+
+
+def test_packs_carry_a_checksum_and_a_flipped_bit_is_refused_by_name(extracted, tmp_path, capsys):
+    """A pack is checked as a whole; a damaged one is named and set aside at ingest while the others ingest."""
+    parts = tmp_path / "parts"
+    shutil.copytree(extracted.parts_dir, parts)
+    (run_id,) = [r.run_id for r in extracted.runs()]
+    pack = pack_parts(str(parts), run_id)
+    assert len(pq.read_schema(pack).metadata[PACK_CHECKSUM_KEY]) == 64
+    check_pack(pack)  # intact
+    other, (other_id,) = make_store(str(tmp_path / "o.duckdb"), folds=1)  # a second run, packed and intact
+    good = pack_parts(other.parts_dir, other_id)
+    shutil.copy(good, parts)
+    data = bytearray(open(pack, "rb").read())
+    refused = same = 0
+    for i in range(0, len(data), max(1, len(data) // 150)):
+        flipped = bytearray(data)
+        flipped[i] ^= 1 << (i % 8)
+        path = tmp_path / f"flip{i}{PACK_SUFFIX}"
+        path.write_bytes(bytes(flipped))
+        try:
+            check_pack(str(path))
+        except PartError as e:
+            assert str(path) in str(e) and "\n" not in str(e)
+            refused += 1
+        else:
+            same += 1
+    assert refused > 0.5 * (refused + same), (refused, same)
+
+    data[len(data) // 3] ^= 0x10  # inside the data pages
+    open(pack, "wb").write(bytes(data))
+    store = str(tmp_path / "new.duckdb")
+    fill_store(store)
+    code = main(["--store", store, "ingest", "--parts", str(parts)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: pack ") and pack in lines[0], err
+    assert os.listdir(parts / "_refused") == [os.path.basename(pack)]
+    assert set(Store(store, read_only=True).results()["run_id"]) == {other_id}  # the good pack ingested
+
+
+def test_packs_without_a_checksum_still_ingest(tmp_path):
+    """Packs written before pack checksums existed (committed under results/) are legacy, not corrupt."""
+    src, (run_id,) = make_store(str(tmp_path / "a.duckdb"), folds=1)
+    pack = pack_parts(src.parts_dir, run_id)
+    table = pq.read_table(pack)
+    legacy = {k: v for k, v in table.schema.metadata.items() if k != PACK_CHECKSUM_KEY}
+    pq.write_table(table.replace_schema_metadata(legacy), pack)
+    fresh = Store(str(tmp_path / "b.duckdb"), parts_dir=src.parts_dir)
+    assert fresh.ingest_pending() == 1
+    pd.testing.assert_frame_equal(_results(fresh, run_id), _results(src, run_id))
