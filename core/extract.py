@@ -285,6 +285,7 @@ def extract(
     todo = wanted - done
     summary = ExtractSummary(rid, len(done & wanted) - ingested, 0, ingested, len(wanted))
     if not todo and store.unit_table_of(rid) is not None:
+        keep_training_log(store, cfg)  # a run rebuilt from its parts alone has no training log yet
         return summary
     # load before registering, so a model that cannot be loaded leaves the store as it was
     model = model or load_model(cfg.model)
@@ -333,6 +334,11 @@ def register_run(store: Store, cfg: RunConfig, row: dict, table) -> None:
     log of a local checkpoint series when it has one."""
     write_manifest(store.parts_dir, row, table)
     store.add_run(row, table)
+    keep_training_log(store, cfg)
+
+
+def keep_training_log(store: Store, cfg: RunConfig) -> None:
+    """Store the training log kept beside a local checkpoint series (replacing the model's stored one), if any."""
     log = training_log_of(cfg.model.model)
     if log is not None:
         store.add_training_log(cfg.model.model, log)

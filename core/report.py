@@ -218,7 +218,7 @@ def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str
 
     def run_line(rid: str) -> str:
         r = by_id.loc[rid]
-        rev = f" @ {r['revision']}" if r["revision"] else ""
+        rev = f" @ {r['revision']}" if isinstance(r["revision"], str) and r["revision"] else ""
         size = f"{_int(r['n_pos'])} positives" + (
             f" (or all, down to {_int(r['min_pos'])})" if pd.notna(r["min_pos"]) else ""
         )

@@ -84,6 +84,12 @@ def test_trained_checkpoints_swept_as_revisions(tmp_path, capsys):
     assert set(units["kind"]) == {"attn_qkv", "attn_out", "mlp_in", "mlp_out"}
     log = Store(store, read_only=True).training_log()  # the log beside the step folders comes along
     assert log["model"].unique().tolist() == [str(model)] and log["step"].tolist() == [0, 1, 2]
+    # a store whose runs are complete but lack the log (rebuilt from parts alone) gets it from the next sweep
+    Store(store).add_training_log(str(model), log.iloc[:0].drop(columns="model"))
+    assert Store(store, read_only=True).training_log().empty
+    assert main([*extract, "--revisions", "step1,step2", "--n-pos", "20", "--n-neg", "40", "--quiet"]) == 0
+    assert "0 computed now" in capsys.readouterr().out
+    assert Store(store, read_only=True).training_log()["step"].tolist() == [0, 1, 2]
 
 
 def test_resume_training_continues_where_it_stopped(tmp_path):

@@ -79,6 +79,8 @@ def test_report_over_a_checkpoint_series(tmp_path):
     text = (out / "README.md").read_text()
     assert "## Alignment over training" in text and "| toy/neox-5m | 8 |" in text
     assert "toy/neox-5m step8 = step1" in text and "| toy/neox-1m | 1,000,000 | 4 | 6,400 |" in text
+    assert "model `final/model`, run" in text and "@ nan" not in text  # a final model has no revision to name
+    assert "### Against the paper's claims" in text
     for name in ("alignment_over_training.png", "where_when.png", "alignment_where_when.csv"):
         assert (out / name).stat().st_size > 0
     where = pd.read_csv(out / "alignment_where_when.csv")
