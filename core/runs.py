@@ -128,7 +128,8 @@ def best(candidates: Sequence[Run], prefer: Mapping[str, float] | None = None) -
 
 
 def default_run(runs: Sequence[Run], prefer: Mapping[str, float] | None = None) -> Run | None:
-    """The run shown when a link names none: the latest revision of the model with the most results.
+    """The run shown when a link names none: the latest revision of the model whose latest revision has the most
+    results (a checkpoint series counts its last checkpoint, not the sum over its checkpoints).
 
     Several runs of one model and revision (different concept sets or set sizes) are told apart by
     ``prefer`` (``{run_id: score}``, higher first; a page's need, e.g. benchmark coverage), then by results.
@@ -136,12 +137,13 @@ def default_run(runs: Sequence[Run], prefer: Mapping[str, float] | None = None) 
     t = picker_order(runs)
     if not t:
         return None
+    latest = {r.model: r.rev for r in t}  # picker order: a model's last run is its latest revision
     totals: dict[str, int] = {}
     for r in t:
-        totals[r.model] = totals.get(r.model, 0) + r.n_results
+        if r.rev == latest[r.model]:
+            totals[r.model] = totals.get(r.model, 0) + r.n_results
     model = max(totals, key=lambda m: totals[m])  # the first model listed wins a tie
-    mine = [r for r in t if r.model == model]
-    return best([r for r in mine if r.rev == mine[-1].rev], prefer)
+    return best([r for r in t if r.model == model and r.rev == latest[model]], prefer)
 
 
 def runs_of(runs: Iterable[Run], model: str, rev: str) -> list[Run]:

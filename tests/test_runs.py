@@ -89,6 +89,14 @@ def test_run_choice_defaults_and_fallbacks():
     assert policy.latest_per_model(_runs()) == ["p1", "r2"]
 
 
+def test_default_run_counts_a_series_at_its_last_checkpoint():
+    """A checkpoint series has many runs; the default is the model whose shown (latest) revision has most results."""
+    series = [Run(f"s{k}", "series", f"step{k}", k, n_results=600) for k in (0, 1, 2, 4)]
+    final = [Run("men", "final", n_results=613), Run("dom", "final", n_results=40)]
+    assert policy.default_run(series + final).run_id == "men"  # 653 at its revision vs 600, not 2400
+    assert policy.default_run(series + [Run("small", "final", n_results=10)]).run_id == "s4"
+
+
 def test_report_and_dashboard_share_what_the_same_concepts_means():
     """Size variants: same model, revision and configured concepts, several folds; by (n_pos, n_neg)."""
     stab = ("cat", "red", "bus")
