@@ -528,3 +528,37 @@ def test_alignment_page_draws_the_checkpoint_series(series_files, monkeypatch):
     slider(at, "Expert threshold").set_value(0.95).run()
     z_after = np.asarray(plotly_data(at.get("plotly_chart")[-2])[0]["z"], float)
     assert z_after.shape == z_before.shape and not np.allclose(z_after, z_before, equal_nan=True)
+
+
+# -- crafted widget values ------------------------------------------------------------------------------
+def craft(widget, **field) -> None:
+    """Make the next run send ``field`` for ``widget``, as a crafted websocket message would (AppTest itself only
+    sends values among the options)."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    state = WidgetState(id=widget.id, **field)
+    widget.__class__ = type("Crafted", (type(widget),), {"_widget_state": property(lambda self: state)})
+
+
+CRAFTED = {  # in the wire type each widget uses (another wire type fails inside Streamlit, before the page runs)
+    "unknown option": {"string_value": "<b>no such option</b>"},
+    "unknown options": {"string_array_value": {"data": ["cat", "<b>no such option</b>"]}},
+    "number out of range": {"double_array_value": {"data": [7.5]}},
+}
+DRIVEN = {"unknown option": "selectbox", "unknown options": "multiselect", "number out of range": "slider"}
+
+
+@pytest.mark.parametrize("page", ["home", "domains", "alignment", "explorer"])
+@pytest.mark.parametrize("kind", list(CRAFTED))
+def test_crafted_widget_values_fall_back_and_the_page_renders(env_populated, page, kind):
+    at = open_page(page)
+    assert at.selectbox, "the page has no select box to drive"
+    for w in getattr(at, DRIVEN[kind]):
+        craft(w, **CRAFTED[kind])
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    link = dict(at.query_params)  # what the page kept: the crafted value never reaches the link or the session
+    assert not any("no such option" in str(v) or "7.5" in str(v) for v in link.values()), link
+    at.run()  # and the run after it draws the defaults again
+    assert not at.exception, [e.value for e in at.exception]
+    assert not any("no such option" in str(v) or "7.5" in str(v) for v in dict(at.query_params).values())
