@@ -40,7 +40,8 @@ def over_training(table: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     t = table[table["model"].isin(models) & ~table["method"].str.contains(":", regex=False)].copy()
     t["step"] = pd.to_numeric(t["step"], errors="coerce")
     t["size_order"] = t["model"].map({m: i for i, m in enumerate(models)})
-    t["same_weights_as"] = t["run_id"].map(identical_neighbours(runs)).fillna("")
+    same = identical_neighbours(runs)
+    t["same_weights_as"] = [same.get(r, "") for r in t["run_id"]]
     return t.sort_values(["size_order", "method", "step"], ignore_index=True).drop(columns="size_order")
 
 
