@@ -33,15 +33,13 @@ class StoreError(RuntimeError):
 
 @dataclass
 class LockWaits:
-    """How long this process waited for a store's write lock: the longest wait, their sum and how many."""
+    """How long this process waited for a store's write lock: the longest wait and how many waits."""
 
     longest: float = 0.0
-    total: float = 0.0
     count: int = 0
 
     def add(self, seconds: float) -> None:
         self.longest = max(self.longest, seconds)
-        self.total += seconds
         self.count += 1
 
 
