@@ -13,7 +13,9 @@
      and timed apart; per concept only the positives are sorted).
    ``--units 1658880 --skip-model --device cuda`` is the Pythia-12b-sized mode.
 2. Extraction throughput on ``--device`` in ``--dtype``: a bare forward pass of
-   the base model, the hooked forward pass (pooling), and the end-to-end
+   the base model, the hooked forward pass (max-pooling each run of
+   equal-length rows over a slice), the same pooling through a masked copy of
+   every hidden state (the way before; isolates the pooling cost), and the end-to-end
    extraction (``core.extract.run_task``: hooked passes over one task's
    positives and its shared negative pool, AP of every unit, parts written),
    each over the same corpus sentences, as a ratio to the bare pass (target
@@ -163,6 +165,14 @@ def bench_extraction(a) -> None:
     n_tokens = sum(lengths)
     parts = tempfile.mkdtemp(prefix="bench_core_parts_")
 
+    def padded(sets: list[list[int]], max_padding: float = 0.1) -> tuple[int, int]:
+        """Batches and tokens with padding when each set of lengths is batched on its own."""
+        cut = [(ls, b) for ls in sets for b in length_batches(ls, x.batch_tokens, max_padding=max_padding)]
+        return len(cut), sum(max(ls[i] for i in b) * len(b) for ls, b in cut)
+
+    # what run_task batches: each concept's positives, and the pool, apart
+    task_sets = [lengths[i * n_pos : (i + 1) * n_pos] for i in range(k)] + [lengths[k * n_pos :]]
+
     def bare() -> None:
         with torch.inference_mode():
             for ids, mask in batches:
@@ -172,14 +182,24 @@ def bench_extraction(a) -> None:
         with pooling_pass(model, groups, x) as acts:
             acts(all_texts)
 
+    def hooked_masked() -> None:  # pooling by a masked copy of each hidden state, as before length runs
+        import core.activations as activations
+
+        runs, activations.length_runs = activations.length_runs, lambda *args: None
+        try:
+            hooked()
+        finally:
+            activations.length_runs = runs
+
     def end_to_end() -> None:  # a fresh parts folder each time: run_task skips parts that exist
         list(run_task(task, model, groups, cfg, tempfile.mkdtemp(dir=parts), None, None, NegativePools()))
 
     bare()  # warm up
     end_to_end()  # warm up (compiles the numba kernel)
-    times = {"bare": [], "hooked": [], "end-to-end": []}
+    runs = {"bare": bare, "hooked": hooked, "hooked, masked pool": hooked_masked, "end-to-end": end_to_end}
+    times = {name: [] for name in runs}
     for _ in range(a.repeats):  # interleaved, best of each: the machine is noisy
-        for name, fn in (("bare", bare), ("hooked", hooked), ("end-to-end", end_to_end)):
+        for name, fn in runs.items():
             times[name].append(timed(fn, a.device)[0])
     best = {name: min(v) for name, v in times.items()}
     print(
@@ -187,10 +207,16 @@ def bench_extraction(a) -> None:
         f"{n_pos} positives + a shared pool of {n_neg} negatives = {len(all_texts)} corpus sentences, "
         f"{n_tokens:,} tokens, {len(batches)} length-bucketed batches:"
     )
-    for name in ("bare", "hooked", "end-to-end"):
+    for name, sets in (("bare and hooked", [lengths]), ("end-to-end", task_sets)):
+        (nb, tokens), (nb_budget, tokens_budget) = padded(sets), padded(sets, max_padding=float("inf"))
+        print(
+            f"  {name} pass {tokens:,} tokens with padding in {nb} batches "
+            f"(cut by the token budget alone: {tokens_budget:,} in {nb_budget})"
+        )
+    for name in runs:
         t = best[name]
         print(
-            f"  {name:10s} {len(all_texts) / t:8.1f} sentences/s {n_tokens / t:9.0f} tokens/s"
+            f"  {name:19s} {len(all_texts) / t:8.1f} sentences/s {n_tokens / t:9.0f} tokens/s"
             f"  ratio to bare {best['bare'] / t:5.2f}" + ("   (target >= 0.9)" if name == "end-to-end" else "")
         )
     print(f"  peak RSS of this process: {peak_rss_mb():.0f} MB")

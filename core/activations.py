@@ -22,40 +22,101 @@ import torch
 from .units import HookGroup, n_units
 
 
-def length_batches(lengths: Sequence[int], batch_tokens: int, max_batch: int = 256) -> list[np.ndarray]:
+def length_batches(
+    lengths: Sequence[int], batch_tokens: int, max_batch: int = 256, max_padding: float = 0.1
+) -> list[np.ndarray]:
     """Split sentence indices into batches of similar length.
 
     Sentences are sorted by length (stable, so the split is deterministic) and
     cut so that ``longest * count <= batch_tokens`` (at least one sentence per
-    batch, at most ``max_batch``).
+    batch, at most ``max_batch``). A batch that already holds a quarter of
+    ``batch_tokens`` is also cut before a sentence that would make over
+    ``max_padding`` of it padding: a few more batches, fewer padded tokens
+    run through the model (``bench/bench_core.py`` prints both counts).
     """
     order = np.argsort(np.asarray(lengths), kind="stable")
     batches: list[np.ndarray] = []
     current: list[int] = []
+    real = 0  # tokens of the current batch's sentences, without padding
     for i in order:
-        if current and (len(current) >= max_batch or lengths[i] * (len(current) + 1) > batch_tokens):
+        n, longest = len(current) + 1, lengths[i]
+        if current and (
+            n > max_batch
+            or longest * n > batch_tokens
+            or (real >= batch_tokens // 4 and longest * n - real - longest > max_padding * longest * n)
+        ):
             batches.append(np.array(current))
-            current = []
+            current, real = [], 0
         current.append(int(i))
+        real += lengths[i]
     if current:
         batches.append(np.array(current))
     return batches
 
 
-def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str, include_padding: bool) -> torch.Tensor:
-    """Pool (batch, tokens, units) over tokens → (batch, units).
+Runs = list[tuple[int, int, int]]
+# On a CPU a slice per run saves each hooked module a masked copy of its output, however many runs a batch has
+# (``bench/bench_core.py`` times the hooked pass both ways). On an accelerator every slice is a kernel launch, so
+# past a few runs the one masked pass is kept there (a guess, not measured: no GPU was lent while this was built).
+MAX_RUNS_ACCELERATOR = 8
+
+
+def length_runs(mask: torch.Tensor, max_runs: int | None = None) -> Runs | None:
+    """``(start, stop, length)`` for each run of consecutive rows with the same number of real tokens.
+
+    None unless every row's real tokens come first (right padding, as
+    ``iter_pooled`` pads) and there are at most ``max_runs`` runs (None: any
+    number). Batches are length-sorted, so each run pools a plain slice of the
+    hidden states: no masked copy of (batch, tokens, units).
+    """
+    lengths = mask.sum(dim=1)
+    if not torch.equal(mask, torch.arange(mask.shape[1], device=mask.device)[None] < lengths[:, None]):
+        return None
+    runs: Runs = []
+    start = 0
+    values = lengths.tolist()
+    for row in range(1, len(values) + 1):
+        if row == len(values) or values[row] != values[start]:
+            runs.append((start, row, values[start]))
+            start = row
+    return runs if max_runs is None or len(runs) <= max_runs else None
+
+
+def pool(
+    hidden: torch.Tensor,
+    mask: torch.Tensor,
+    pooling: str,
+    include_padding: bool,
+    runs: Runs | None = None,
+    out: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Pool (batch, tokens, units) over tokens → (batch, units), written into ``out`` when given.
 
     ``mask`` is (batch, tokens), true on real tokens; it is ignored when
     ``include_padding``. Pooling over padding only makes sense when every
     sentence is padded to the same length (``iter_pooled(fixed_length=True)``,
-    the reference mode); otherwise a score depends on the batch.
+    the reference mode); otherwise a score depends on the batch. ``runs``
+    (from ``length_runs`` on ``mask``) pools each run of equal-length rows over
+    its real tokens only; without them the padding is masked, which copies
+    ``hidden``. Both give the same numbers; a row with no real token gives
+    -inf (max) or 0 (mean).
     """
+    if out is None:
+        out = torch.empty((hidden.shape[0], hidden.shape[2]), dtype=hidden.dtype, device=hidden.device)
+    reduce = torch.amax if pooling == "max" else torch.mean  # copy_ casts, e.g. a bf16 max into a float32 buffer
     if include_padding:
-        return hidden.amax(dim=1) if pooling == "max" else hidden.mean(dim=1)
+        return out.copy_(reduce(hidden, dim=1))
+    if runs is not None:
+        for start, stop, length in runs:
+            if length == 0:
+                out[start:stop] = float("-inf") if pooling == "max" else 0.0
+            else:
+                out[start:stop].copy_(reduce(hidden[start:stop, :length], dim=1))
+        return out
     m = mask.unsqueeze(-1)
     if pooling == "max":
-        return hidden.masked_fill(~m, float("-inf")).amax(dim=1)
-    return (hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1)
+        return out.copy_(hidden.masked_fill(~m, float("-inf")).amax(dim=1))
+    return out.copy_((hidden * m).sum(dim=1) / m.sum(dim=1).clamp(min=1))
 
 
 class _ForwardDone(Exception):
@@ -93,6 +154,7 @@ class ActivationRecorder:
         self._handles: list = []
         self._buffer: torch.Tensor | None = None
         self._mask: torch.Tensor | None = None
+        self._runs: Runs | None = None
         self._pending: set[int] = set()
         self._stop = False
 
@@ -116,7 +178,8 @@ class ActivationRecorder:
         g = self.groups[i]
         if self.pooling != "max":  # a max is exact in any dtype; a mean is summed in float32
             x = x.float()
-        self._buffer[:, g.offset : g.offset + g.size] = pool(x, self._mask, self.pooling, self.include_padding)
+        out = self._buffer[:, g.offset : g.offset + g.size]
+        pool(x, self._mask, self.pooling, self.include_padding, self._runs, out)
         self._pending.discard(i)
         if self._stop and not self._pending:
             raise _ForwardDone
@@ -145,6 +208,8 @@ class ActivationRecorder:
         """
         device = input_ids.device
         self._mask = attention_mask.bool()
+        max_runs = None if device.type == "cpu" else MAX_RUNS_ACCELERATOR
+        self._runs = None if self.include_padding else length_runs(self._mask, max_runs)
         self._buffer = torch.empty((input_ids.shape[0], self.n_units), dtype=torch.float32, device=device)
         self._pending = set(range(len(self.groups)))
         self._stop = self.stop_early and not embeddings
@@ -152,7 +217,7 @@ class ActivationRecorder:
         try:
             out = self.base_model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
             if embeddings:
-                emb = pool(out.last_hidden_state.float(), self._mask, "mean", False)
+                emb = pool(out.last_hidden_state.float(), self._mask, "mean", False, self._runs)
         except _ForwardDone:
             pass
         finally:
@@ -161,7 +226,7 @@ class ActivationRecorder:
             missing = ", ".join(self.groups[i].module for i in sorted(self._pending)[:3])
             raise RuntimeError(f"hooked modules did not run in the forward pass: {missing}")
         acts = self._buffer
-        self._buffer = self._mask = None
+        self._buffer = self._mask = self._runs = None
         return acts, emb
 
 

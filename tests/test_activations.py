@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import torch
 
-from core.activations import ActivationRecorder, fits, length_batches, pool, pooled_matrix
+from core.activations import ActivationRecorder, fits, length_batches, length_runs, pool, pooled_matrix
 from core.config import ModelSpec
 from core.models import load_model
 from core.units import hook_groups
@@ -18,6 +18,36 @@ def test_pool_masks_padding_unless_asked():
     assert pool(x, mask, "mean", True).flatten().tolist() == [5.0, pytest.approx(-2 / 3)]
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_pooling_by_runs_equals_the_masked_pool(dtype):
+    """Slicing each run of equal-length rows gives exactly the masked max, cast into a float32 buffer."""
+    g = torch.Generator().manual_seed(0)
+    lengths = torch.tensor([0, 3, 3, 5, 7, 7, 7, 9])  # sorted, as length_batches makes them; one empty row
+    mask = torch.arange(9)[None] < lengths[:, None]
+    hidden = torch.randn(8, 9, 6, generator=g).to(dtype)
+    runs = length_runs(mask)
+    assert runs == [(0, 1, 0), (1, 3, 3), (3, 4, 5), (4, 7, 7), (7, 8, 9)]
+    for pooling in ("max", "mean"):
+        x = hidden if pooling == "max" else hidden.float()
+        masked = pool(x, mask, pooling, False, out=torch.empty(8, 6))
+        buffer = torch.zeros(8, 10)
+        by_runs = pool(x, mask, pooling, False, runs, out=buffer[:, 2:8])
+        assert buffer[:, :2].eq(0).all() and buffer[:, 8:].eq(0).all()  # only its columns are written
+        if pooling == "max":
+            assert torch.equal(by_runs, masked) and by_runs[0].eq(float("-inf")).all()
+        else:
+            torch.testing.assert_close(by_runs, masked)
+            assert by_runs[0].eq(0).all()
+
+
+def test_length_runs_falls_back_to_the_mask_when_slices_would_not_do():
+    left_padded = torch.tensor([[0, 1, 1], [1, 1, 1]]).bool()
+    assert length_runs(left_padded) is None
+    many = (torch.arange(9)[:, None] >= torch.arange(9)[None]).flip(0)  # lengths 9..1, one run each
+    assert len(length_runs(many)) == 9 and length_runs(many, max_runs=8) is None
+    assert length_runs(torch.ones(4, 5).bool()) == [(0, 4, 5)]
+
+
 def test_length_batches_cover_everything_within_budget():
     rng = np.random.default_rng(0)
     lengths = rng.integers(3, 60, 500).tolist()
@@ -29,6 +59,13 @@ def test_length_batches_cover_everything_within_budget():
     padding = sum(max(lengths[i] for i in b) * len(b) for b in batches) - sum(lengths)
     assert padding / sum(lengths) < 0.1  # bucketing keeps padding small
     assert [b.tolist() for b in length_batches(lengths, 512)] == [b.tolist() for b in batches]
+
+
+def test_length_batches_cut_before_padding_grows_past_a_tenth():
+    lengths = [12] * 50 + [8] * 200
+    batches = length_batches(lengths, batch_tokens=4096)  # the budget alone would take all 250 (250 x 12 <= 4096)
+    assert [sorted({lengths[i] for i in b}) for b in batches] == [[8], [12]]
+    assert [len(b) for b in length_batches(lengths, 4096, max_padding=1.0)] == [250]
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +84,23 @@ def test_padding_does_not_change_a_sentence_score(tiny):
         together, _ = pooled_matrix(rec, model.tokenizer, TEXTS, batch_tokens=10_000, max_length=64)
         alone = np.vstack([pooled_matrix(rec, model.tokenizer, [t], 10_000, 64)[0] for t in TEXTS])
     np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_the_recorder_pools_by_runs_and_matches_the_masked_pool(tiny, monkeypatch):
+    """A padded batch pools each run of equal-length rows by slicing; the numbers are the masked pool's."""
+    import core.activations as activations
+
+    model, groups = tiny
+    calls = []
+    slicing = activations.length_runs
+    monkeypatch.setattr(activations, "length_runs", lambda *a: calls.append(slicing(*a)) or calls[-1])
+    with ActivationRecorder(model.base, groups) as rec:
+        by_runs, emb_runs = pooled_matrix(rec, model.tokenizer, TEXTS, batch_tokens=10_000, max_length=64)
+        assert len(calls) == 1 and len(calls[0]) == len(TEXTS)  # one batch of three lengths: three runs
+        monkeypatch.setattr(activations, "length_runs", lambda *a: None)
+        masked, emb_masked = pooled_matrix(rec, model.tokenizer, TEXTS, batch_tokens=10_000, max_length=64)
+    assert torch.equal(by_runs, masked)
+    torch.testing.assert_close(emb_runs, emb_masked)
 
 
 def test_pooling_over_padding_needs_fixed_length_padding(tiny):
