@@ -409,6 +409,29 @@ def test_unreadable_benchmark_is_an_error_not_a_traceback(env_populated, tmp_pat
         assert any("Alignment cannot be computed" in e.value for e in at.error)
 
 
+@pytest.mark.parametrize("page", ["domains", "explorer", "stability"])
+def test_a_store_that_fails_deep_in_a_page_read_stops_the_page_with_one_line(populated, page, tmp_path, monkeypatch):
+    """A damaged block only met when a page reads the run's APs: one line naming the store, no traceback."""
+    import shutil
+
+    from core.expert_index import ExpertIndex
+    from core.store import StoreError
+
+    store = tmp_path / "store.duckdb"  # a path of its own, so no cached read from another test answers
+    shutil.copy(populated["store"], store)
+    use({**populated, "store": str(store)}, monkeypatch)
+    message = f"store {str(store)!r} is corrupt (IO Error: block checksum mismatch); rebuild it from its parts"
+
+    def damaged(*args, **kwargs):
+        raise StoreError(message)
+
+    monkeypatch.setattr(ExpertIndex, "from_store", damaged)
+    before = store.read_bytes()
+    at = open_page(page)
+    assert [e.value for e in at.error] == [message]
+    assert store.read_bytes() == before
+
+
 def test_pair_link_in_either_order(env_populated):
     at = open_page("domains", tau="0.5", pair="dog~cat")
     assert not at.warning and at.query_params["pair"] == "cat~dog"
@@ -540,12 +563,47 @@ def craft(widget, **field) -> None:
     widget.__class__ = type("Crafted", (type(widget),), {"_widget_state": property(lambda self: state)})
 
 
-CRAFTED = {  # in the wire type each widget uses (another wire type fails inside Streamlit, before the page runs)
+CRAFTED = {  # in the wire type each widget uses
     "unknown option": {"string_value": "<b>no such option</b>"},
     "unknown options": {"string_array_value": {"data": ["cat", "<b>no such option</b>"]}},
     "number out of range": {"double_array_value": {"data": [7.5]}},
 }
 DRIVEN = {"unknown option": "selectbox", "unknown options": "multiselect", "number out of range": "slider"}
+WRONG_TYPE = {  # each kind of widget, sent a value in another wire type than its own
+    "selectbox": {"int_value": 7},
+    "multiselect": {"string_value": "<b>no such option</b>"},
+    "slider": {"string_value": "7.5"},
+    "radio": {"string_array_value": {"data": ["<b>no such option</b>"]}},
+    "number_input": {"string_value": "<b>no such option</b>"},
+    "checkbox": {"double_array_value": {"data": [7.5]}},
+    "text_input": {"int_value": 7},
+}
+UNREADABLE = {  # in the widget's own wire type, but a value its deserializer cannot read
+    "slider": {"double_array_value": {"data": []}},
+    "selectbox": {"string_value": ""},
+}
+
+
+def crafted_page_renders(at: AppTest, values: dict) -> None:
+    """Send ``values`` (by widget kind) for every such widget of ``at``'s page; the page and the run after render."""
+    driven = 0
+    for kind, field in values.items():
+        for w in getattr(at, kind):
+            craft(w, **field)
+            driven += 1
+    assert driven, "the page has no widget to drive"
+    for _ in range(2):  # the run that receives the values, and the one after it
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.title or at.header or at.markdown  # the page drew something
+        link = dict(at.query_params)
+        assert not any("no such option" in str(v) or "7.5" in str(v) for v in link.values()), link
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+@pytest.mark.parametrize("values", [WRONG_TYPE, UNREADABLE], ids=["wrong type", "unreadable"])
+def test_widget_values_of_the_wrong_type_are_dropped_and_the_page_renders(env_populated, page, values):
+    crafted_page_renders(open_page(page), values)
 
 
 @pytest.mark.parametrize("page", ["home", "domains", "alignment", "explorer"])

@@ -1,7 +1,8 @@
 """The Streamlit layer shared by ``app.py`` and ``pages/``: the page frame, link state and cached data.
 
 Every page starts with ``p = ui.page(...)`` and then calls ``ui.<data>(p, ...)``: one calling convention,
-the page object first. ``ui.links`` keeps widget values in the link, ``ui.frame`` draws the frame
+the page object first. ``ui.links`` keeps widget values in the link, ``ui.widget_states``
+checks the widget values the browser sends, ``ui.frame`` draws the frame
 (sidebar, run and τ), ``ui.data`` caches what pages read from the store. Nothing in ``core`` imports this.
 """
 

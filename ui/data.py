@@ -9,6 +9,7 @@ sessions (``st.cache_resource``), so calls into them hold one lock.
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ from core import runs as run_policy
 from core.alignment import N_BOOT
 from core.domain_view import domain_view as compose_domain_view
 from core.runs import Run, RunContents
-from core.store import Store
+from core.store import Store, StoreError
 from core.style import METHODS
 from core.tau import TAU_MIN
 
@@ -29,6 +30,24 @@ if TYPE_CHECKING:
     from .frame import Page
 
 _INDEX_LOCK = threading.Lock()  # ExpertIndex keeps a small LRU of matrices; sessions share cached indexes
+
+
+def page_read(fn: Callable) -> Callable:
+    """A page's read: a store that fails mid-read (corrupt, locked too long) stops the page with one line, no traceback.
+
+    Opening the store is checked in ``ui.page``; this covers reads deeper in a page, where DuckDB only meets a
+    damaged block when a query reaches it (``core.connection`` turns that into a ``StoreError`` naming the file).
+    """
+
+    @functools.wraps(fn)
+    def read(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except StoreError as e:
+            st.error(str(e), icon=":material/error:")
+            st.stop()
+
+    return read
 
 
 def locked(fn: Callable, *args, **kwargs):
@@ -54,6 +73,7 @@ def runs(path: str, stamp: tuple) -> list[Run]:
     return run_policy.picker_order(open_store(path, stamp).runs())
 
 
+@page_read
 @st.cache_data(show_spinner=False, max_entries=32)
 def contents(path: str, stamp: tuple) -> dict[str, RunContents]:
     return open_store(path, stamp).run_contents()
@@ -64,6 +84,7 @@ def _counts(path: str, stamp: tuple) -> dict[str, int]:
     return open_store(path, stamp).counts()
 
 
+@page_read
 def overview(p: Page) -> dict:
     """Counts for the home page: runs, models, concepts (listed and with results), sentences, results."""
     c = _counts(p.path, p.stamp)
@@ -84,6 +105,7 @@ def _index(path: str, stamp: tuple, run_id: str):
     return ExpertIndex.from_store(open_store(path, stamp), run_id)
 
 
+@page_read
 def index(p: Page, run_id: str | None = None):
     """The run's ``ExpertIndex`` (default: the page's run): every stored AP read once; each τ from memory."""
     return _index(p.path, p.stamp, run_id or p.run_id)
@@ -95,20 +117,24 @@ def _read(path: str, stamp: tuple, method: str, *args) -> pd.DataFrame:
     return getattr(open_store(path, stamp), method)(*args)
 
 
+@page_read
 def units(p: Page) -> pd.DataFrame:
     """The unit table of the page's run (layer, module, kind, index, head of every unit)."""
     return _read(p.path, p.stamp, "units", p.run_id)
 
 
+@page_read
 def concept_ap(p: Page, concept: str) -> pd.DataFrame:
     """A concept's experts at the page's τ (fold 0) with their APs."""
     return _read(p.path, p.stamp, "ap", p.run_id, (concept,), 0, p.tau)
 
 
+@page_read
 def sentences(p: Page, concept: str) -> pd.DataFrame:
     return _read(p.path, p.stamp, "sentences", (concept,))
 
 
+@page_read
 def results(p: Page) -> pd.DataFrame:
     """The (concept, fold) results of the page's run (set sizes, best and mean AP)."""
     return _read(p.path, p.stamp, "results", p.run_id)
@@ -121,6 +147,7 @@ def _domain_list(path: str, mtime: float) -> dict[str, str]:
     return read_domains(path)
 
 
+@page_read
 def domain_list(p: Page) -> dict[str, str]:
     """``{concept: domain}`` of the configured domain list (``ConceptFileError`` when unreadable)."""
     return _domain_list(p.settings.domains, _mtime(p.settings.domains))
@@ -134,6 +161,7 @@ def benchmark_pairs(path: str, mtime: float) -> pd.DataFrame:
 
 
 # -- which run a page opens on -------------------------------------------------------------------
+@page_read
 def preference(need: str | None, p: Page) -> dict[str, float] | None:
     """``{run_id: score}`` for the run a page needs when a model and revision have several runs.
 
@@ -159,6 +187,7 @@ def preference(need: str | None, p: Page) -> dict[str, float] | None:
     return None
 
 
+@page_read
 def snapshot_coverage(p: Page, name: str | None) -> dict[str, float]:
     """``{run_id: pairs scored by experts}`` from the store's alignment snapshot (first benchmark if no name)."""
     t = _snapshot(p.path, p.stamp, name, TAU_MIN)
@@ -168,6 +197,7 @@ def snapshot_coverage(p: Page, name: str | None) -> dict[str, float]:
     return {str(r): float(n) for r, n in zip(t["run_id"], t["n_pairs"])}
 
 
+@page_read
 def coverage(p: Page, bench_path: str | None, name: str | None = None) -> dict[str, float]:
     """Pairs of a benchmark each run covers, with the run picked by hand (if any) put first.
 
@@ -202,6 +232,7 @@ def _alignment(
     return locked(alignment_table, store, list(run_ids), pairs, tau=tau, n_boot=n_boot, seed=0, index_cache=cache)
 
 
+@page_read
 def alignment(
     p: Page, bench: str | None, run_ids: Sequence[str], n_boot: int = N_BOOT, name: str | None = None
 ) -> pd.DataFrame:
@@ -228,6 +259,7 @@ def _where(path: str, stamp: tuple, run_id: str, bench: str, bench_mtime: float,
     return tuple(locked(alignment_by_layer, idx, table, pairs, tau, by=by) for by in ("layer", "kind"))
 
 
+@page_read
 def where(p: Page, bench: str | None, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """ρ from one layer and one module kind at a time, for the page's run (live, or from the snapshot)."""
     if bench is None:
@@ -247,6 +279,7 @@ def _series_layers(path: str, stamp: tuple, run_ids: tuple, bench: str, bench_mt
     return group_alignment_rows(open_store(path, stamp), list(run_ids), pairs, (tau,), by="layer")
 
 
+@page_read
 def series(p: Page, bench: str | None, name: str) -> dict[str, pd.DataFrame]:
     """Where × when of the store's checkpoint series at the page's τ: ``{model: layers × steps}`` of ρ.
 
@@ -270,11 +303,13 @@ def _training_log(path: str, stamp: tuple) -> pd.DataFrame:
     return open_store(path, stamp).training_log()
 
 
+@page_read
 def training_log(p: Page) -> pd.DataFrame:
     """Training logs of the store's checkpoint series (step, tokens, loss, held-out loss per model)."""
     return _training_log(p.path, p.stamp)
 
 
+@page_read
 def same_weights(p: Page) -> dict[str, str]:
     """``{run_id: revision}`` of checkpoints whose weights equal those of the checkpoint before them."""
     from core.checkpoints import identical_neighbours
@@ -287,11 +322,13 @@ def _snapshot(path: str, stamp: tuple, name: str | None, tau: float | None) -> p
     return open_store(path, stamp).alignment_snapshot(name, tau)
 
 
+@page_read
 def snapshot_meta(p: Page, name: str) -> pd.DataFrame:
     """The snapshot rows of benchmark ``name`` at the page's τ, with how they were computed."""
     return _snapshot(p.path, p.stamp, name, round(p.tau, 2))
 
 
+@page_read
 def benchmarks(p: Page) -> list[tuple[str, str | None]]:
     """Benchmarks to show: files on disk, then those only the store's snapshots hold (path None)."""
     live = list(p.settings.benchmarks)
@@ -336,6 +373,7 @@ def _on_index(path: str, stamp: tuple, run_id: str, name: str, *args):
     return locked(_analysis(name), _index(path, stamp, run_id), units, *args)
 
 
+@page_read
 def domain_view(p: Page, chosen: Sequence[str], min_weight: float, seed: int = 0) -> dict:
     """The concept-domain network of the page's run at τ: HTML, ARI/NMI, edges, nodes (cached)."""
     d = p.settings.domains
@@ -343,31 +381,37 @@ def domain_view(p: Page, chosen: Sequence[str], min_weight: float, seed: int = 0
     return _on_index(p.path, p.stamp, p.run_id, "domain_view", *args)
 
 
+@page_read
 def shared(p: Page, a: str, b: str) -> pd.DataFrame:
     """The experts ``a`` and ``b`` share at the page's τ, with their APs and unit positions."""
     return _on_index(p.path, p.stamp, p.run_id, "shared", a, b, p.tau)
 
 
+@page_read
 def fold_overlap(p: Page, taus: Sequence[float], run_id: str | None = None) -> pd.DataFrame:
     """``core.stability.fold_overlap`` of a run (default: the page's) on a τ grid (cached)."""
     return _on_index(p.path, p.stamp, run_id or p.run_id, "fold_overlap", tuple(taus))
 
 
+@page_read
 def set_sizes(p: Page, taus: Sequence[float]) -> pd.DataFrame:
     """Expert-set sizes of the page's run on a τ grid (median, quartiles, concepts without experts)."""
     return _on_index(p.path, p.stamp, p.run_id, "set_sizes", tuple(taus))
 
 
+@page_read
 def by_layer(p: Page, concepts: Sequence[str]) -> pd.DataFrame:
     """Experts of ``concepts`` per (layer, kind) at the page's τ."""
     return _on_index(p.path, p.stamp, p.run_id, "by_layer", p.tau, tuple(concepts))
 
 
+@page_read
 def jaccard(p: Page) -> pd.DataFrame:
     """Concept × concept Jaccard of expert sets at the page's τ."""
     return _on_index(p.path, p.stamp, p.run_id, "jaccard", p.tau)
 
 
+@page_read
 def sets(p: Page) -> dict:
     """``{concept: expert unit ids}`` at the page's τ."""
     return _on_index(p.path, p.stamp, p.run_id, "sets", p.tau)
@@ -381,6 +425,7 @@ def _by_size(path: str, stamp: tuple, run_ids: tuple, tau: float) -> pd.DataFram
     return locked(stability_by_size, open_store(path, stamp), run_ids, (tau,), cache)
 
 
+@page_read
 def by_size(p: Page) -> pd.DataFrame:
     """Fold overlap at the page's τ of the runs that differ from the chosen one only in set sizes."""
     ids = run_policy.size_variants(p.runs, p.run)

@@ -23,7 +23,7 @@ from core.settings import ROOT, Settings, resolve_settings, store_stamp
 from core.store import Store, StoreError
 from core.tau import TAU_DEFAULT, TAU_MAX, TAU_MIN, TAU_STEP
 
-from . import data
+from . import data, widget_states
 from .links import copy_widget, forget, from_link, linked, session_value, set_link
 
 APP_TITLE = "Expert neurons"
@@ -79,6 +79,7 @@ def page(title: str, key: str, params: Sequence[str] = (), need: str | None = No
     """
     # No page_icon: a Material icon as favicon is fetched from Google's servers; the default favicon is local.
     st.set_page_config(page_title=f"{title} · {APP_TITLE}", layout="wide")
+    widget_states.install()  # from the next message on, a widget value the widget cannot read is dropped
     _drop_foreign_params(params)
     st.session_state["_page_changed"] = st.session_state.get("_page") != key
     st.session_state["_page"] = key
