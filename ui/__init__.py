@@ -3,30 +3,24 @@
 Every page starts with ``p = ui.page(...)`` and then calls ``ui.<data>(p, ...)``: one calling convention,
 the page object first. ``ui.links`` keeps widget values in the link, ``ui.widget_states``
 checks the widget values the browser sends, ``ui.frame`` draws the frame
-(sidebar, run and τ), ``ui.data`` caches what pages read from the store. Nothing in ``core`` imports this.
+(sidebar, run and τ), ``ui.data`` caches what pages read from the store and
+``ui.analyses`` the analyses of a run at the page's τ. Nothing in ``core`` imports this.
 """
 
+from .analyses import by_layer, by_size, domain_view, fold_overlap, jaccard, set_sizes, sets, shared
 from .data import (
     alignment,
     benchmark_pairs,
     benchmarks,
-    by_layer,
-    by_size,
     concept_ap,
     coverage,
     domain_list,
-    domain_view,
-    fold_overlap,
     index,
-    jaccard,
     overview,
     results,
     same_weights,
     sentences,
     series,
-    set_sizes,
-    sets,
-    shared,
     snapshot_meta,
     snapshot_note,
     training_log,

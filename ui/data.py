@@ -20,7 +20,6 @@ import streamlit as st
 
 from core import runs as run_policy
 from core.alignment import N_BOOT
-from core.domain_view import domain_view as compose_domain_view
 from core.runs import Run, RunContents
 from core.store import Store, StoreError
 from core.style import METHODS
@@ -347,86 +346,3 @@ def snapshot_note(name: str, table: pd.DataFrame) -> str:
         f"when the store was built{f', {n_boot} bootstrap resamples' if n_boot else ''}; the ratings are not "
         "shipped). Put the MEN files in `cache/MEN/` or set `EXPERTS_MEN_DIR` to recompute them here."
     )
-
-
-# -- analyses of one run's ExpertIndex at the page's τ ---------------------------------------------------
-def _analysis(name: str):
-    """The analysis ``name`` as ``f(index, units, *args)`` (imported when first used)."""
-    from core import layers, stability
-    from core.domains import shared_experts
-
-    return {
-        "domain_view": lambda idx, _, *a: compose_domain_view(idx, _domain_list(a[0], a[1]), *a[2:]),
-        "shared": lambda idx, units, a, b, tau: shared_experts(idx, a, b, tau, units),
-        "fold_overlap": lambda idx, _, taus: stability.fold_overlap(idx, taus),
-        "set_sizes": lambda idx, _, taus: stability.set_sizes(idx, taus),
-        "by_layer": lambda idx, units, tau, concepts: layers.experts_by_layer(idx, units, tau, list(concepts)),
-        "jaccard": lambda idx, _, tau: idx.jaccard(tau),
-        "sets": lambda idx, _, tau: idx.sets(tau),
-    }[name]
-
-
-@st.cache_data(show_spinner=False, max_entries=256)
-def _on_index(path: str, stamp: tuple, run_id: str, name: str, *args):
-    """An analysis of a run's ``ExpertIndex`` (see ``_analysis``), cached by store stamp and arguments."""
-    units = _read(path, stamp, "units", run_id) if name in ("shared", "by_layer") else None
-    return locked(_analysis(name), _index(path, stamp, run_id), units, *args)
-
-
-@page_read
-def domain_view(p: Page, chosen: Sequence[str], min_weight: float, seed: int = 0) -> dict:
-    """The concept-domain network of the page's run at τ: HTML, ARI/NMI, edges, nodes (cached)."""
-    d = p.settings.domains
-    args = (d, _mtime(d), p.tau, tuple(chosen), round(float(min_weight), 4), seed)
-    return _on_index(p.path, p.stamp, p.run_id, "domain_view", *args)
-
-
-@page_read
-def shared(p: Page, a: str, b: str) -> pd.DataFrame:
-    """The experts ``a`` and ``b`` share at the page's τ, with their APs and unit positions."""
-    return _on_index(p.path, p.stamp, p.run_id, "shared", a, b, p.tau)
-
-
-@page_read
-def fold_overlap(p: Page, taus: Sequence[float], run_id: str | None = None) -> pd.DataFrame:
-    """``core.stability.fold_overlap`` of a run (default: the page's) on a τ grid (cached)."""
-    return _on_index(p.path, p.stamp, run_id or p.run_id, "fold_overlap", tuple(taus))
-
-
-@page_read
-def set_sizes(p: Page, taus: Sequence[float]) -> pd.DataFrame:
-    """Expert-set sizes of the page's run on a τ grid (median, quartiles, concepts without experts)."""
-    return _on_index(p.path, p.stamp, p.run_id, "set_sizes", tuple(taus))
-
-
-@page_read
-def by_layer(p: Page, concepts: Sequence[str]) -> pd.DataFrame:
-    """Experts of ``concepts`` per (layer, kind) at the page's τ."""
-    return _on_index(p.path, p.stamp, p.run_id, "by_layer", p.tau, tuple(concepts))
-
-
-@page_read
-def jaccard(p: Page) -> pd.DataFrame:
-    """Concept × concept Jaccard of expert sets at the page's τ."""
-    return _on_index(p.path, p.stamp, p.run_id, "jaccard", p.tau)
-
-
-@page_read
-def sets(p: Page) -> dict:
-    """``{concept: expert unit ids}`` at the page's τ."""
-    return _on_index(p.path, p.stamp, p.run_id, "sets", p.tau)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _by_size(path: str, stamp: tuple, run_ids: tuple, tau: float) -> pd.DataFrame:
-    from core.stability import stability_by_size
-
-    cache = {rid: _index(path, stamp, rid) for rid in run_ids}
-    return locked(stability_by_size, open_store(path, stamp), run_ids, (tau,), cache)
-
-
-@page_read
-def by_size(p: Page) -> pd.DataFrame:
-    """Fold overlap at the page's τ of the runs that differ from the chosen one only in set sizes."""
-    ids = run_policy.size_variants(p.runs, p.run)
-    return _by_size(p.path, p.stamp, tuple(ids), round(p.tau, 2)) if len(ids) > 1 else pd.DataFrame()
