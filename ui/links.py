@@ -51,8 +51,10 @@ def remember(name: str, value: Any, scope: str = "", text: str | None = None) ->
             del st.query_params[name]
         _written()[name] = None
         return
-    if st.query_params.get(name) != s:
-        st.query_params[name] = s
+    # Written on every run, even when the server's copy already holds it: a write made by a run that a newer
+    # rerun interrupted can be dropped by the browser, and an unchanged value would then never be re-sent (seen under
+    # load: the slider and graph at τ = 0.81, the address bar left at 0.78).
+    st.query_params[name] = s
     _written()[name] = s
 
 
