@@ -5,10 +5,12 @@ A browser sends each widget's value in a typed protobuf field (a select box a
 message can send another field, or a value its deserializer cannot read (a
 slider with no number), and Streamlit then fails inside its own callback
 dispatch, before any page code runs, showing the visitor a TypeError. So,
-once per process, ``install`` puts a filter in front of Streamlit's
-``SessionState.set_widgets_from_proto``: a value in the wrong field, or one
-the widget's own deserializer refuses, is dropped, and the widget keeps the
-value the page last gave it, as a link value that does not parse falls back.
+once per process, ``install`` puts a check in front of Streamlit's
+``SessionState.set_widgets_from_proto`` (values as they arrive) and
+``register_widget`` (a value that arrived before its widget was first drawn):
+a value in the wrong field, or one the widget's own deserializer refuses, is
+dropped, and the widget keeps the value the page last gave it, as a link value
+that does not parse falls back.
 Values of the right type that are not among the options (an unknown option, a
 number out of range) are already dropped by Streamlit; ``ui.links`` checks
 what reaches a page as it checks links.
