@@ -13,6 +13,8 @@ import hashlib
 import os
 import re
 
+from .errors import first_line
+
 STEP = re.compile(r"step(\d+)")
 TRAIN_LOG = "train_log.csv"  # written beside the step folders by scripts/train_checkpoints.py
 
@@ -46,8 +48,7 @@ def list_revisions(model: str) -> list[str]:
     try:
         branches = [b.name for b in list_repo_refs(model).branches]
     except Exception as e:  # offline, unknown repository, gated: one line, nothing written
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ValueError(f"cannot list the revisions of {model!r}: {first}") from None
+        raise ValueError(f"cannot list the revisions of {model!r}: {first_line(e)}") from None
     steps = [b for b in branches if STEP.fullmatch(b)]
     return _by_step(steps or branches)
 

@@ -28,6 +28,7 @@ from .config import (
     ModelSpec,
     check_number,
 )
+from .errors import first_line
 from .settings import DEFAULT_STORE, DEMO_STORE
 from .tau import STABILITY_TAUS, TAU_DEFAULT, TAU_MAX, TAU_MIN
 
@@ -304,8 +305,7 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         if args.debug or not isinstance(e, KNOWN_ERRORS):
             raise
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        print(f"error: {msg}", file=sys.stderr)
+        print(f"error: {first_line(e)}", file=sys.stderr)
         return 2
     finally:
         if previous is not None:

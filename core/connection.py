@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from .errors import first_line
+
 HEADERS = 3 * 4096  # a DuckDB file holds a main header and two database headers, then its blocks
 REBUILD = "move it away and rebuild it from its parts (`python -m core --store {path} ingest [--parts DIR]`) or restore a copy"
 FLAG_SUFFIX = ".write-wanted"
@@ -128,9 +130,9 @@ def connection(
                     raise StoreError(
                         f"store {path!r} is locked by another process; try again when it is done"
                     ) from None
-                first = str(e).strip().splitlines()[0][:200]
                 raise StoreError(
-                    f"store {path!r} cannot be opened ({first}); if it is a damaged store, " + REBUILD.format(path=path)
+                    f"store {path!r} cannot be opened ({first_line(e, 200)}); if it is a damaged store, "
+                    + REBUILD.format(path=path)
                 ) from None
     finally:
         if write and waits is not None:
@@ -148,8 +150,9 @@ def connection(
         if _is_interrupt(e):  # DuckDB swallows Ctrl-C into its own error; the open transaction rolls back
             raise KeyboardInterrupt from None
         if _is_corruption(e):
-            first = str(e).strip().splitlines()[0][:200]
-            raise StoreError(f"store {path!r} is corrupt ({first}); " + REBUILD.format(path=path)) from None
+            raise StoreError(
+                f"store {path!r} is corrupt ({first_line(e, 200)}); " + REBUILD.format(path=path)
+            ) from None
         raise
     finally:
         con.close()

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 
 from .config import ModelSpec
+from .errors import first_line
 
 SMOLLM2_ALIAS = "smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -107,9 +108,8 @@ def load_causal_lm(spec: ModelSpec):
         tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
         model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, spec.dtype), **kwargs)
     except (OSError, ValueError, KeyError, ImportError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         revision_note = f" (revision {spec.revision})" if spec.revision else ""
-        raise ModelLoadError(f"cannot load model {spec.model!r}{revision_note}: {first}") from None
+        raise ModelLoadError(f"cannot load model {spec.model!r}{revision_note}: {first_line(e)}") from None
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"

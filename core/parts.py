@@ -15,6 +15,8 @@ import zlib
 import numpy as np
 import pandas as pd
 
+from .errors import first_line
+
 META_KEY = b"expert_part"
 CHECKSUM_KEY = b"expert_checksum"  # the checksum again, outside the JSON: one flipped bit cannot pass for a legacy part
 PACK_KEY = b"expert_pack"  # a packed run: the metadata of every (concept, fold) it holds, zlib-compressed JSON
@@ -54,11 +56,7 @@ def read_meta(path: str) -> dict:
     try:
         return json.loads(pq.read_schema(path).metadata[META_KEY])
     except Exception as e:  # pyarrow, JSON and decoding errors of a damaged file, whatever their type
-        raise PartError(f"part {path} cannot be read ({_first_line(e)}): truncated or corrupt") from None
-
-
-def _first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0][:160]
+        raise PartError(f"part {path} cannot be read ({first_line(e, 160)}): truncated or corrupt") from None
 
 
 def read_metas(path: str) -> list[dict]:
@@ -73,7 +71,7 @@ def read_metas(path: str) -> list[dict]:
             return json.loads(zlib.decompress(metadata[PACK_KEY]))
         return [json.loads(metadata[META_KEY])]
     except Exception as e:  # pyarrow, zlib, JSON and decoding errors of a damaged file, whatever their type
-        raise PartError(f"part {path} cannot be read ({_first_line(e)}): truncated or corrupt") from None
+        raise PartError(f"part {path} cannot be read ({first_line(e, 160)}): truncated or corrupt") from None
 
 
 def part_key(meta: dict) -> str:
@@ -224,7 +222,7 @@ def read_part(path: str) -> tuple[dict, pd.DataFrame]:
         ap = table.column("ap").to_numpy()
         missing = [k for k in RESULT_FIELDS if k not in meta]
     except Exception as e:  # pyarrow, JSON and decoding errors of a damaged file, whatever their type
-        raise PartError(f"part {path} cannot be read ({_first_line(e)}): truncated or corrupt") from None
+        raise PartError(f"part {path} cannot be read ({first_line(e, 160)}): truncated or corrupt") from None
     if missing:
         raise PartError(f"part {path} lacks {', '.join(missing)}: corrupt or not a result part")
     if stored and stored != {checksum(meta, units, ap)}:  # none at all: a part from before checksums
@@ -275,7 +273,7 @@ def check_pack(path: str):
         actual = pack_checksum(blob, table) if stored else None
         json.loads(zlib.decompress(blob))
     except Exception as e:  # pyarrow, zlib, JSON and decoding errors of a damaged file, whatever their type
-        raise PartError(f"pack {path} cannot be read ({_first_line(e)}): truncated or corrupt") from None
+        raise PartError(f"pack {path} cannot be read ({first_line(e, 160)}): truncated or corrupt") from None
     if stored and stored.decode(errors="replace") != actual:
         raise PartError(f"pack {path} fails its checksum: its content changed after it was written")
     return table
@@ -322,5 +320,5 @@ def read_manifest(parts_dir: str, run_id: str) -> tuple[dict, pd.DataFrame] | No
         table = pq.read_table(path)
         row = json.loads(table.schema.metadata[RUN_KEY])
     except Exception as e:
-        raise PartError(f"run manifest {path} cannot be read ({_first_line(e)}): truncated or corrupt") from None
+        raise PartError(f"run manifest {path} cannot be read ({first_line(e, 160)}): truncated or corrupt") from None
     return row, table.to_pandas()

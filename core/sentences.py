@@ -17,6 +17,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
+from .errors import first_line
 from .words import ConceptError, n_words, normalise_concept, tokens, word_forms
 
 MIN_WORDS, MAX_WORDS = 5, 60
@@ -52,7 +53,7 @@ def _read_all(path: str) -> str:
     except UnicodeDecodeError as e:
         raise SentenceFileError(f"{path!r} is not UTF-8 text (byte {e.start}); re-save it as UTF-8") from None
     except (OSError, EOFError, zlib.error) as e:
-        raise SentenceFileError(f"cannot read {path!r} ({_first_line(e)}); truncated or corrupt?") from None
+        raise SentenceFileError(f"cannot read {path!r} ({first_line(e, 200)}); truncated or corrupt?") from None
 
 
 def read_pairs(path: str) -> list[tuple[str, str]]:
@@ -211,13 +212,8 @@ def iter_corpus(path: str) -> Iterator[str]:
         raise SentenceFileError(f"{path!r} is not UTF-8 text (byte {e.start}); re-save it as UTF-8") from None
     except (EOFError, OSError, zlib.error) as e:  # a truncated or corrupt .gz, or a read error
         raise SentenceFileError(
-            f"cannot read {path!r} ({_first_line(e)}); truncated or corrupt? nothing stored"
+            f"cannot read {path!r} ({first_line(e, 200)}); truncated or corrupt? nothing stored"
         ) from None
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0][:200] if text else type(e).__name__
 
 
 def mine(corpus: str | Iterable[str], concepts: Iterable[str], limit: int | None = None) -> dict[str, list[str]]:
