@@ -146,7 +146,6 @@ def _domain_list(path: str, mtime: float) -> dict[str, str]:
     return read_domains(path)
 
 
-@page_read
 def domain_list(p: Page) -> dict[str, str]:
     """``{concept: domain}`` of the configured domain list (``ConceptFileError`` when unreadable)."""
     return _domain_list(p.settings.domains, _mtime(p.settings.domains))

@@ -51,9 +51,9 @@ def remember(name: str, value: Any, scope: str = "", text: str | None = None) ->
             del st.query_params[name]
         _written()[name] = None
         return
-    # Written on every run, even when the server's copy already holds it: a write made by a run that a newer
-    # rerun interrupted can be dropped by the browser, and an unchanged value would then never be re-sent (seen under
-    # load: the slider and graph at τ = 0.81, the address bar left at 0.78).
+    # Written on every run, even when the server's copy already holds it. Under load the browser once kept an older
+    # address (slider and graph at τ = 0.81, address bar at 0.78), most likely a write from a run that a newer rerun
+    # interrupted (inferred, not traced in Streamlit); an unchanged value was then never sent again.
     st.query_params[name] = s
     _written()[name] = s
 
