@@ -4,9 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test lint chromium bench clean-venv
+.PHONY: run serve-hosted test lint chromium bench clean-venv
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dashboard.txt requirements-model.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
@@ -19,6 +19,12 @@ $(VENV)/.test-installed: requirements-test.txt requirements-cluster.txt $(VENV)/
 
 run: $(VENV)/.installed
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT) --server.address 0.0.0.0
+
+# The hosted demo (read-only, no Extract page) as a host serves it: scripts/serve_hosted.sh, the Dockerfile's CMD.
+# HOST=127.0.0.1 unless asked (HOST=0.0.0.0); behind a proxy: BASE_URL_PATH=demo. Needs only requirements-dashboard.txt.
+serve-hosted:
+	@test -x $(VENV)/bin/streamlit || { $(PYTHON) -m venv $(VENV) && $(PY) -m pip install -q -r requirements-dashboard.txt; }
+	PATH="$(abspath $(VENV))/bin:$$PATH" PORT=$(PORT) scripts/serve_hosted.sh
 
 chromium:
 	@if [ ! -x /usr/bin/chromium ]; then \

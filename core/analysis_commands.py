@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
+
+# What a demo store file meets on the hosts of the README's "Share a demo link" (a file in the repository pushed).
+HOST_LIMITS_MB = (
+    (10.0, "Hugging Face refuses a pushed file over 10 MB unless Git LFS tracks it (scripts/make_space.sh marks it)"),
+    (50.0, "GitHub, which Streamlit Community Cloud deploys from, warns on a file over 50 MB"),
+    (100.0, "GitHub refuses a file over 100 MB, so Community Cloud cannot get it: pass fewer --runs"),
+)
 
 
 def cmd_analyse(args) -> int:
@@ -115,7 +123,14 @@ def cmd_build_demo(args) -> int:
         f"{info['ap_rows']:,} AP rows, {info['sentences']} redistributable sentences, "
         f"{info['snapshot_rows']} alignment snapshot rows ({', '.join(benchmarks) or 'no benchmark: pass --men-dir'})"
     )
+    for line in host_warnings(info["size_mb"]):
+        print(f"warning: {info['size_mb']} MB: {line}", file=sys.stderr)
     return 0
+
+
+def host_warnings(size_mb: float) -> list[str]:
+    """The hosts' limits (``HOST_LIMITS_MB``) a demo store of ``size_mb`` MB is over."""
+    return [text for limit, text in HOST_LIMITS_MB if size_mb > limit]
 
 
 def _snapshot_benchmarks(args) -> dict:

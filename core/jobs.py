@@ -25,6 +25,14 @@ from .words import normalise_concept
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _PROCS: dict[str, subprocess.Popen] = {}  # jobs started by this process, for exit codes
+MODEL_STACK = ("torch", "transformers", "accelerate", "gguf", "numba")  # requirements-model.txt: extraction only
+
+
+def missing_model_stack() -> list[str]:
+    """The model-stack packages this Python cannot import (a browse-only install lacks them all); none imported."""
+    from importlib.util import find_spec
+
+    return [name for name in MODEL_STACK if find_spec(name) is None]
 
 
 @dataclass

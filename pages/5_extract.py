@@ -22,6 +22,13 @@ if not p.settings.can_extract:
         icon=":material/lock:",
     )
     st.stop()
+if missing := jobs.missing_model_stack():
+    st.info(
+        f"Extraction needs the model stack, which this install lacks ({', '.join(missing)}): it has the browse-only "
+        "`requirements-dashboard.txt`. Run `pip install -r requirements.txt` (or `make run`) to extract here.",
+        icon=":material/download:",
+    )
+    st.stop()
 
 target = p.settings.write_store
 st.markdown(

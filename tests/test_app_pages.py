@@ -457,6 +457,15 @@ def test_hosted_mode_hides_extraction(env_populated, monkeypatch):
         st.set_option("client.showErrorDetails", "full")
 
 
+def test_extract_page_without_the_model_stack_says_what_to_install(env_empty, monkeypatch):
+    """A browse-only install (requirements-dashboard.txt) has no torch: the page names the missing packages."""
+    monkeypatch.setattr(jobs, "MODEL_STACK", ("torch", "no_such_model_package"))
+    assert jobs.missing_model_stack() == ["no_such_model_package"]
+    at = open_page("extract")
+    assert not at.error and not at.get("form") and not at.button
+    assert any("no_such_model_package" in i.value and "pip install -r requirements.txt" in i.value for i in at.info)
+
+
 def test_extract_page_runs_cli_in_background(env_empty):
     """Start a real `python -m core extract` from the form; it fails fast (no sentences) and is reported."""
     at = open_page("extract")

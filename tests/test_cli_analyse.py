@@ -85,3 +85,25 @@ def test_existing_commands_still_work(files, capsys):
     path, runs, _ = files
     rc, stdout, _ = run(["--store", path, "runs"], capsys)
     assert rc == 0 and runs[-1] in stdout
+
+
+def test_build_demo_prints_size_and_warns_over_a_host_limit(files, tmp_path, capsys, monkeypatch):
+    from core import analysis_commands
+
+    path, _, _ = files
+    out = tmp_path / "demo.duckdb"
+    rc, stdout, stderr = run(["--store", path, "build-demo", "--n-boot", "50", "--out", str(out)], capsys)
+    size_mb = round(out.stat().st_size / 2**20, 2)
+    assert rc == 0 and f"{out}: {size_mb} MB" in stdout
+    assert stderr == ""  # a small synthetic store is under every host's limit
+    monkeypatch.setattr(analysis_commands, "HOST_LIMITS_MB", ((0.001, "over the tiny limit"), (1e6, "never")))
+    rc, _, stderr = run(["--store", path, "build-demo", "--n-boot", "50", "--out", str(out)], capsys)
+    assert rc == 0 and stderr == f"warning: {size_mb} MB: over the tiny limit\n"
+
+
+def test_host_warnings_name_each_limit_passed():
+    from core.analysis_commands import host_warnings
+
+    assert host_warnings(5) == []
+    assert [w.split()[0] for w in host_warnings(35.4)] == ["Hugging"]
+    assert len(host_warnings(120)) == 3
