@@ -39,17 +39,22 @@ def free_port() -> int:
 
 @contextmanager
 def serve(
-    env: dict | None = None, log: str | None = None, timeout: float = 60.0
+    env: dict | None = None, log: str | None = None, timeout: float = 60.0, command: list[str] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Serve ``app.py`` headless on 127.0.0.1; yields (base URL, server process) once its health check says ok.
 
     ``env``: the server's environment (default: this one); ``log``: a file for its output (default: discarded).
+    ``command``: a start command to run from the repository root instead, one that reads ``HOST`` and ``PORT`` from
+    its environment (as ``scripts/serve_hosted.sh``, the Dockerfile's CMD, does); it gets 127.0.0.1 and a free port.
     ``RuntimeError`` (with the end of the log) when it is not up within ``timeout`` seconds; stopped on exit.
     """
     port = free_port()
     out = open(log, "wb") if log else subprocess.DEVNULL
-    command = [sys.executable, "-m", "streamlit", "run", os.path.join(ROOT, "app.py"), "--server.address=127.0.0.1"]
-    command += [f"--server.port={port}", "--server.headless=true", "--browser.gatherUsageStats=false"]
+    if command is None:
+        command = [sys.executable, "-m", "streamlit", "run", os.path.join(ROOT, "app.py"), "--server.address=127.0.0.1"]
+        command += [f"--server.port={port}", "--server.headless=true", "--browser.gatherUsageStats=false"]
+    else:
+        env = {**(os.environ if env is None else env), "HOST": "127.0.0.1", "PORT": str(port)}
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -96,3 +101,13 @@ def keep_local(target, blocked: list[str] | None = None) -> None:
             r.abort()
 
     target.route("**/*", route)
+
+
+def wait_idle(page, timeout: float = 120.0) -> None:
+    """Wait until a Playwright page's Streamlit script run has finished and no spinner shows."""
+    page.wait_for_function(
+        """() => { const a = document.querySelector('[data-testid="stApp"]');
+                   return a && a.getAttribute('data-test-script-state') !== 'running'
+                          && !document.querySelector('[data-testid="stSpinner"]'); }""",
+        timeout=timeout * 1000,
+    )
