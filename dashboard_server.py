@@ -39,13 +39,18 @@ def free_port() -> int:
 
 @contextmanager
 def serve(
-    env: dict | None = None, log: str | None = None, timeout: float = 60.0, command: list[str] | None = None
+    env: dict | None = None,
+    log: str | None = None,
+    timeout: float = 60.0,
+    command: list[str] | None = None,
+    cwd: str = ROOT,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """Serve ``app.py`` headless on 127.0.0.1; yields (base URL, server process) once its health check says ok.
 
     ``env``: the server's environment (default: this one); ``log``: a file for its output (default: discarded).
     ``command``: a start command to run from the repository root instead, one that reads ``HOST`` and ``PORT`` from
-    its environment (as ``scripts/serve_hosted.sh``, the Dockerfile's CMD, does); it gets 127.0.0.1 and a free port.
+    its environment (as ``scripts/serve_hosted.sh``, the Dockerfile's CMD, does); it gets 127.0.0.1 and a free port,
+    and runs in ``cwd`` (default: this repository).
     ``RuntimeError`` (with the end of the log) when it is not up within ``timeout`` seconds; stopped on exit.
     """
     port = free_port()
@@ -55,7 +60,7 @@ def serve(
         command += [f"--server.port={port}", "--server.headless=true", "--browser.gatherUsageStats=false"]
     else:
         env = {**(os.environ if env is None else env), "HOST": "127.0.0.1", "PORT": str(port)}
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout

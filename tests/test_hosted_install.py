@@ -4,7 +4,7 @@
 Slow (it needs that venv), so it runs once in CI: ``scripts/check_hosted_install.sh`` builds the venv from the
 package index, then runs this file with ``EXPERTS_HOSTED_VENV`` set to it; without it every test here is skipped.
 Checks: the model stack cannot be imported there; every page renders in Chromium, through the Dockerfile's start
-command and through the Streamlit Community Cloud entrypoint, with no exception, no traceback (on the page or in
+command in the Space folder ``scripts/make_space.sh`` writes and through the Streamlit Community Cloud entrypoint, with no exception, no traceback (on the page or in
 the server log) and no request leaving 127.0.0.1; the Extract page, served without hosted mode, says what to install.
 """
 
@@ -17,7 +17,7 @@ import subprocess
 import pytest
 
 from core.jobs import MODEL_STACK
-from dashboard_server import CHROMIUM, keep_local, launch_chromium, serve, wait_idle
+from dashboard_server import CHROMIUM, free_port, keep_local, launch_chromium, serve, wait_idle
 from deploy.recipe import CLOUD_DIR, ROOT, base_image, start_command
 
 VENV = os.environ.get("EXPERTS_HOSTED_VENV")
@@ -105,11 +105,14 @@ def render_all(base: str, log: str, name: str) -> dict[str, str]:
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM}")
-def test_dockerfile_start_command_serves_every_page(tmp_path):
-    """The Dockerfile's CMD as it is, from the fresh venv, on the committed demo store in hosted mode."""
+def test_dockerfile_start_command_serves_every_page_from_a_space_folder(tmp_path):
+    """The Dockerfile's CMD as it is, from the fresh venv, in the folder scripts/make_space.sh writes (what the
+    image's WORKDIR holds), on the committed demo store in hosted mode."""
+    space = tmp_path / "space"
+    subprocess.run([os.path.join(ROOT, "scripts", "make_space.sh"), str(space)], check=True)
     log = str(tmp_path / "server.log")
     command = start_command()
-    with serve(venv_env(), log, timeout=120, command=command) as (base, proc):
+    with serve(venv_env(), log, timeout=120, command=command, cwd=str(space)) as (base, proc):
         cmdline = open(f"/proc/{proc.pid}/cmdline").read().split("\0")
         assert cmdline[0].startswith(os.path.join(VENV, "bin")), cmdline  # the venv's streamlit, nothing else
         problems = render_all(base, log, "docker")
@@ -149,3 +152,32 @@ def test_extract_page_without_the_model_stack_says_what_to_install(tmp_path):
         browser.close()
     assert all(name in text for name in MODEL_STACK), text
     assert "Traceback" not in open(log, errors="replace").read()
+
+
+def test_serve_hosted_binds_127_0_0_1_by_default_and_serves_under_a_base_url_path():
+    """``scripts/serve_hosted.sh`` with no HOST listens on 127.0.0.1 only; BASE_URL_PATH moves every route."""
+    import time
+    import urllib.request
+
+    import psutil
+
+    port = free_port()
+    env = {**venv_env(), "PORT": str(port), "BASE_URL_PATH": "demo"}
+    env.pop("HOST", None)
+    proc = subprocess.Popen(start_command(), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        deadline, body = time.monotonic() + 120, b""
+        while time.monotonic() < deadline and body != b"ok":
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/demo/_stcore/health", timeout=2) as r:
+                    body = r.read().strip()
+            except OSError:
+                time.sleep(0.5)
+        assert body == b"ok", "not serving under /demo/"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/demo/", timeout=10) as r:
+            assert r.status == 200 and b"<html" in r.read().lower()
+        listening = {c.laddr.ip for c in psutil.Process(proc.pid).net_connections("inet") if c.status == "LISTEN"}
+        assert listening == {"127.0.0.1"}, listening
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -67,7 +67,7 @@ def test_the_hosted_check_runs_the_dockerfiles_install_and_start_commands(tmp_pa
     assert "pip install" not in script.replace("`RUN pip install ...`", "")  # no install of its own
     assert "EXPERTS_HOSTED_VENV=" in script and "tests/test_hosted_install.py" in script
     test = read("tests/test_hosted_install.py")
-    assert "command = start_command()" in test and "serve(venv_env(), log, timeout=120, command=command)" in test
+    assert "command = start_command()" in test and "serve(venv_env(), log, timeout=120, command=command, cwd=" in test
     other = tmp_path / "Dockerfile"
     other.write_text(read("Dockerfile").replace("-r requirements-dashboard.txt", "-r other.txt").replace(
         '"sh", "scripts/serve_hosted.sh"', '"sh", "other.sh"'))  # fmt: skip
@@ -99,3 +99,18 @@ def test_community_cloud_folder_mirrors_the_app_with_the_browse_only_pins():
     assert 'run("app.py")' in read("deploy/cloud/app.py")
     for f in os.listdir(os.path.join(cloud, "pages")):
         assert f'run("pages/{f}")' in read(f"deploy/cloud/pages/{f}")
+
+
+def test_make_space_writes_a_self_contained_space_folder(tmp_path):
+    out = tmp_path / "space"
+    done = subprocess.run([os.path.join(ROOT, "scripts", "make_space.sh"), str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (out / "README.md").read_text() == read("deploy/space/README.md")
+    assert (out / "cache" / "demo.duckdb").read_bytes() == open(os.path.join(ROOT, "cache", "demo.duckdb"), "rb").read()
+    assert "*.duckdb filter=lfs" in (out / ".gitattributes").read_text()
+    for path in ("Dockerfile", "app.py", "pages/2_alignment.py", "ui/frame.py", "core/schema.sql", "data/domains.txt",
+                 ".streamlit/config.toml", "scripts/serve_hosted.sh", recipe.BROWSE_REQUIREMENTS):  # fmt: skip
+        assert (out / path).read_bytes() == open(os.path.join(ROOT, path), "rb").read(), path
+    assert not (out / "tests").exists() and not (out / "results").exists()
+    again = subprocess.run([os.path.join(ROOT, "scripts", "make_space.sh"), str(out)], capture_output=True, text=True)
+    assert again.returncode == 1 and "not empty" in again.stdout  # never writes over a folder
