@@ -4,8 +4,9 @@
 Slow (it needs that venv), so it runs once in CI: ``scripts/check_hosted_install.sh`` builds the venv from the
 package index, then runs this file with ``EXPERTS_HOSTED_VENV`` set to it; without it every test here is skipped.
 Checks: the model stack cannot be imported there; every page renders in Chromium, through the Dockerfile's start
-command in the Space folder ``scripts/make_space.sh`` writes and through the Streamlit Community Cloud entrypoint, with no exception, no traceback (on the page or in
-the server log) and no request leaving 127.0.0.1; the Extract page, served without hosted mode, says what to install.
+command in the Space folder ``scripts/make_space.sh`` writes and through the Streamlit Community Cloud entrypoint
+(hosted by its secret), with no exception, no traceback (on the page or in the server log) and no request leaving
+127.0.0.1; the Extract page, served without hosted mode, says what to install; ``serve_hosted.sh`` binds 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -65,11 +66,12 @@ def test_venv_python_is_the_dockerfile_base_images():
     assert tag.startswith(out.stdout.strip() + "-"), (tag, out.stdout)
 
 
-def render_all(base: str, log: str, name: str) -> dict[str, str]:
-    """Open every page cold in Chromium; returns {path: what went wrong} (empty when all is well)."""
+def render_all(base: str, log: str, name: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Open every page cold in Chromium; returns ({path: what went wrong} (empty when all is well), {path: text})."""
     from playwright.sync_api import sync_playwright
 
     problems: dict[str, str] = {}
+    texts: dict[str, str] = {}
     outside: list[str] = []
     with sync_playwright() as pw:
         browser = launch_chromium(pw)
@@ -89,7 +91,7 @@ def render_all(base: str, log: str, name: str) -> dict[str, str]:
             os.makedirs(ARTIFACTS, exist_ok=True)
             page.screenshot(path=os.path.join(ARTIFACTS, f"{name}{path.replace('/', '_') or '_home'}.png"))
             errors = page.locator('[data-testid="stException"]').count()
-            text = page.inner_text("body")
+            text = texts[path] = page.inner_text("body")
             if errors or "Traceback" in text:
                 problems[path] = f"{errors} exception element(s); page text: {text[-500:]}"
             if js_errors:
@@ -101,7 +103,7 @@ def render_all(base: str, log: str, name: str) -> dict[str, str]:
     server_log = open(log, errors="replace").read()
     if "Traceback" in server_log:
         problems["server log"] = server_log[-3000:]
-    return problems
+    return problems, texts
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM}")
@@ -115,21 +117,27 @@ def test_dockerfile_start_command_serves_every_page_from_a_space_folder(tmp_path
     with serve(venv_env(), log, timeout=120, command=command, cwd=str(space)) as (base, proc):
         cmdline = open(f"/proc/{proc.pid}/cmdline").read().split("\0")
         assert cmdline[0].startswith(os.path.join(VENV, "bin")), cmdline  # the venv's streamlit, nothing else
-        problems = render_all(base, log, "docker")
+        problems, texts = render_all(base, log, "docker")
     shutil.copy(log, os.path.join(ARTIFACTS, "docker_server.log"))
     assert problems == {}
+    assert "Extraction is disabled in this hosted demo" in texts["/extract"]
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM}")
 def test_community_cloud_entrypoint_serves_every_page(tmp_path):
-    """``streamlit run deploy/cloud/app.py`` from the repository root, as Community Cloud runs it."""
+    """``streamlit run deploy/cloud/app.py`` from the repository root, as Community Cloud runs it, hosted by the
+    README's secret (``hosted = true`` in a secrets.toml; Streamlit also reads ``~/.streamlit/secrets.toml``)."""
+    (tmp_path / ".streamlit").mkdir()
+    (tmp_path / ".streamlit" / "secrets.toml").write_text("hosted = true\n")
+    env = {**venv_env(hosted=False), "HOME": str(tmp_path)}
     log = str(tmp_path / "server.log")
     entry = os.path.relpath(os.path.join(CLOUD_DIR, "app.py"), ROOT)
     command = ["sh", "-c", f'exec streamlit run {entry} --server.address="$HOST" --server.port="$PORT"']
-    with serve(venv_env(), log, timeout=120, command=command) as (base, _):
-        problems = render_all(base, log, "cloud")
+    with serve(env, log, timeout=120, command=command) as (base, _):
+        problems, texts = render_all(base, log, "cloud")
     shutil.copy(log, os.path.join(ARTIFACTS, "cloud_server.log"))
     assert problems == {}
+    assert "Extraction is disabled in this hosted demo" in texts["/extract"]
 
 
 @pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM}")
