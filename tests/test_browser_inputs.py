@@ -1,0 +1,159 @@
+"""Every value a person enters in the browser takes effect: typed, keyed, clicked into each input of each page.
+
+AppTest sends widget values the way Python expects them (a number input's value as a double); the browser sends
+an integer number input's value as ``int_value``. So these tests drive the real server in Chromium, the ways a
+person does (``fill``, keys, the +/- buttons, a click on a slider's track, typing into a select box), and check
+that each value reached what it should: the link (the URL's query) or the Extract page's job command.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import urllib.parse
+
+import pytest
+
+from dashboard_server import CHROMIUM, keep_local, launch_chromium
+from tests.synthetic import make_store, write_benchmark
+from tests.test_browser import ARTIFACTS, _serve, _shot, _wait_idle
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
+]
+sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The dashboard on a synthetic store of its own: one model at three revisions, two folds, a benchmark."""
+    d = tmp_path_factory.mktemp("inputs")
+    make_store(str(d / "store.duckdb"), revisions=("step0", "step1000", "step143000"), folds=2)
+    domains = d / "domains.txt"
+    domains.write_text("animal: cat, dog, horse, cheetah\nvehicle: car, bus, bike, truck\n")
+    env = {
+        **os.environ,
+        "EXPERTS_STORE": str(d / "store.duckdb"),
+        "EXPERTS_DOMAINS": str(domains),
+        "EXPERTS_BENCHMARK": write_benchmark(str(d / "men_synthetic.txt")),
+    }
+    env.pop("EXPERTS_HOSTED", None)
+    yield from _serve(d, env)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    with sync_api.sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        ctx = browser.new_context(viewport={"width": 1400, "height": 1500})
+        keep_local(ctx)
+        yield ctx.new_page()
+        browser.close()
+
+
+def widget(page, testid: str, label: str):
+    """The widget of kind ``testid`` (``stNumberInput``, ``stSelectbox``, …) whose label starts with ``label``."""
+    return page.locator(f'[data-testid="{testid}"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile("^" + re.escape(label)))
+    )
+
+
+def query(page) -> dict[str, str]:
+    return {k: v[0] for k, v in urllib.parse.parse_qs(urllib.parse.urlparse(page.url).query).items()}
+
+
+def wait_link(page, name: str, value: str, timeout: float = 20.0) -> None:
+    """Wait until the URL's query holds ``name=value``; fail naming what it holds instead."""
+    try:
+        page.wait_for_function(
+            "([n, v]) => new URLSearchParams(location.search).get(n) === v", arg=[name, value], timeout=timeout * 1000
+        )
+    except sync_api.TimeoutError:
+        raise AssertionError(f"{name}={value} never reached the link: {query(page)}") from None
+
+
+def pick(page, testid: str, label: str, option: str, typed: str | None = None) -> None:
+    """Open a select box or multiselect and choose ``option``: by typing ``typed`` and Enter, or by a click."""
+    box = widget(page, testid, label)
+    box.locator("input").first.click()
+    if typed is not None:
+        page.keyboard.type(typed)
+        page.wait_for_timeout(200)
+        page.keyboard.press("Enter")
+    else:
+        page.locator('[role="option"]', has_text=re.compile("^" + re.escape(option))).first.click()
+    _wait_idle(page)
+
+
+def slider_keys(page, label: str, key: str, times: int, scope: str = "main") -> None:
+    """Focus a slider's thumb and press ``key`` ``times`` times, waiting for each rerun."""
+    root = page.locator('[data-testid="stSidebar"]' if scope == "sidebar" else '[data-testid="stMain"]')
+    thumb = root.locator('[data-testid="stSlider"]').filter(has_text=label).locator('[role="slider"]').first
+    for _ in range(times):
+        thumb.focus()
+        page.keyboard.press(key)
+        _wait_idle(page)
+
+
+def open_page(page, base: str, path: str, heading: str) -> None:
+    page.goto(base + path, wait_until="domcontentloaded")
+    page.wait_for_selector(f"h1:has-text('{heading}')", timeout=60_000)
+    _wait_idle(page)
+
+
+def on_failure(page, server, name: str):
+    _shot(page, f"inputs_{name}_failure")
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    shutil.copy(server["log"], os.path.join(ARTIFACTS, f"inputs_{name}_server.log"))
+    print("failed at", page.url)
+
+
+def test_extract_job_gets_every_value_typed(server, page):
+    """The numbers, text and choices of the Extract form reach the job's command: by fill, keys and +/-."""
+    try:
+        _extract(server, page)
+    except BaseException:
+        on_failure(page, server, "extract")
+        raise
+
+
+def _extract(server, page):
+    open_page(page, server["base"], "/extract", "Extract experts")
+    model = widget(page, "stTextInput", "Model").locator("input")
+    model.fill("/nonexistent/toy-model")  # fill: the job fails at once, but its command is recorded
+    rev = widget(page, "stTextInput", "Revision").locator("input")
+    rev.click()
+    page.keyboard.type("step1000")  # typed key by key
+    page.get_by_text("typed below", exact=True).click()
+    widget(page, "stTextArea", "Concepts").locator("textarea").fill("cat, dog")
+    widget(page, "stNumberInput", "Positive sentences").locator("input").fill("20")  # fill
+    neg = widget(page, "stNumberInput", "Negative sentences").locator("input")
+    neg.click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("60")  # keys
+    widget(page, "stNumberInput", "Folds").locator('[data-testid="stNumberInputStepUp"]').click()  # + button: 2
+    min_pos = widget(page, "stNumberInput", "Accept down to").locator("input")
+    min_pos.click()
+    page.keyboard.press("ArrowUp")  # one step of 10 by the arrow key
+    up = widget(page, "stNumberInput", "Positive sentences")
+    page.wait_for_timeout(300)
+    assert up.locator("input").input_value() == "20"
+    assert widget(page, "stNumberInput", "Folds").locator("input").input_value() == "2"
+    page.locator('[data-testid="stFormSubmitButton"] button').click()
+    _wait_idle(page)
+    page.wait_for_selector("text=Started job", timeout=30_000)
+    page.wait_for_selector("code:has-text('--n-pos='), [data-testid='stCaptionContainer']:has-text('--n-pos=')")
+    command = page.locator("[data-testid='stCaptionContainer']", has_text="--n-pos=").first.inner_text()
+    print("job command:", command)
+    for arg in (
+        "--model=/nonexistent/toy-model",
+        "--revision=step1000",
+        "--concepts=cat,dog",
+        "--n-pos=20",
+        "--n-neg=60",
+        "--folds=2",
+        "--min-pos=10",
+    ):
+        assert arg in command.split(), f"{arg} not in the job's command: {command}"
