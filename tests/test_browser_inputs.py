@@ -87,14 +87,41 @@ def pick(page, testid: str, label: str, option: str, typed: str | None = None) -
     _wait_idle(page)
 
 
-def slider_keys(page, label: str, key: str, times: int, scope: str = "main") -> None:
-    """Focus a slider's thumb and press ``key`` ``times`` times, waiting for each rerun."""
-    root = page.locator('[data-testid="stSidebar"]' if scope == "sidebar" else '[data-testid="stMain"]')
-    thumb = root.locator('[data-testid="stSlider"]').filter(has_text=label).locator('[role="slider"]').first
+def slider_keys(page, label: str, key: str, times: int) -> str:
+    """Focus a slider's thumb and press ``key`` ``times`` times, waiting for each rerun; the value it shows."""
+    thumb = widget(page, "stSlider", label).locator('input[type="range"]')
     for _ in range(times):
-        thumb.focus()
+        thumb.focus()  # a rerun may redraw the slider and take the focus
         page.keyboard.press(key)
         _wait_idle(page)
+    return thumb.input_value()
+
+
+def slider_click(page, label: str, fraction: float) -> str:
+    """Click a slider's track at ``fraction`` of its width (a person jumping to a value); the value it shows."""
+    box = widget(page, "stSlider", label)
+    track = box.locator('[data-orientation="horizontal"][style*="touch-action"]').first.bounding_box()
+    page.mouse.click(track["x"] + fraction * track["width"], track["y"] + track["height"] / 2)
+    _wait_idle(page)
+    return box.locator('input[type="range"]').input_value()
+
+
+INPUT_KINDS = ("stSelectbox", "stMultiSelect", "stSlider", "stNumberInput", "stTextInput", "stTextArea")
+
+
+def inputs_on_page(page) -> list[str]:
+    """``kind: label`` of every input of these kinds the page shows (sidebar included)."""
+    return page.evaluate(
+        """(kinds) => kinds.flatMap(k => Array.from(document.querySelectorAll(`[data-testid="${k}"]`)).map(
+               e => k + ': ' + (e.querySelector('[data-testid="stWidgetLabel"]')?.innerText || '').trim()))""",
+        list(INPUT_KINDS),
+    )
+
+
+def all_driven(page, driven: set[str]) -> None:
+    """Every input the page shows is one the test drove (a new input fails here until it is driven too)."""
+    missed = [w for w in inputs_on_page(page) if w not in driven]
+    assert not missed, f"inputs not driven by the test: {missed}"
 
 
 def open_page(page, base: str, path: str, heading: str) -> None:
@@ -157,3 +184,81 @@ def _extract(server, page):
         "--min-pos=10",
     ):
         assert arg in command.split(), f"{arg} not in the job's command: {command}"
+
+
+SIDEBAR = {"stSelectbox: Model", "stSelectbox: Revision", "stSlider: Expert threshold τ (AP >)"}
+
+
+def test_every_page_input_reaches_the_link(server, page):
+    """Select boxes (clicked and typed into), multiselects, sliders (keys and a click on the track) on every page
+    with inputs: each value chosen is the one in the link."""
+    try:
+        _pages(server, page)
+    except BaseException:
+        on_failure(page, server, "pages")
+        raise
+
+
+def _pages(server, page):
+    base = server["base"]
+    # Sidebar, on the domains page: revision by a click, τ by the arrow keys, model by typing its name.
+    open_page(page, base, "/concept_domains", "Concept domains")
+    pick(page, "stSelectbox", "Revision", "step1000")
+    wait_link(page, "rev", "step1000")
+    assert slider_keys(page, "Expert threshold", "ArrowRight", 3) == "0.53"
+    wait_link(page, "tau", "0.53")
+    pick(page, "stSelectbox", "Model", "synthetic/toy-10m", typed="toy")
+    wait_link(page, "model", "synthetic/toy-10m")
+    assert query(page)["rev"] == "step1000" and query(page)["tau"] == "0.53"
+
+    # Concept domains: a domain removed from the multiselect, the cut-off by keys and by a click, a link picked.
+    widget(page, "stMultiSelect", "Domains").get_by_role("button", name="Remove vehicle").click()
+    _wait_idle(page)
+    wait_link(page, "domains", "animal")
+    assert slider_keys(page, "Edge cut-off", "ArrowRight", 2) == "0.07"
+    wait_link(page, "min_w", "0.07")
+    clicked = slider_click(page, "Edge cut-off", 0.2)
+    assert clicked != "0.07", "a click on the track did not move the slider"
+    wait_link(page, "min_w", f"{float(clicked):.2f}")
+    slider_keys(page, "Edge cut-off", "Home", 1)  # back to 0: every link of the animal domain is listed
+    wait_link(page, "min_w", "0.00")
+    pair_box = widget(page, "stSelectbox", "Link (strongest first)")
+    pair_box.locator("input").first.click()
+    second = page.locator('[role="option"]').nth(1)
+    a, b = re.split(r"\s+\(", second.inner_text())[0].split(" – ")
+    second.click()
+    _wait_idle(page)
+    wait_link(page, "pair", "~".join(sorted((a, b))))
+    all_driven(
+        page,
+        SIDEBAR
+        | {
+            "stMultiSelect: Domains",
+            "stSlider: Edge cut-off (reciprocal overlap ≥)",
+            "stSelectbox: Link (strongest first)",
+        },
+    )
+
+    # Alignment: the run scope by a click, the benchmark by typing.
+    page.locator('[data-testid="stSidebar"]').get_by_text("Alignment", exact=True).click()
+    page.wait_for_selector("h1:has-text('Alignment with human similarity')", timeout=60_000)
+    _wait_idle(page)
+    pick(page, "stSelectbox", "Runs", "only synthetic/toy-10m")
+    wait_link(page, "runs", "model")
+    pick(page, "stSelectbox", "Benchmark", "men_synthetic", typed="men_syn")
+    wait_link(page, "bench", "men_synthetic")
+    assert query(page)["tau"] == "0.53" and query(page)["rev"] == "step1000"
+    all_driven(page, SIDEBAR | {"stSelectbox: Benchmark", "stSelectbox: Runs"})
+
+    # Concept explorer: a concept typed, the one to compare with clicked.
+    open_page(page, base, "/concept_explorer", "Concept explorer")
+    pick(page, "stSelectbox", "Concept", "horse", typed="hors")
+    wait_link(page, "concept", "horse")
+    pick(page, "stSelectbox", "Compare with", "truck")
+    wait_link(page, "other", "truck")
+    all_driven(page, SIDEBAR | {"stSelectbox: Concept", "stSelectbox: Compare with"})
+
+    # Home and Stability have only the sidebar's inputs (driven above).
+    for path, heading in (("/", "Analyze the neurons"), ("/stability", "Stability of expert sets")):
+        open_page(page, base, path, heading)
+        all_driven(page, SIDEBAR)
