@@ -55,8 +55,13 @@ c = st.columns(5)
 c[0].metric("Models", info["n_models"])
 c[1].metric("Runs", info["n_runs"], help="A run: one model revision on one set of concepts and set sizes")
 c[2].metric("Concepts with results", info["n_concepts_done"])
-c[3].metric("Concepts with sentences", info["n_concepts"])
+c[3].metric("Concepts with sentences", info["n_concepts_with_sentences"], help="Concepts with sentence texts stored")
 c[4].metric("Sentences", f"{info['n_sentences']:,}")
+if info["n_sentences"] == 0 and info["n_concepts_done"]:
+    st.caption(
+        "This store holds derived numbers only (APs, set sizes, alignment), no sentence texts: the demo store "
+        "leaves out corpus text, which it may not redistribute."
+    )
 
 st.subheader("Headline alignment with human similarity")
 table = None

@@ -40,7 +40,10 @@ def server(tmp_path_factory):
         "EXPERTS_BENCHMARK": write_benchmark(str(d / "men_synthetic.txt")),
     }
     env.pop("EXPERTS_HOSTED", None)
-    yield from _serve(d, env)
+    corpus = d / "corpus.txt"
+    corpus.write_text("".join(f"The cat number {i} sat on a mat.\nA dog ran to the park {i}.\n" for i in range(30)))
+    for running in _serve(d, env):
+        yield {**running, "corpus": str(corpus)}
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +151,26 @@ def test_extract_job_gets_every_value_typed(server, page):
 
 def _extract(server, page):
     open_page(page, server["base"], "/extract", "Extract experts")
+    # 1. The sentence step: mine the corpus for two typed concepts, at most 20 each (keys on the number input).
+    page.get_by_text("mine a corpus", exact=True).click()
+    widget(page, "stTextInput", "Corpus or sentence file").locator("input").fill(server["corpus"])
+    at_most = widget(page, "stNumberInput", "At most, per concept").locator("input")
+    at_most.click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("20")
+    mine_for = widget(page, "stTextInput", "Concepts to mine").locator("input")
+    mine_for.click()
+    page.keyboard.type("cat, dog")
+    assert not page.get_by_text("Press Enter to submit form").count(), "the form's hint covers the next input"
+    page.get_by_role("button", name="Add sentences").click()
+    _wait_idle(page)
+    page.wait_for_selector("text=mine sentences", timeout=30_000)
+    mined = page.locator("[data-testid='stCaptionContainer']", has_text=re.compile(r"^-m core .* mine ")).first.inner_text()
+    print("sentence job command:", mined)
+    for arg in (server["corpus"], "--concepts=cat,dog", "--limit=20"):
+        assert arg in mined.split(), f"{arg} not in the sentence job's command: {mined}"
+
+    # 2. The extraction form: fill, keys, the + button, an arrow key; then the dry-run plan, then the job.
     model = widget(page, "stTextInput", "Model").locator("input")
     model.fill("/nonexistent/toy-model")  # fill: the job fails at once, but its command is recorded
     rev = widget(page, "stTextInput", "Revision").locator("input")
@@ -164,17 +187,11 @@ def _extract(server, page):
     min_pos = widget(page, "stNumberInput", "Accept down to").locator("input")
     min_pos.click()
     page.keyboard.press("ArrowUp")  # one step of 10 by the arrow key
-    up = widget(page, "stNumberInput", "Positive sentences")
     page.wait_for_timeout(300)
-    assert up.locator("input").input_value() == "20"
+    assert widget(page, "stNumberInput", "Positive sentences").locator("input").input_value() == "20"
     assert widget(page, "stNumberInput", "Folds").locator("input").input_value() == "2"
-    page.locator('[data-testid="stFormSubmitButton"] button').click()
-    _wait_idle(page)
-    page.wait_for_selector("text=Started job", timeout=30_000)
-    page.wait_for_selector("code:has-text('--n-pos='), [data-testid='stCaptionContainer']:has-text('--n-pos=')")
-    command = page.locator("[data-testid='stCaptionContainer']", has_text="--n-pos=").first.inner_text()
-    print("job command:", command)
-    for arg in (
+    assert not page.get_by_text("Press Enter to submit form").count(), "the form's hint covers the next input"
+    wanted = (
         "--model=/nonexistent/toy-model",
         "--revision=step1000",
         "--concepts=cat,dog",
@@ -182,8 +199,44 @@ def _extract(server, page):
         "--n-neg=60",
         "--folds=2",
         "--min-pos=10",
-    ):
+    )
+    page.get_by_role("button", name="Show the plan (dry run)").click()
+    page.wait_for_selector("text=nothing was written", timeout=120_000)
+    _wait_idle(page)
+    planned = page.locator("[data-testid='stCaptionContainer']", has_text=re.compile(r"^-m core .* extract ")).first
+    planned = planned.inner_text()
+    print("planned command:", planned)
+    for arg in wanted:
+        assert arg in planned.split(), f"{arg} not in the planned command: {planned}"
+    shown = page.locator("[data-testid='stCode']").filter(has_text="toy-model").count()
+    assert shown, "the dry run's output is not shown"
+    page.get_by_role("button", name="Start extraction").click()
+    _wait_idle(page)
+    page.wait_for_selector("text=Started job", timeout=30_000)
+    page.wait_for_selector("[data-testid='stCaptionContainer']:has-text(' extract ')", timeout=30_000)
+    page.wait_for_selector("text=nothing was written", state="detached", timeout=30_000)  # the plan makes way
+    command = page.locator("[data-testid='stCaptionContainer']", has_text=re.compile(r"^-m core .* extract "))
+    assert command.count() == 1, "one extraction command: the job's"
+    command = command.first.inner_text()
+    print("job command:", command)
+    for arg in wanted:
         assert arg in command.split(), f"{arg} not in the job's command: {command}"
+    all_driven(
+        page,
+        SIDEBAR
+        | {
+            "stTextInput: Corpus or sentence file (a path on this machine)",
+            "stNumberInput: At most, per concept (mine)",
+            "stTextInput: Concepts to mine (comma-separated; empty: the domain list)",
+            "stTextInput: Model (Hub id, local folder, .gguf, or smollm2)",
+            "stTextInput: Revision (optional, e.g. step1000)",
+            "stTextArea: Concepts (comma-separated)",
+            "stNumberInput: Positive sentences",
+            "stNumberInput: Negative sentences",
+            "stNumberInput: Folds",
+            "stNumberInput: Accept down to (0 = exactly n_pos)",
+        },
+    )
 
 
 SIDEBAR = {"stSelectbox: Model", "stSelectbox: Revision", "stSlider: Expert threshold τ (AP >)"}

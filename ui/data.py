@@ -91,6 +91,7 @@ def overview(p: Page) -> dict:
         "n_runs": len(p.runs),
         "n_models": len({r.model for r in p.runs}),
         "n_concepts": c["concepts"],
+        "n_concepts_with_sentences": c["concepts_with_sentences"],
         "n_concepts_done": c["concepts_done"],
         "n_sentences": c["sentences"],
         "n_results": c["results"],
