@@ -165,7 +165,9 @@ def _extract(server, page):
     page.get_by_role("button", name="Add sentences").click()
     _wait_idle(page)
     page.wait_for_selector("text=mine sentences", timeout=30_000)
-    mined = page.locator("[data-testid='stCaptionContainer']", has_text=re.compile(r"^-m core .* mine ")).first.inner_text()
+    mined = page.locator(
+        "[data-testid='stCaptionContainer']", has_text=re.compile(r"^-m core .* mine ")
+    ).first.inner_text()
     print("sentence job command:", mined)
     for arg in (server["corpus"], "--concepts=cat,dog", "--limit=20"):
         assert arg in mined.split(), f"{arg} not in the sentence job's command: {mined}"
