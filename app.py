@@ -44,6 +44,10 @@ For the alignment numbers, put the MEN files in `cache/MEN/` or point `EXPERTS_B
 """
 
 if p.store is None or not p.runs:
+    if p.settings.hosted:  # a visitor gets no path and no CLI advice
+        if not p.error:
+            st.info("This demo has no results to show.", icon=":material/inbox:")
+        st.stop()
     if not p.error:
         st.info("This store is empty: no models or results yet.", icon=":material/inbox:")
     st.markdown(GETTING_STARTED)
@@ -105,7 +109,7 @@ if table is not None:
     if missing:
         st.caption(f"{missing} benchmark pair{'s have' if missing > 1 else ' has'} a word without results (left out).")
     if path is None:
-        st.caption(ui.snapshot_note(name, ui.snapshot_meta(p, name)))
+        st.caption(ui.snapshot_note(name, ui.snapshot_meta(p, name), p.settings.hosted))
 
 st.subheader("Runs in the store")
 show = (
@@ -122,5 +126,6 @@ if options:
         + ", ".join(f"{n} (`{os.path.basename(x)}`)" if x else f"{n} (stored snapshot)" for n, x in options)
     )
 
-with st.expander("How to add data"):
-    st.markdown(GETTING_STARTED)
+if not p.settings.hosted:
+    with st.expander("How to add data"):
+        st.markdown(GETTING_STARTED)

@@ -460,10 +460,14 @@ def test_hosted_mode_hides_extraction(env_populated, monkeypatch):
 def test_extract_page_runs_cli_in_background(env_empty):
     """Start a real `python -m core extract` from the form; it fails fast (no sentences) and is reported."""
     at = open_page("extract")
-    at.text_input[0].set_value("smollm2")
-    at.radio[0].set_value("typed below")
+
+    def labelled(widgets, label):
+        return next(w for w in widgets if w.label.startswith(label))
+
+    labelled(at.text_input, "Model").set_value("smollm2")
+    labelled(at.radio, "Concepts").set_value("typed below")
     at.text_area[0].set_value("zebra, quagga")
-    at.button[0].click().run()
+    labelled(at.button, "Start extraction").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("Started job" in s.value for s in at.success)
     store = os.environ["EXPERTS_STORE"]

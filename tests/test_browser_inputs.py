@@ -242,6 +242,7 @@ def _extract(server, page):
 
 
 SIDEBAR = {"stSelectbox: Model", "stSelectbox: Revision", "stSlider: Expert threshold τ (AP >)"}
+SIDEBAR |= {"stSelectbox: Store"}  # own store or the demo: driven in tests/test_browser_stores.py
 
 
 def test_every_page_input_reaches_the_link(server, page):

@@ -338,11 +338,12 @@ def benchmarks(p: Page) -> list[tuple[str, str | None]]:
     return live + [(n, None) for n in kept]
 
 
-def snapshot_note(name: str, table: pd.DataFrame) -> str:
-    """Where numbers read from a snapshot come from."""
+def snapshot_note(name: str, table: pd.DataFrame, hosted: bool = False) -> str:
+    """Where numbers read from a snapshot come from (and, run locally, how to recompute them)."""
     n_boot = int(table["n_boot"].max()) if "n_boot" in table and len(table) else None
+    advice = "" if hosted else " Put the MEN files in `cache/MEN/` or set `EXPERTS_MEN_DIR` to recompute them here."
     return (
         f"{name}: read from the alignment snapshot stored with this store (computed from the benchmark file "
         f"when the store was built{f', {n_boot} bootstrap resamples' if n_boot else ''}; the ratings are not "
-        "shipped). Put the MEN files in `cache/MEN/` or set `EXPERTS_MEN_DIR` to recompute them here."
+        f"shipped).{advice}"
     )
