@@ -430,6 +430,12 @@ def test_a_store_that_fails_deep_in_a_page_read_stops_the_page_with_one_line(pop
     at = open_page(page)
     assert [e.value for e in at.error] == [message]
     assert store.read_bytes() == before
+    monkeypatch.setenv("EXPERTS_HOSTED", "1")  # a visitor: the same stop, without the path and the advice
+    at = open_page(page)
+    try:
+        assert [e.value for e in at.error] == ["The store cannot be read right now."]
+    finally:
+        st.set_option("client.showErrorDetails", "full")
 
 
 def test_pair_link_in_either_order(env_populated):

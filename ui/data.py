@@ -10,6 +10,7 @@ sessions (``st.cache_resource``), so calls into them hold one lock.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 _INDEX_LOCK = threading.Lock()  # ExpertIndex keeps a small LRU of matrices; sessions share cached indexes
 
 
+log = logging.getLogger(__name__)
+
+
 def page_read(fn: Callable) -> Callable:
     """A page's read: a store that fails mid-read (corrupt, locked too long) stops the page with one line, no traceback.
 
@@ -43,7 +47,12 @@ def page_read(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except StoreError as e:
-            st.error(str(e), icon=":material/error:")
+            page = next((a for a in args if hasattr(a, "settings")), None)
+            if page is not None and page.settings.hosted:  # a visitor sees no server path and no CLI advice
+                log.warning("store read failed: %s", e)
+                st.error("The store cannot be read right now.", icon=":material/error:")
+            else:
+                st.error(str(e), icon=":material/error:")
             st.stop()
 
     return read
