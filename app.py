@@ -12,6 +12,7 @@ import streamlit as st
 import ui
 from core.benchmarks import MEN_HUMAN_CEILING
 from core.runs import runs_frame
+from core.settings import DEMO, store_choices
 from core.style import METHOD_LABELS
 
 p = ui.page("Home", "home", need="benchmark")
@@ -50,6 +51,8 @@ if p.store is None or not p.runs:
         st.stop()
     if not p.error:
         st.info("This store is empty: no models or results yet.", icon=":material/inbox:")
+    if not p.settings.is_demo and DEMO in {c.key for c in store_choices(p.settings)}:
+        st.info("**Show the demo store** in the sidebar opens the shipped demo store.", icon=":material/science:")
     st.markdown(GETTING_STARTED)
     st.caption(f"Store path: `{p.path}`")
     st.stop()

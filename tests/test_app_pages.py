@@ -630,3 +630,17 @@ def test_crafted_widget_values_fall_back_and_the_page_renders(env_populated, pag
     at.run()  # and the run after it draws the defaults again
     assert not at.exception, [e.value for e in at.exception]
     assert not any("no such option" in str(v) or "7.5" in str(v) for v in dict(at.query_params).values())
+
+
+def test_a_store_with_sentences_only_points_to_the_demo_one_click_away(env_empty):
+    """After one `mine` the store exists but has no runs: Home says so and the sidebar's button opens the demo."""
+    from core.store import Store
+
+    Store(os.environ["EXPERTS_STORE"]).add_sentences("cat", ["The cat sat on the mat."], source="mined")
+    at = open_page("home")
+    assert any("This store is empty" in i.value for i in at.info)
+    assert any("Show the demo store" in i.value for i in at.info)
+    demo = next(b for b in at.button if b.label == "Show the demo store")
+    demo.click().run()
+    assert not at.exception and at.query_params["store"] == "demo"
+    assert int(metric(at, "Runs")) > 0  # the demo's runs
