@@ -9,6 +9,7 @@ labelled links, which lets hosted mode leave the Extract page out.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from core.tau import TAU_DEFAULT, TAU_MAX, TAU_MIN, TAU_STEP
 from . import data, widget_states
 from .links import choice, copy_widget, forget, from_link, linked, pick, session_value, set_link
 
+log = logging.getLogger(__name__)
 APP_TITLE = "Expert neurons"
 PAGES: list[tuple[str, str, str]] = [  # (script, label, icon)
     ("app.py", "Home", ":material/home:"),
@@ -97,6 +99,7 @@ def page(title: str, key: str, params: Sequence[str] = (), need: str | None = No
             table = data.runs(path, stamp)
         except StoreError as e:
             error = "the file is not a readable store" if cfg.hosted else str(e)  # visitors never see a path
+            log.warning("store %s cannot be read: %s", path, e)
             store = None
     tau = from_link("tau", parse_tau, TAU_DEFAULT)
     run, prefer = None, None
