@@ -125,6 +125,9 @@ def job_panel() -> None:
                 if tail:
                     st.code(tail, language=None)
                 st.caption(shlex.join(job.cmd[1:]))
+                if state == "running" and st.button("Stop", key=f"stop-{job.id}"):
+                    jobs.stop(job)
+                    st.rerun()
             continue
         try:
             done, total = jobs.results_stored(store, job)
