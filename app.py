@@ -12,6 +12,7 @@ import streamlit as st
 import ui
 from core.benchmarks import MEN_HUMAN_CEILING
 from core.runs import runs_frame
+from core.settings import DEMO, store_choices
 from core.style import METHOD_LABELS
 
 p = ui.page("Home", "home", need="benchmark")
@@ -44,8 +45,14 @@ For the alignment numbers, put the MEN files in `cache/MEN/` or point `EXPERTS_B
 """
 
 if p.store is None or not p.runs:
+    if p.settings.hosted:  # a visitor gets no path and no CLI advice
+        if not p.error:
+            st.info("This demo has no results to show.", icon=":material/inbox:")
+        st.stop()
     if not p.error:
         st.info("This store is empty: no models or results yet.", icon=":material/inbox:")
+    if not p.settings.is_demo and DEMO in {c.key for c in store_choices(p.settings)}:
+        st.info("**Show the demo store** in the sidebar opens the shipped demo store.", icon=":material/science:")
     st.markdown(GETTING_STARTED)
     st.caption(f"Store path: `{p.path}`")
     st.stop()
@@ -55,8 +62,13 @@ c = st.columns(5)
 c[0].metric("Models", info["n_models"])
 c[1].metric("Runs", info["n_runs"], help="A run: one model revision on one set of concepts and set sizes")
 c[2].metric("Concepts with results", info["n_concepts_done"])
-c[3].metric("Concepts with sentences", info["n_concepts"])
+c[3].metric("Concepts with sentences", info["n_concepts_with_sentences"], help="Concepts with sentence texts stored")
 c[4].metric("Sentences", f"{info['n_sentences']:,}")
+if info["n_sentences"] == 0 and info["n_concepts_done"]:
+    st.caption(
+        "This store holds derived numbers only (APs, set sizes, alignment), no sentence texts: the demo store "
+        "leaves out corpus text, which it may not redistribute."
+    )
 
 st.subheader("Headline alignment with human similarity")
 table = None
@@ -100,7 +112,7 @@ if table is not None:
     if missing:
         st.caption(f"{missing} benchmark pair{'s have' if missing > 1 else ' has'} a word without results (left out).")
     if path is None:
-        st.caption(ui.snapshot_note(name, ui.snapshot_meta(p, name)))
+        st.caption(ui.snapshot_note(name, ui.snapshot_meta(p, name), p.settings.hosted))
 
 st.subheader("Runs in the store")
 show = (
@@ -117,5 +129,6 @@ if options:
         + ", ".join(f"{n} (`{os.path.basename(x)}`)" if x else f"{n} (stored snapshot)" for n, x in options)
     )
 
-with st.expander("How to add data"):
-    st.markdown(GETTING_STARTED)
+if not p.settings.hosted:
+    with st.expander("How to add data"):
+        st.markdown(GETTING_STARTED)

@@ -86,7 +86,17 @@ def field_help(cls) -> dict[str, str]:
         elif line.startswith("        ") and names:
             for n in names:
                 out[n] += " " + line.strip()
-    return {k: v.replace("%", "%%") for k, v in out.items()}
+    return {k: cli_text(v, out).replace("%", "%%") for k, v in out.items()}
+
+
+def cli_text(text: str, options) -> str:
+    """Docstring text as ``--help`` shows it: ``name`` of an option becomes ``--name``, other ``code`` plain."""
+
+    def plain(m: re.Match) -> str:
+        inner = m.group(1)
+        return f"--{inner.replace('_', '-')}" if inner in options and inner not in NOT_OPTIONS else inner
+
+    return re.sub(r"``([^`]+)``", plain, text)
 
 
 def add_config_options(p: argparse.ArgumentParser, cls, skip: tuple[str, ...] = ()) -> None:
@@ -97,7 +107,7 @@ def add_config_options(p: argparse.ArgumentParser, cls, skip: tuple[str, ...] = 
             continue
         flags = [f"--{f.name.replace('_', '-')}"]
         default = f.default if f.default is not MISSING else None
-        text = helps.get(f.name, "").replace("``", "")
+        text = helps.get(f.name, "")
         kwargs = {
             "default": default,
             "help": text + (" (default: %(default)s)" if default not in (None, False) else ""),
@@ -140,7 +150,7 @@ def _add_extract_args(p: argparse.ArgumentParser, model: bool = True) -> None:
     p.add_argument("--max-units", dest="max_tasks", type=number(1), **hidden)
     p.add_argument("--limit-concepts", type=number(1), help="only the first N concepts")
     p.add_argument("--parts", help="folder for result parts (default: beside the store)")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument("--engine", default="local", choices=["local", "ray"], help="where tasks run")
     p.add_argument("--address", help="Ray cluster to join (default: RAY_ADDRESS, else a local Ray)")
     p.add_argument("--workers", type=number(1, 4096), help="Ray actors (default: one per GPU, or per CPU without GPUs)")
@@ -154,7 +164,9 @@ def _add_extract_args(p: argparse.ArgumentParser, model: bool = True) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="python -m core", description=__doc__.splitlines()[0])
     parser.add_argument("--store", default=os.environ.get("EXPERTS_STORE", DEFAULT_STORE), help="DuckDB store file")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks (EXPERTS_LOAD_PROGRESS=1 shows the model-loading bars)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("add", help="import sentences from CSV/TSV/JSONL or a folder of <concept>.txt")
@@ -293,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     created_folders = ([parts] if created and not os.path.exists(parts) else []) + created[1:]
     ok = False
     try:
+        _resolve_run_ids(args)
         code = args.func(args)
         ok = code == 0
         return code
@@ -312,6 +325,21 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGINT, previous)
         if not ok and created:
             _remove_empty_store(created[0], created_folders)
+
+
+def _resolve_run_ids(args) -> None:
+    """Let ``--run``/``--runs`` name a run by a unique start of its id (progress bars print the first 8 characters)."""
+    given = {name: getattr(args, name, None) for name in ("run", "runs")}
+    if not any(given.values()) or not os.path.isfile(args.store):
+        return
+    from .runs import resolve_run_id
+    from .store import Store
+
+    ids = [r.run_id for r in Store(args.store, read_only=True, lock_timeout=5).runs()]
+    if given["run"]:
+        args.run = resolve_run_id(args.run, ids)
+    if given["runs"]:
+        args.runs = ",".join(resolve_run_id(r.strip(), ids) for r in given["runs"].split(",") if r.strip())
 
 
 def _missing_paths(store: str) -> list[str]:

@@ -8,6 +8,7 @@ have no domain.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable, Mapping
 
 from .words import ConceptError, normalise_concept
 
@@ -51,3 +52,16 @@ def read_domains(path: str = DEFAULT_DOMAINS) -> dict[str, str]:
 def read_concept_file(path: str) -> list[str]:
     """The concepts of a plain or domain list, in file order."""
     return list(read_domains(path))
+
+
+def domain_list_text(concepts: Iterable[str], known: Mapping[str, str]) -> str:
+    """A domain list (``domain: a, b, c``, as ``read_domains`` reads it) of ``concepts``: each under its domain in
+    ``known``, the others on a line of their own, to sort into domains by hand."""
+    groups: dict[str, list[str]] = {}
+    for c in sorted(set(concepts)):
+        groups.setdefault(known.get(c) or "", []).append(c)
+    lines = ["# Domain list of a run's concepts: one domain a line. Point EXPERTS_DOMAINS at this file."]
+    lines += [f"{d}: {', '.join(cs)}" for d, cs in sorted(groups.items()) if d]
+    if groups.get(""):
+        lines += ["# not in a known domain list yet: give them a domain", "unsorted: " + ", ".join(groups[""])]
+    return "\n".join(lines) + "\n"

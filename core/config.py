@@ -138,7 +138,7 @@ class DatasetConfig:
         the stability analysis.
     seed : seed of every draw.
     min_pos : accept concepts with fewer than ``n_pos`` sentences (down to
-        ``min_pos``) and use all of theirs; ``None`` requires ``n_pos``.
+        ``min_pos``) and use all of theirs; unset, every concept needs ``n_pos``.
     negatives : ``"shared"`` draws, per fold, one pool of sentences from the
         run's concepts and gives each concept the first ``n_neg`` of them that do
         not contain it (each concept's negatives are still a uniform sample of
@@ -172,7 +172,7 @@ class ExtractConfig:
     Parameters
     ----------
     pooling : ``"max"`` (the paper and reference code) or ``"mean"`` over tokens.
-    reference : ``None`` (default) pools over each sentence's own tokens only, so a
+    reference : unset (the default), each sentence is pooled over its own tokens only, so a
         sentence's score depends on nothing else. ``"selfcond"`` does what
         apple/ml-selfcond does: every sentence padded with the pad token (EOS
         when the tokenizer has none) to ``max_length`` tokens, max over all

@@ -106,6 +106,56 @@ def extract_command(
     return cmd
 
 
+SENTENCE_STEPS = ("mine", "add")  # ``mine`` a corpus for the concepts; ``add`` a file or folder of sentences
+
+
+def sentence_command(
+    store: str,
+    step: str,
+    path: str,
+    concepts: list[str] | None = None,
+    concepts_file: str | None = None,
+    limit: int = 1500,
+    python: str = sys.executable,
+) -> list[str]:
+    """The argument list of a sentence step: ``mine`` a corpus for ``concepts`` (or those of ``concepts_file``),
+    or ``add`` a CSV/TSV/JSONL file or a folder of ``<concept>.txt``. ``ValueError`` for a path that is not there."""
+    if step not in SENTENCE_STEPS:
+        raise ValueError(f"the sentence step must be one of {SENTENCE_STEPS}, got {step!r}")
+    path = str(path).strip()
+    if not path or not os.path.exists(path):
+        raise ValueError(f"no such file or folder: {path!r}" if path else "give the file or folder to read")
+    cmd = [python, "-m", "core", _text_arg("store", store), step, os.path.abspath(path)]
+    if step == "add":
+        return cmd
+    names = list(dict.fromkeys(normalise_concept(c) for c in concepts or [] if c.strip()))
+    if names:
+        cmd.append(f"--concepts={','.join(names)}")
+    elif concepts_file:
+        cmd.append(_text_arg("concepts-file", concepts_file))
+    else:
+        raise ValueError("no concepts to mine sentences for")
+    return cmd + [f"--limit={int(limit)}", "--quiet"]
+
+
+def plan(cmd: list[str], timeout: float = 600.0) -> tuple[int, str]:
+    """(exit code, output) of ``cmd --dry-run``: what an extraction would read and write, and its estimated time,
+    before anything is started; nothing is written."""
+    try:
+        r = subprocess.run(
+            [*cmd, "--dry-run"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    except subprocess.TimeoutExpired:
+        return -1, f"the dry run took more than {timeout:.0f} s"
+    return r.returncode, (r.stdout + r.stderr).strip()
+
+
 def start(
     cmd: list[str],
     store: str,
@@ -114,8 +164,10 @@ def start(
     revision: str | None = None,
     folds: int = 1,
     cwd: str = ROOT,
+    kind: str = "extract",
 ) -> Job:
-    """Start ``cmd`` in the background (own session, output to a log file) and record it."""
+    """Start ``cmd`` in the background (own session, output to a log file) and record it (``kind``: ``extract``,
+    or a sentence step, ``mine`` or ``add``)."""
     if not isinstance(cmd, list) or not all(isinstance(a, str) for a in cmd):
         raise TypeError("cmd must be a list of strings")
     folder = jobs_dir(store)
@@ -145,6 +197,7 @@ def start(
         list(concepts),
         int(folds),
         time.time(),
+        extra={"kind": kind},
     )
     save(job)
     return job

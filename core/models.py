@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from .config import ModelSpec
@@ -14,6 +15,7 @@ from .errors import first_line
 
 SMOLLM2_ALIAS = "smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+LOAD_PROGRESS = "EXPERTS_LOAD_PROGRESS"  # set to 1 to see transformers' own loading bars (GGUF de-quantizing)
 
 
 class ModelLoadError(RuntimeError):
@@ -98,15 +100,18 @@ def load_causal_lm(spec: ModelSpec):
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.utils import logging as hf_logging
 
+    shown = os.environ.get(LOAD_PROGRESS, "").strip().lower() in {"1", "true", "yes", "on"}
     hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
+    if not shown:
+        hf_logging.disable_progress_bar()
     path, revision, gguf = resolve(spec)
     kwargs = {"revision": revision} if revision else {}
     if gguf:
         kwargs["gguf_file"] = gguf
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, spec.dtype), **kwargs)
+        with _gguf_bar(shown or not gguf):
+            tokenizer = AutoTokenizer.from_pretrained(path, **kwargs)
+            model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, spec.dtype), **kwargs)
     except (OSError, ValueError, KeyError, ImportError) as e:
         revision_note = f" (revision {spec.revision})" if spec.revision else ""
         raise ModelLoadError(f"cannot load model {spec.model!r}{revision_note}: {first_line(e)}") from None
@@ -114,6 +119,25 @@ def load_causal_lm(spec: ModelSpec):
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
     return tokenizer, model.to(pick_device(spec.device)).eval()
+
+
+@contextmanager
+def _gguf_bar(shown: bool):
+    """Silence the "de-quantizing GGUF tensors" bar: transformers draws it with plain tqdm on every GGUF load,
+    which ``disable_progress_bar`` does not reach, so the loader's ``tqdm`` is swapped for a silent one meanwhile."""
+    if shown:
+        yield
+        return
+    from functools import partial
+
+    import transformers.modeling_gguf_pytorch_utils as gguf_utils
+
+    bar = gguf_utils.tqdm
+    gguf_utils.tqdm = partial(bar, disable=True)
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = bar
 
 
 def load_model(spec: ModelSpec) -> LoadedModel:

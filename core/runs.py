@@ -281,3 +281,18 @@ def run_label(run: Run, contents: Mapping[str, RunContents] | None = None) -> st
         parts.append(f"{c.folds} fold{'s' if c.folds > 1 else ''}")
     parts.append(run.run_id[:8])
     return " · ".join(parts)
+
+
+def resolve_run_id(text: str, run_ids: Iterable[str]) -> str:
+    """The run id ``text`` names: itself, or the one id it is a prefix of (the short id progress bars print).
+
+    ``ValueError`` when it is the prefix of several; unchanged when of none (the command then says no such run).
+    """
+    ids = list(run_ids)
+    if text in ids:
+        return text
+    matches = [r for r in ids if r.startswith(text)] if text else []
+    if len(matches) > 1:
+        shown = ", ".join(matches[:5]) + (" …" if len(matches) > 5 else "")
+        raise ValueError(f"run id {text!r} is the start of {len(matches)} runs ({shown}): give more of it")
+    return matches[0] if matches else text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .benchmarks import MEN_FILES
 from .concepts import DEFAULT_DOMAINS
@@ -88,6 +88,52 @@ def resolve_settings(env: Mapping[str, str], secrets: Mapping | None = None, roo
     men_dir = _abs(men_raw, root) if men_raw else os.path.join(root, MEN_CACHE)
     benchmarks = find_benchmarks(men_dir, [_abs(p.strip(), root) for p in (bench_raw or "").split(",") if p.strip()])
     return Settings(path, source, hosted, write_store, domains, tuple(benchmarks), tuple(notices))
+
+
+@dataclass(frozen=True)
+class StoreChoice:
+    """A store the dashboard can browse: ``key`` is what the link holds (never a path), ``label`` what the picker
+    shows, ``path`` where it is."""
+
+    key: str
+    label: str
+    path: str
+
+
+OWN, DEMO = "own", "demo"  # link keys of the configured store and the shipped demo store
+
+
+def store_choices(cfg: Settings, root: str = ROOT) -> list[StoreChoice]:
+    """The stores a local dashboard offers: the configured one (if it exists), the demo store, and every other
+    ``.duckdb`` under ``cache/`` (named by its path under ``cache/``). Hosted: only the one it serves."""
+    if cfg.hosted:
+        return [StoreChoice(DEMO if cfg.is_demo else OWN, "hosted store", cfg.store)]
+    cache = os.path.join(root, "cache")
+    own, demo = os.path.abspath(cfg.write_store), os.path.abspath(os.path.join(root, DEMO_STORE))
+    out = []
+    if os.path.isfile(own):
+        out.append(StoreChoice(OWN, f"Your store ({_shown(own, root)})", own))
+    if os.path.isfile(demo) and demo != own:
+        out.append(StoreChoice(DEMO, "Demo store (read-only)", demo))
+    found = []
+    for folder, _, names in os.walk(cache):
+        found += [os.path.abspath(os.path.join(folder, n)) for n in names if n.endswith(".duckdb")]
+    for path in sorted(found):
+        if path not in (own, demo):
+            out.append(StoreChoice(os.path.relpath(path, cache), _shown(path, root), path))
+    return out
+
+
+def _shown(path: str, root: str) -> str:
+    return os.path.relpath(path, root) if path.startswith(root + os.sep) else path
+
+
+def with_store(cfg: Settings, choice: StoreChoice) -> Settings:
+    """``cfg`` browsing ``choice`` (an extraction still writes to ``cfg.write_store``)."""
+    if os.path.abspath(choice.path) == os.path.abspath(cfg.store):
+        return cfg
+    source = DEMO if choice.key == DEMO else ("configured" if choice.key == OWN else "picked")
+    return replace(cfg, store=choice.path, source=source, notices=())
 
 
 def find_benchmarks(men_dir: str, extra: Iterable[str] = ()) -> list[tuple[str, str]]:

@@ -210,9 +210,10 @@ class Store:
         }
 
     def counts(self) -> dict[str, int]:
-        """Rows of the store: runs, concepts, concepts with results, sentences, results, AP rows."""
+        """Rows of the store: runs, concepts, concepts with results, with sentences, sentences, results, AP rows."""
         counts = {t: f"count(*) FROM {t}" for t in ("runs", "concepts", "sentences", "results")}
         counts |= {"concepts_done": "count(DISTINCT concept) FROM results", "ap_rows": "count(*) FROM ap"}
+        counts |= {"concepts_with_sentences": "count(DISTINCT concept) FROM concept_sentences"}
         row = self.query("SELECT " + ", ".join(f"(SELECT {c}) AS {k}" for k, c in counts.items())).iloc[0]
         return {k: int(v) for k, v in row.items()}
 

@@ -7,7 +7,7 @@ import os
 import streamlit as st
 
 import ui
-from core.concepts import ConceptFileError
+from core.concepts import DEFAULT_DOMAINS, ConceptFileError, domain_list_text, read_domains
 from core.domain_view import domain_concepts
 
 p = ui.page("Concept domains", "domains", ("domains", "min_w", "pair"), need="domains")
@@ -27,13 +27,40 @@ except (ConceptFileError, OSError) as e:
     st.stop()
 index = ui.index(p)
 present = domain_concepts(listed, index.concepts)
+list_name = os.path.basename(p.settings.domains)
+
+
+def offer_domain_list() -> None:
+    """A domain list of the run's concepts to download, sorted into the domains the known lists give them."""
+    known = {**read_domains(DEFAULT_DOMAINS), **listed}
+    st.download_button(
+        "Domain list of this run's concepts (domains.txt)",
+        domain_list_text(index.concepts, known).encode(),
+        "domains.txt",
+        "text/plain",
+        icon=":material/download:",
+    )
+
+
 if len(present) < 2:
+    advice = (
+        ""
+        if p.settings.hosted
+        else " Point `EXPERTS_DOMAINS` at a domain list (one `domain: concept, concept` a line) of the run's "
+        "concepts and restart the dashboard: the one below sorts them into the domains known so far."
+    )
     st.info(
-        f"Fewer than two concepts of the domain list (`{os.path.basename(p.settings.domains)}`) have results "
-        f"in run {p.run.title}.",
+        f"Fewer than two concepts of the domain list (`{list_name}`) have results in run {p.run.title}.{advice}",
         icon=":material/hourglass_empty:",
     )
+    if not p.settings.hosted:
+        offer_domain_list()
     st.stop()
+if not p.settings.hosted:
+    st.caption(
+        f"Domain list: `{list_name}`, {len(present)} of the run's {len(index.concepts)} concepts "
+        "(`EXPERTS_DOMAINS` names another)."
+    )
 all_domains = list(dict.fromkeys(present.values()))
 
 left, right = st.columns([3, 2])
@@ -93,3 +120,5 @@ else:
 
 with st.expander("Concepts, domains and communities"):
     st.dataframe(view["nodes"], hide_index=True, width="stretch")
+    if not p.settings.hosted:
+        offer_domain_list()

@@ -49,7 +49,7 @@ except (ValueError, KeyError) as e:  # an unreadable benchmark file, a run remov
     st.error(f"Alignment cannot be computed: {e}")
     st.stop()
 if bench_path is None:
-    st.info(ui.snapshot_note(bench, ui.snapshot_meta(p, bench)), icon=":material/inventory_2:")
+    st.info(ui.snapshot_note(bench, ui.snapshot_meta(p, bench), p.settings.hosted), icon=":material/inventory_2:")
     run_ids = list(dict.fromkeys(table["run_id"]))
     if table.empty:
         st.caption("The snapshot holds no run of this selection.")

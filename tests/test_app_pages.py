@@ -430,6 +430,12 @@ def test_a_store_that_fails_deep_in_a_page_read_stops_the_page_with_one_line(pop
     at = open_page(page)
     assert [e.value for e in at.error] == [message]
     assert store.read_bytes() == before
+    monkeypatch.setenv("EXPERTS_HOSTED", "1")  # a visitor: the same stop, without the path and the advice
+    at = open_page(page)
+    try:
+        assert [e.value for e in at.error] == ["The store cannot be read right now."]
+    finally:
+        st.set_option("client.showErrorDetails", "full")
 
 
 def test_pair_link_in_either_order(env_populated):
@@ -469,10 +475,14 @@ def test_extract_page_without_the_model_stack_says_what_to_install(env_empty, mo
 def test_extract_page_runs_cli_in_background(env_empty):
     """Start a real `python -m core extract` from the form; it fails fast (no sentences) and is reported."""
     at = open_page("extract")
-    at.text_input[0].set_value("smollm2")
-    at.radio[0].set_value("typed below")
+
+    def labelled(widgets, label):
+        return next(w for w in widgets if w.label.startswith(label))
+
+    labelled(at.text_input, "Model").set_value("smollm2")
+    labelled(at.radio, "Concepts").set_value("typed below")
     at.text_area[0].set_value("zebra, quagga")
-    at.button[0].click().run()
+    labelled(at.button, "Start extraction").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert any("Started job" in s.value for s in at.success)
     store = os.environ["EXPERTS_STORE"]
@@ -629,3 +639,17 @@ def test_crafted_widget_values_fall_back_and_the_page_renders(env_populated, pag
     at.run()  # and the run after it draws the defaults again
     assert not at.exception, [e.value for e in at.exception]
     assert not any("no such option" in str(v) or "7.5" in str(v) for v in dict(at.query_params).values())
+
+
+def test_a_store_with_sentences_only_points_to_the_demo_one_click_away(env_empty):
+    """After one `mine` the store exists but has no runs: Home says so and the sidebar's button opens the demo."""
+    from core.store import Store
+
+    Store(os.environ["EXPERTS_STORE"]).add_sentences("cat", ["The cat sat on the mat."], source="mined")
+    at = open_page("home")
+    assert any("This store is empty" in i.value for i in at.info)
+    assert any("Show the demo store" in i.value for i in at.info)
+    demo = next(b for b in at.button if b.label == "Show the demo store")
+    demo.click().run()
+    assert not at.exception and at.query_params["store"] == "demo"
+    assert int(metric(at, "Runs")) > 0  # the demo's runs

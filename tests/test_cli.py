@@ -209,3 +209,32 @@ def test_every_numeric_option_is_refused_in_one_line_or_does_its_work(path, opti
             assert code == 2 and len(lines) == 1 and lines[0].startswith("error: "), (option, value, result.err)
 
     check()
+
+
+def test_a_run_is_named_by_the_short_id_its_progress_bar_prints(tmp_path, capsys):
+    """``run 1a2b3c4d`` in the progress bar: a unique start of the id names the run in --run and --runs."""
+    from core.runs import resolve_run_id
+    from tests.synthetic import make_store
+
+    store = str(tmp_path / "s.duckdb")
+    _, (one,) = make_store(store, revisions=("step1",), run_prefix="1a2b3c4d")
+    _, (two,) = make_store(store, revisions=("step2",), run_prefix="1a2b9e8f")
+    out = str(tmp_path / "sets.csv")
+    assert main(["--store", store, "export", "--run", "1a2b", "--out", out]) == 2  # the start of both
+    assert "is the start of 2 runs" in capsys.readouterr().err and not os.path.exists(out)
+    assert main(["--store", store, "export", "--run", one[:8], "--out", out]) == 0
+    full = str(tmp_path / "full.csv")
+    assert main(["--store", store, "export", "--run", one, "--out", full]) == 0
+    assert open(out).read() == open(full).read() and len(pd.read_csv(out)) > 0
+    assert resolve_run_id("1a2b9", [one, two]) == two
+    assert resolve_run_id("nope", [one]) == "nope"  # the command itself then says there is no such run
+
+
+@pytest.mark.parametrize("command", ["extract", "grid"])
+def test_help_shows_no_docstring_markup(command, capsys):
+    """``--help`` is built from the config docstrings: no ``code`` marks, option names as options."""
+    with pytest.raises(SystemExit):
+        build_parser().parse_args([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "``" not in text and "None requires" not in text and "None (default)" not in text
+    assert "fewer than --n-pos sentences (down to --min-pos)" in text

@@ -56,3 +56,18 @@ def test_job_lifecycle(tmp_path):
     assert jobs.status(jobs.refresh(done)) == "done" and "ok" in jobs.log_tail(done)
     with pytest.raises(TypeError):
         jobs.start("echo hi", store, "m", ["cat"])  # never a shell string
+
+
+def test_sentence_command_mines_or_adds_and_refuses_a_missing_path(tmp_path):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("The cat sat.\n")
+    store = str(tmp_path / "s.duckdb")
+    cmd = jobs.sentence_command(store, "mine", str(corpus), ["Cat", " dog", ""], limit=20)
+    assert cmd[4:] == ["mine", str(corpus), "--concepts=cat,dog", "--limit=20", "--quiet"]
+    by_file = jobs.sentence_command(store, "mine", str(corpus), [], concepts_file="data/domains.txt")
+    assert "--concepts-file=data/domains.txt" in by_file
+    assert jobs.sentence_command(store, "add", str(corpus))[4:] == ["add", str(corpus)]
+    with pytest.raises(ValueError, match="no such file or folder"):
+        jobs.sentence_command(store, "add", str(tmp_path / "missing.csv"))
+    with pytest.raises(ValueError, match="no concepts"):
+        jobs.sentence_command(store, "mine", str(corpus), [])

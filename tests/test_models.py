@@ -58,3 +58,13 @@ def test_word_embedding_is_mean_of_subtokens(tmp_path):
     ids = m.tokenizer(" cat", add_special_tokens=False)["input_ids"]
     w = m.base.get_input_embeddings().weight[ids].mean(0).detach().numpy()
     assert (word_embedding(m, "cat") == w).all()
+
+
+@pytest.mark.slow
+def test_loading_the_gguf_model_draws_no_de_quantizing_bar(capfd, monkeypatch):
+    """transformers draws "Converting and de-quantizing GGUF tensors" on every GGUF load unless asked."""
+    from core.models import LOAD_PROGRESS, load_causal_lm
+
+    monkeypatch.delenv(LOAD_PROGRESS, raising=False)
+    load_causal_lm(ModelSpec("smollm2"))
+    assert "de-quantizing" not in capfd.readouterr().err

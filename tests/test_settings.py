@@ -49,3 +49,23 @@ def test_store_stamp_changes_with_the_file(tmp_path):
     a = settings.store_stamp(str(f))
     f.write_bytes(b"xy")
     assert settings.store_stamp(str(f)) != a
+
+
+def test_store_choices_offer_yours_the_demo_and_every_store_under_cache(tmp_path):
+    """Keys in the link are never paths: ``own``, ``demo``, or a name under ``cache/``."""
+    from core.settings import resolve_settings, store_choices, with_store
+
+    (tmp_path / "cache" / "runs").mkdir(parents=True)
+    for name in ("experts.duckdb", "demo.duckdb", "runs/sweep.duckdb", "notes.txt"):
+        (tmp_path / "cache" / name).write_bytes(b"x")
+    cfg = resolve_settings({}, root=str(tmp_path))
+    choices = store_choices(cfg, root=str(tmp_path))
+    assert [c.key for c in choices] == ["own", "demo", "runs/sweep.duckdb"]
+    assert choices[0].label == "Your store (cache/experts.duckdb)" and choices[1].label == "Demo store (read-only)"
+    demo = with_store(cfg, choices[1])
+    assert demo.is_demo and demo.store.endswith("demo.duckdb") and demo.write_store == cfg.write_store
+    hosted = resolve_settings({"EXPERTS_HOSTED": "1"}, root=str(tmp_path))
+    assert len(store_choices(hosted, root=str(tmp_path))) == 1  # a hosted dashboard serves one store
+    (tmp_path / "cache" / "experts.duckdb").unlink()  # no store of your own yet: the demo is shown, and offered
+    cfg = resolve_settings({}, root=str(tmp_path))
+    assert cfg.is_demo and [c.key for c in store_choices(cfg, root=str(tmp_path))] == ["demo", "runs/sweep.duckdb"]

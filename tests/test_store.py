@@ -117,3 +117,15 @@ def test_alignment_snapshot_round_trip_and_older_stores(tmp_path):
     con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     con.close()
     assert Store(old, read_only=True).alignment_snapshot().empty
+
+
+def test_counts_name_concepts_with_sentences_apart_from_listed_ones(tmp_path):
+    """Home shows "Concepts with sentences" beside "Sentences": both count stored sentence texts."""
+    from tests.synthetic import make_store
+
+    store, _ = make_store(str(tmp_path / "with.duckdb"))
+    c = store.counts()
+    assert c["concepts_with_sentences"] == 8 and c["sentences"] == 48
+    bare, _ = make_store(str(tmp_path / "bare.duckdb"), sentences=False)
+    c = bare.counts()
+    assert c["concepts_with_sentences"] == 0 and c["sentences"] == 0 and c["concepts_done"] == 8

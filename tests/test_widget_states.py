@@ -82,3 +82,29 @@ def test_a_value_sent_before_its_widget_was_drawn_is_checked_when_it_is(session,
     assert session._new_widget_state["w9"] is None  # the widget's default: the crafted value was dropped
     assert session._new_widget_state["w8"] == 0
     assert "cannot read: w9" in caplog.text and "w8" not in caplog.text
+
+
+def number_input(wid: str = "w4") -> WidgetMetadata:
+    """An integer number input as Streamlit registers it: ``double_value``, whatever the number's type."""
+
+    def deserialize(v):
+        if v is not None and not isinstance(v, (int, float)):
+            raise TypeError(f"expected a number, got {v!r}")
+        return v
+
+    return WidgetMetadata(id=wid, deserializer=deserialize, serializer=lambda v: v, value_type="double_value")
+
+
+@pytest.mark.parametrize("field", [{"int_value": 20}, {"double_value": 20.0}])
+def test_a_number_input_takes_the_integer_field_the_browser_sends(session, field):
+    """The browser sends an integer number input's value as ``int_value`` (the Extract page's 20 typed was lost)."""
+    session._new_widget_state.set_widget_metadata(number_input())
+    session.set_widgets_from_proto(sent(w4=field))
+    assert kept(session) == {"w4"} and session._new_widget_state["w4"] == 20
+
+
+@pytest.mark.parametrize("field", [{"string_value": "20"}, {"int_array_value": {"data": [20]}}])
+def test_a_number_input_still_drops_other_fields(session, field):
+    session._new_widget_state.set_widget_metadata(number_input())
+    session.set_widgets_from_proto(sent(w4=field))
+    assert kept(session) == set()

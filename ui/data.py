@@ -10,6 +10,7 @@ sessions (``st.cache_resource``), so calls into them hold one lock.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 _INDEX_LOCK = threading.Lock()  # ExpertIndex keeps a small LRU of matrices; sessions share cached indexes
 
 
+log = logging.getLogger(__name__)
+
+
 def page_read(fn: Callable) -> Callable:
     """A page's read: a store that fails mid-read (corrupt, locked too long) stops the page with one line, no traceback.
 
@@ -43,7 +47,12 @@ def page_read(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except StoreError as e:
-            st.error(str(e), icon=":material/error:")
+            page = next((a for a in args if hasattr(a, "settings")), None)
+            if page is not None and page.settings.hosted:  # a visitor sees no server path and no CLI advice
+                log.warning("store read failed: %s", e)
+                st.error("The store cannot be read right now.", icon=":material/error:")
+            else:
+                st.error(str(e), icon=":material/error:")
             st.stop()
 
     return read
@@ -91,6 +100,7 @@ def overview(p: Page) -> dict:
         "n_runs": len(p.runs),
         "n_models": len({r.model for r in p.runs}),
         "n_concepts": c["concepts"],
+        "n_concepts_with_sentences": c["concepts_with_sentences"],
         "n_concepts_done": c["concepts_done"],
         "n_sentences": c["sentences"],
         "n_results": c["results"],
@@ -337,11 +347,12 @@ def benchmarks(p: Page) -> list[tuple[str, str | None]]:
     return live + [(n, None) for n in kept]
 
 
-def snapshot_note(name: str, table: pd.DataFrame) -> str:
-    """Where numbers read from a snapshot come from."""
+def snapshot_note(name: str, table: pd.DataFrame, hosted: bool = False) -> str:
+    """Where numbers read from a snapshot come from (and, run locally, how to recompute them)."""
     n_boot = int(table["n_boot"].max()) if "n_boot" in table and len(table) else None
+    advice = "" if hosted else " Put the MEN files in `cache/MEN/` or set `EXPERTS_MEN_DIR` to recompute them here."
     return (
         f"{name}: read from the alignment snapshot stored with this store (computed from the benchmark file "
         f"when the store was built{f', {n_boot} bootstrap resamples' if n_boot else ''}; the ratings are not "
-        "shipped). Put the MEN files in `cache/MEN/` or set `EXPERTS_MEN_DIR` to recompute them here."
+        f"shipped).{advice}"
     )

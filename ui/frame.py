@@ -9,6 +9,7 @@ labelled links, which lets hosted mode leave the Extract page out.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,13 +20,14 @@ import streamlit as st
 from core import runs as run_policy
 from core.links import md_escape, parse_tau
 from core.runs import Run
-from core.settings import ROOT, Settings, resolve_settings, store_stamp
+from core.settings import DEMO, ROOT, Settings, resolve_settings, store_choices, store_stamp, with_store
 from core.store import Store, StoreError
 from core.tau import TAU_DEFAULT, TAU_MAX, TAU_MIN, TAU_STEP
 
 from . import data, widget_states
-from .links import copy_widget, forget, from_link, linked, session_value, set_link
+from .links import choice, copy_widget, forget, from_link, linked, pick, session_value, set_link
 
+log = logging.getLogger(__name__)
 APP_TITLE = "Expert neurons"
 PAGES: list[tuple[str, str, str]] = [  # (script, label, icon)
     ("app.py", "Home", ":material/home:"),
@@ -36,7 +38,7 @@ PAGES: list[tuple[str, str, str]] = [  # (script, label, icon)
     ("pages/5_extract.py", "Extract", ":material/play_circle:"),
 ]
 EXTRACT_PAGE = "pages/5_extract.py"
-GLOBAL_PARAMS = ("tau", "model", "rev", "run")
+GLOBAL_PARAMS = ("store", "tau", "model", "rev", "run")
 
 
 def _secrets() -> dict:
@@ -87,6 +89,7 @@ def page(title: str, key: str, params: Sequence[str] = (), need: str | None = No
     if cfg.hosted:  # visitors see a generic message, never a traceback with server paths and source lines
         st.set_option("client.showErrorDetails", "none")
     _sidebar_links(cfg)
+    cfg = _pick_store(cfg)
     path = cfg.store
     stamp = store_stamp(path)
     store, error, table = None, None, []
@@ -95,7 +98,8 @@ def page(title: str, key: str, params: Sequence[str] = (), need: str | None = No
             store = data.open_store(path, stamp)
             table = data.runs(path, stamp)
         except StoreError as e:
-            error = str(e)
+            error = "the file is not a readable store" if cfg.hosted else str(e)  # visitors never see a path
+            log.warning("store %s cannot be read: %s", path, e)
             store = None
     tau = from_link("tau", parse_tau, TAU_DEFAULT)
     run, prefer = None, None
@@ -154,10 +158,41 @@ def page(title: str, key: str, params: Sequence[str] = (), need: str | None = No
         _store_caption(cfg, path, run)
     if error:
         st.error(f"The store cannot be read: {error}")
-    for notice in cfg.notices:
+    for notice in () if cfg.hosted else cfg.notices:  # developer notices are for the person running it
         st.info(notice, icon=":material/info:")
     p.run, p.tau = run, float(tau)
     return p
+
+
+STORE_KEEPS = (":model", ":rev", ":run")  # what a store change clears: another store has other runs
+
+
+def _pick_store(cfg: Settings) -> Settings:
+    """The store picker (local only, with more than one store: yours, the demo, others under ``cache/``), kept in
+    the link as ``store``; the demo store is one click away while another is shown."""
+    choices = store_choices(cfg)
+    if len(choices) < 2:
+        set_link("store", None)
+        return cfg
+    by_key = {c.key: c for c in choices}
+    here = os.path.abspath(cfg.store)
+    default = next((c.key for c in choices if os.path.abspath(c.path) == here), choices[0].key)
+    with st.sidebar:
+        key = choice(
+            "store",
+            list(by_key),
+            default,
+            "",
+            "Store",
+            format_func=lambda k: by_key[k].label,
+            also_clear=STORE_KEEPS,
+            help="Your store, the shipped demo store, or any .duckdb under cache/",
+        )
+        if key != DEMO and DEMO in by_key:
+            st.button(
+                "Show the demo store", icon=":material/science:", on_click=pick, args=("store", DEMO, "", STORE_KEEPS)
+            )
+    return with_store(cfg, by_key[key])
 
 
 def _run_picker(same: list[Run], run: Run, held: dict) -> Run:
@@ -214,9 +249,11 @@ def _sidebar_links(cfg: Settings) -> None:
 
 
 def _store_caption(cfg: Settings, path: str, run: Run | None) -> None:
-    where = os.path.relpath(path, ROOT) if path.startswith(ROOT) else path
-    mode = " · hosted demo (read-only)" if cfg.hosted else (" · demo store (read-only)" if cfg.is_demo else "")
-    st.caption(f"Store: `{where}`{mode}")
+    if cfg.hosted:  # a visitor sees no server path
+        st.caption("Store: hosted demo (read-only)")
+    else:
+        where = os.path.relpath(path, ROOT) if path.startswith(ROOT) else path
+        st.caption(f"Store: `{where}`" + (" · demo store (read-only)" if cfg.is_demo else ""))
     if run is not None:
         st.caption(f"Run `{run.run_id}` · {run.n_concepts} concepts")
 
@@ -225,10 +262,13 @@ def empty_state(p: Page, what: str = "") -> None:
     """What a page shows when there is nothing to draw yet."""
     if p.error:
         return
-    if p.store is None:
+    if p.store is None and p.settings.hosted:
+        st.info("This demo has no results to show.", icon=":material/inbox:")
+    elif p.store is None:
         st.info(f"No store at `{p.path}` yet. {what}", icon=":material/inbox:")
     else:
-        st.info(f"The store has no runs with results yet. {what}", icon=":material/hourglass_empty:")
+        advice = "" if p.settings.hosted else what
+        st.info(f"The store has no runs with results yet. {advice}", icon=":material/hourglass_empty:")
     st.page_link("app.py", label="Getting started (Home)", icon=":material/home:")
 
 

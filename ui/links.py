@@ -151,6 +151,14 @@ def number(
     )
 
 
+def pick(name: str, value: Any, scope: str = "", clear: Sequence[str] = ()) -> None:
+    """Set ``name`` as if picked in its widget (for a button beside it; call from the button's callback)."""
+    st.session_state[f"w:{scope}:{name}"] = value
+    _state()[f"{scope}:{name}"] = value
+    for other in clear:
+        _state().pop(other, None)
+
+
 def session_value(name: str, scope: str = "") -> Any:
     """The value of link parameter ``name`` this session holds (None if none)."""
     return _state().get(f"{scope}:{name}")

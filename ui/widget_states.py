@@ -11,6 +11,9 @@ once per process, ``install`` puts a check in front of Streamlit's
 a value in the wrong field, or one the widget's own deserializer refuses, is
 dropped, and the widget keeps the value the page last gave it, as a link value
 that does not parse falls back.
+A number input is registered as ``double_value`` whatever its type, but the browser sends an integer number
+input's value as ``int_value`` (Streamlit's ``NumberInput`` frontend calls ``setIntValue`` for ``DataType.INT``), so
+``double_value`` widgets accept both fields (``SENT_AS``); the deserializer's trial read still checks the value.
 Values of the right type that are not among the options (an unknown option, a
 number out of range) are already dropped by Streamlit; ``ui.links`` checks
 what reaches a page as it checks links.
@@ -43,13 +46,17 @@ TRIAL_READ = {
     "string_array_value",
 }
 
+# The fields the browser may send for a registered field, beyond the field itself. Only number inputs register
+# ``double_value`` (streamlit/elements/widgets/number_input.py), and their integer kind arrives as ``int_value``.
+SENT_AS = {"double_value": frozenset({"double_value", "int_value"})}
+
 
 def readable(metadata, state) -> bool:
     """Whether ``state`` (a WidgetState proto) is in the field ``metadata`` expects and its deserializer reads it."""
     field = state.WhichOneof("value")
     if field is None or metadata is None:  # a cleared widget, or one not drawn yet: Streamlit handles both
         return True
-    if field != metadata.value_type:
+    if field not in SENT_AS.get(metadata.value_type, (metadata.value_type,)):
         return False
     if field not in TRIAL_READ:
         return True
