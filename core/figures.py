@@ -148,10 +148,13 @@ def layer_figure(table: pd.DataFrame, colour_by: str = "kind"):
     return fig
 
 
-def where_figure(layers: pd.DataFrame, kinds: pd.DataFrame, overall: float | None = None):
+def where_figure(
+    layers: pd.DataFrame, kinds: pd.DataFrame, overall: float | None = None, colour: str | None = None, model: str = ""
+):
     """ρ from one layer at a time (left) and one module kind at a time (right); dashed: ρ from all units.
 
-    ``layers``/``kinds``: ``core.layers.alignment_by_layer`` rows (group, rho, ...).
+    ``layers``/``kinds``: ``core.layers.alignment_by_layer`` rows (group, rho, ...); ``colour`` and ``model``: the
+    run's model as every figure shows it (``core.style.model_looks``).
     """
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -164,7 +167,8 @@ def where_figure(layers: pd.DataFrame, kinds: pd.DataFrame, overall: float | Non
         horizontal_spacing=0.04,
         subplot_titles=("one layer at a time", "one module kind at a time"),
     )
-    colour = METHOD_COLOURS["experts"]
+    colour = colour or METHOD_COLOURS["experts"]
+    meta = {"model": model} if model else None
     fig.add_trace(
         go.Scatter(
             x=layers["group"],
@@ -172,6 +176,7 @@ def where_figure(layers: pd.DataFrame, kinds: pd.DataFrame, overall: float | Non
             mode="lines+markers",
             line={"color": colour},
             name="experts from one layer",
+            meta=meta,
             hovertemplate="layer %{x}<br>ρ = %{y:.3f}<extra></extra>",
         ),
         row=1,
@@ -184,6 +189,7 @@ def where_figure(layers: pd.DataFrame, kinds: pd.DataFrame, overall: float | Non
             marker_color=colour,
             opacity=0.8,
             name="experts from one kind",
+            meta=meta,
             hovertemplate="%{x}<br>ρ = %{y:.3f}<extra></extra>",
         ),
         row=1,
