@@ -100,17 +100,23 @@ def stability_size_figure(table: pd.DataFrame):
 
 
 def set_size_figure(sizes: pd.DataFrame, tau: float):
-    """Median expert-set size against τ with the interquartile range (log y)."""
+    """Median expert-set size against τ with the interquartile range (log y).
+
+    A log axis has no zero: a τ whose median (or quartile) is 0 is left out of the line (or band), never drawn
+    at a made-up positive value.
+    """
     import plotly.graph_objects as go
 
     fig = go.Figure()
     x = sizes["tau"].to_numpy(float)
     lo, hi = sizes["q25"].to_numpy(float), sizes["q75"].to_numpy(float)
-    add_band(fig, x, np.maximum(lo, 0.5), np.maximum(hi, 0.5), SIZE_COLOUR, 0.15)  # 0.5: log axis, zero is off it
+    both = (lo > 0) & (hi > 0)
+    add_band(fig, x[both], lo[both], hi[both], SIZE_COLOUR, 0.15)
+    median = sizes["median"].to_numpy(float)
     fig.add_trace(
         go.Scatter(
             x=x,
-            y=np.maximum(sizes["median"].to_numpy(float), 0.5),
+            y=np.where(median > 0, median, np.nan),
             mode="lines+markers",
             name="median experts per concept",
             line={"color": SIZE_COLOUR, "width": 2},
@@ -121,7 +127,7 @@ def set_size_figure(sizes: pd.DataFrame, tau: float):
     )
     fig.add_vline(x=tau, line_dash="dot", line_color="#777777")
     fig.update_xaxes(title="expert threshold τ", range=[0.49, 1.01])
-    fig.update_yaxes(title="experts per concept (log)", type="log")
+    fig.update_yaxes(title="experts per concept (log; a median of 0 is not drawn)", type="log")
     return plotly_layout(fig, 360)
 
 

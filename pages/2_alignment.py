@@ -121,7 +121,7 @@ if scope == "model":  # the Runs picker: only the selected model
 
 def series_note(models) -> str:
     """Which runs a checkpoint-series section shows, and why (the selected model may have no series)."""
-    shown = [looks[m].name for m in models]
+    shown = [looks[m].name for m in sorted(models, key=lambda m: looks[m].order)]
     if list(models) == [selected]:
         return f"Selected: {p.named} and its checkpoints."
     head = (

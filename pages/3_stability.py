@@ -40,7 +40,11 @@ else:
         if here["within_mean"] > 0
         else float("nan")
     )
-    m[2].metric("Ratio", ui.fmt(ratio, 1))
+    m[2].metric(
+        "Ratio",
+        ui.fmt(ratio, 1),
+        help="Same-concept over different-concept overlap; — when different concepts share no experts (undefined)",
+    )
     m[3].metric("Concepts × folds", f"{int(here['n_concepts'])} × {n_folds}")
     st.plotly_chart(figures.stability_figure(table, p.tau), config={"displaylogo": False})
 
@@ -76,7 +80,8 @@ if not sizes.empty:
     now = sizes[sizes["tau"].round(2) == round(p.tau, 2)].iloc[0]
     st.caption(
         f"At τ = {p.tau:.2f}: median {now['median']:.0f} experts per concept (IQR {now['q25']:.0f}–"
-        f"{now['q75']:.0f}), {int(now['no_experts'])} of {int(now['n_concepts'])} concepts have none."
+        f"{now['q75']:.0f}), {int(now['no_experts'])} of {int(now['n_concepts'])} concepts have none. Log axis: "
+        "a τ whose median is 0 has no point."
     )
     st.plotly_chart(figures.set_size_figure(sizes, p.tau), config={"displaylogo": False})
 
@@ -89,7 +94,7 @@ if len(others) > 1:
         run = next(r for r in p.runs if r.run_id == rid)
         rows.append(
             {
-                "model": run.model,
+                "model": p.looks[run.model].name,
                 "revision": run.rev,
                 "size": size_label(run.n_params, run.model),
                 **t.iloc[0][["within_mean", "between_mean", "n_concepts", "n_folds"]].to_dict(),

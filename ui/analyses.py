@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core import runs as run_policy
+from core.domain_view import domain_layout
 from core.domain_view import domain_view as compose_domain_view
 
 from .data import _domain_list, _index, _mtime, _read, locked, open_store, page_read
@@ -27,7 +28,8 @@ def _analysis(name: str):
     from core.domains import shared_experts
 
     return {
-        "domain_view": lambda idx, _, *a: compose_domain_view(idx, _domain_list(a[0], a[1]), *a[2:]),
+        "domain_view": lambda idx, _, *a: compose_domain_view(idx, _domain_list(a[0], a[1]), *a[2:-1], positions=a[-1]),
+        "domain_layout": lambda idx, _, path, mtime, seed: domain_layout(idx, _domain_list(path, mtime), seed),
         "shared": lambda idx, units, a, b, tau: shared_experts(idx, a, b, tau, units),
         "fold_overlap": lambda idx, _, taus: stability.fold_overlap(idx, taus),
         "set_sizes": lambda idx, _, taus: stability.set_sizes(idx, taus),
@@ -48,7 +50,8 @@ def _on_index(path: str, stamp: tuple, run_id: str, name: str, *args):
 def domain_view(p: Page, chosen: Sequence[str], min_weight: float, seed: int = 0) -> dict:
     """The concept-domain network of the page's run at τ: HTML, ARI/NMI, edges, nodes (cached)."""
     d = p.settings.domains
-    args = (d, _mtime(d), p.tau, tuple(chosen), round(float(min_weight), 4), seed)
+    positions = _on_index(p.path, p.stamp, p.run_id, "domain_layout", d, _mtime(d), seed)  # the same at every τ
+    args = (d, _mtime(d), p.tau, tuple(chosen), round(float(min_weight), 4), seed, positions)
     return _on_index(p.path, p.stamp, p.run_id, "domain_view", *args)
 
 
