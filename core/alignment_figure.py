@@ -22,7 +22,7 @@ from .benchmarks import MEN_HUMAN_CEILING
 from .runs import revision_label
 from .series import step_positions
 from .similarity import METHODS
-from .style import CEILING_COLOUR, METHOD_LABELS, ModelLook, fmt_number, fmt_p, model_looks, plotly_layout, rgba
+from .style import CEILING_COLOUR, GRID, METHOD_LABELS, ModelLook, fmt_number, fmt_p, model_looks, rgba
 
 FINAL_TICK = "final"  # the x tick of models without training steps
 
@@ -94,7 +94,9 @@ def _layout(frame: pd.DataFrame, selected: str | None) -> dict:
         m for m in dict.fromkeys(frame["method"]) if m not in METHODS
     ]
     curves = has_curves(frame)
-    t = frame.sort_values(["order", "x"], na_position="last") if len(frame) else frame
+    cols = ["model", "method", "name", "colour", "order", "rev", "step", "x", "rho", "ci_low", "ci_high", "n_pairs"]
+    t = frame[[*cols, "same_weights_as"]] if len(frame) else frame  # only what is drawn: pandas copies every column
+    t = t.sort_values(["order", "x"], na_position="last") if len(t) else t
     out = {"kind": "curves" if curves else "points", "methods": methods, "series": [], "ticks": ([], [])}
     if curves:
         _, vals, text = step_positions(t.dropna(subset=["x"])["step"])
@@ -144,156 +146,111 @@ def _hover(rows: pd.DataFrame) -> list[str]:
 def alignment_figure(
     frame: pd.DataFrame, ceiling: float | None = MEN_HUMAN_CEILING, title: str = "", selected: str | None = None
 ):
-    """Plotly figure of ρ with CIs, one panel per method (see the module docstring); ``selected``: a model."""
+    """Plotly figure of ρ with CIs, one panel per method (see the module docstring); ``selected``: a model.
+
+    Built as one dict and validated once (``go.Figure(dict)``): plotly's incremental calls (``add_trace``,
+    ``update_xaxes``, ``add_hline``) cost ten times as much, and the page redraws this figure whenever τ moves.
+    """
     import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
     lay = _layout(frame, selected)
     methods = lay["methods"] or ["experts"]
-    fig = make_subplots(
-        rows=1,
-        cols=len(methods),
-        shared_yaxes=True,
-        horizontal_spacing=0.03,
-        subplot_titles=[METHOD_LABELS.get(m, m) for m in methods],
-    )
+    n, gap = len(methods), 0.03
+    width = (1 - gap * (n - 1)) / n
+    ax = {m: ("" if k == 0 else str(k + 1)) for k, m in enumerate(methods)}
+    data: list[dict] = []
     shown: set[str] = set()
     for s in lay["series"]:
-        col = methods.index(s["method"]) + 1
-        rows, c, sel = s["rows"], s["colour"], s["selected"]
+        rows, c, sel, k = s["rows"], s["colour"], s["selected"], ax[s["method"]]
         x, y = rows["x"].to_numpy(float), rows["rho"].to_numpy(float)
         lo, hi = rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float)
         meta = {"model": s["name"], "method": s["method"], "selected": bool(sel), "kind": s["kind"]}
+        axes = {"xaxis": "x" + k, "yaxis": "y" + k, "legendgroup": s["name"]}
         common = {
-            "name": s["name"] + (" (selected)" if sel else ""),
-            "legendgroup": s["name"],
-            "meta": meta,
-            "showlegend": s["name"] not in shown,
-            "text": _hover(rows),
-            "hovertemplate": "%{text}<extra></extra>",
-        }
+            **axes, "name": s["name"] + (" (selected)" if sel else ""), "meta": meta, "type": "scatter",
+            "showlegend": s["name"] not in shown, "text": _hover(rows), "hovertemplate": "%{text}<extra></extra>",
+        }  # fmt: skip
         shown.add(s["name"])
         if s["kind"] == "line":
-            if sel and (np.isfinite(lo) & np.isfinite(hi)).any():
-                ok = np.isfinite(lo) & np.isfinite(hi)
-                fig.add_trace(
-                    go.Scatter(
-                        x=np.concatenate([x[ok], x[ok][::-1]]),
-                        y=np.concatenate([hi[ok], lo[ok][::-1]]),
-                        fill="toself",
-                        fillcolor=rgba(c, 0.18),
-                        line={"width": 0},
-                        mode="lines",
-                        hoverinfo="skip",
-                        showlegend=False,
-                        legendgroup=s["name"],
-                        meta={**meta, "kind": "band"},
-                    ),
-                    row=1,
-                    col=col,
-                )
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=y,
-                    mode="lines+markers",
-                    opacity=1.0 if sel or selected is None else 0.6,
-                    line={"color": c, "width": 4 if sel else 1.6},
-                    marker={"color": c, "size": 7 if sel else 4},
-                    **common,
-                ),
-                row=1,
-                col=col,
-            )
+            ok = np.isfinite(lo) & np.isfinite(hi)
+            if sel and ok.any():
+                data.append({
+                    **axes, "type": "scatter", "x": np.concatenate([x[ok], x[ok][::-1]]),
+                    "y": np.concatenate([hi[ok], lo[ok][::-1]]), "fill": "toself", "fillcolor": rgba(c, 0.18),
+                    "line": {"width": 0}, "mode": "lines", "hoverinfo": "skip", "showlegend": False,
+                    "meta": {**meta, "kind": "band"},
+                })  # fmt: skip
+            data.append({
+                **common, "x": x, "y": y, "mode": "lines+markers", "opacity": 1.0 if sel or selected is None else 0.6,
+                "line": {"color": c, "width": 4 if sel else 1.6}, "marker": {"color": c, "size": 7 if sel else 4},
+            })  # fmt: skip
         else:
-            error = {"type": "data", "symmetric": False, "array": hi - y, "arrayminus": y - lo, "color": c}
-            fig.add_trace(
-                go.Scatter(
-                    x=x,
-                    y=y,
-                    mode="markers",
-                    error_y=error,
-                    marker={
-                        "color": c,
-                        "size": 14 if sel else 9,
-                        "symbol": "diamond" if s["kind"] == "final" else "circle",
-                        "line": {"color": "black" if sel else c, "width": 1.5},
-                    },
-                    **common,
-                ),
-                row=1,
-                col=col,
-            )
+            data.append({
+                **common, "x": x, "y": y, "mode": "markers",
+                "error_y": {"type": "data", "symmetric": False, "array": hi - y, "arrayminus": y - lo, "color": c},
+                "marker": {"color": c, "size": 14 if sel else 9, "symbol": "diamond" if s["kind"] == "final" else
+                           "circle", "line": {"color": "black" if sel else c, "width": 1.5}},
+            })  # fmt: skip
             if s["kind"] == "final":
                 for v in y[np.isfinite(y)]:
-                    fig.add_trace(
-                        go.Scatter(
-                            x=list(lay["x_range"]),
-                            y=[v, v],
-                            mode="lines+text",
-                            text=["", f"{s['name']} {v:.2f}  "],
-                            textposition="top left",
-                            textfont={"color": c, "size": 11},
-                            hoverinfo="skip",
-                            line={"color": c, "dash": "dot", "width": 2.5 if sel else 1.2},
-                            showlegend=False,
-                            legendgroup=s["name"],
-                            meta={**meta, "kind": "reference"},
-                        ),
-                        row=1,
-                        col=col,
-                    )
+                    data.append({
+                        **axes, "type": "scatter", "x": list(lay["x_range"]), "y": [v, v], "mode": "lines+text",
+                        "text": ["", f"{s['name']} {v:.2f}  "], "textposition": "top left",
+                        "textfont": {"color": c, "size": 11}, "hoverinfo": "skip", "showlegend": False,
+                        "line": {"color": c, "dash": "dot", "width": 2.5 if sel else 1.2},
+                        "meta": {**meta, "kind": "reference"},
+                    })  # fmt: skip
         same = s["same"]
         if s["kind"] == "line" and s["method"] == "experts" and len(same):
-            fig.add_trace(
-                go.Scatter(
-                    x=same["x"],
-                    y=same["rho"],
-                    mode="markers",
-                    name="same weights as the checkpoint before",
-                    marker={"symbol": "x", "size": 12, "color": "black"},
-                    legendgroup="same",
-                    showlegend="same" not in shown,
-                    text=[f"{r}: same weights as {a}" for r, a in zip(same["rev"], same["same_weights_as"])],
-                    hovertemplate="%{text}<extra></extra>",
-                ),
-                row=1,
-                col=col,
-            )
+            data.append({
+                "xaxis": "x" + k, "yaxis": "y" + k, "type": "scatter", "x": same["x"], "y": same["rho"],
+                "mode": "markers", "name": "same weights as the checkpoint before", "legendgroup": "same",
+                "marker": {"symbol": "x", "size": 12, "color": "black"}, "showlegend": "same" not in shown,
+                "text": [f"{r}: same weights as {a}" for r, a in zip(same["rev"], same["same_weights_as"])],
+                "hovertemplate": "%{text}<extra></extra>",
+            })  # fmt: skip
             shown.add("same")
-    if ceiling is not None:
-        for col in range(1, len(methods) + 1):
-            fig.add_hline(y=ceiling, line_dash="dash", line_color=CEILING_COLOUR, row=1, col=col)
-        fig.add_annotation(
-            text=f"human ceiling {ceiling:.2f}",
-            xref="x domain",
-            yref="y",
-            x=0,
-            y=ceiling,
-            xanchor="left",
-            yanchor="bottom",
-            showarrow=False,
-            font={"color": CEILING_COLOUR},
-        )
     vals, text = lay["ticks"]
-    for col in range(1, len(methods) + 1):
-        if lay["kind"] == "curves":
+    curves = lay["kind"] == "curves"
+    layout: dict = {
+        "height": 480, "plot_bgcolor": "white", "paper_bgcolor": "white", "margin": {"l": 60, "r": 20, "t": 60 if title else 40, "b": 50},
+        "legend": {"orientation": "h", "y": -0.22}, "shapes": [], "annotations": [],
+    }  # fmt: skip
+    if title:
+        layout["title"] = {"text": title}
+    y_range = [min(-0.1, _low(frame)), 1.0]
+    for i, m in enumerate(methods):
+        k = ax[m]
+        x0 = i * (width + gap)
+        xaxis = {"domain": [x0, x0 + width], "anchor": "y" + k, "tickvals": vals, "ticktext": text, **GRID}
+        if curves:
             lo_x, hi_x = lay["x_range"]
-            fig.update_xaxes(
-                type="log",
-                tickvals=vals,
-                ticktext=text,
-                row=1,
-                col=col,
-                range=[math.log10(lo_x) - 0.15, math.log10(hi_x) + 0.15],
-            )
+            xaxis.update(type="log", range=[math.log10(lo_x) - 0.15, math.log10(hi_x) + 0.15],
+                         title={"text": "training step (log; step 0 at the left)"})  # fmt: skip
         else:
-            fig.update_xaxes(
-                tickmode="array", tickvals=vals, ticktext=text, range=[-0.6, len(text) - 0.4], row=1, col=col
-            )
-    fig.update_xaxes(title="training step (log; step 0 at the left)" if lay["kind"] == "curves" else "model")
-    fig.update_yaxes(title="Spearman ρ with human ratings", range=[min(-0.1, _low(frame)), 1.0], row=1, col=1)
-    return plotly_layout(fig, 480, top=60 if title else 40, legend_y=-0.22, title=title or None)
+            xaxis.update(tickmode="array", range=[-0.6, len(text) - 0.4], title={"text": "model"})
+        layout["xaxis" + k] = xaxis
+        yaxis = {"anchor": "x" + k, "range": y_range, **GRID}
+        if i == 0:
+            yaxis["title"] = {"text": "Spearman ρ with human ratings"}
+        else:
+            yaxis.update(matches="y", showticklabels=False)
+        layout["yaxis" + k] = yaxis
+        layout["annotations"].append({
+            "text": METHOD_LABELS.get(m, m), "x": x0 + width / 2, "y": 1.0, "xref": "paper", "yref": "paper",
+            "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 16},
+        })  # fmt: skip
+        if ceiling is not None:
+            layout["shapes"].append({
+                "type": "line", "xref": f"x{k} domain", "x0": 0, "x1": 1, "yref": "y" + k, "y0": ceiling,
+                "y1": ceiling, "line": {"dash": "dash", "color": CEILING_COLOUR},
+            })  # fmt: skip
+    if ceiling is not None:
+        layout["annotations"].append({
+            "text": f"human ceiling {ceiling:.2f}", "xref": "x domain", "yref": "y", "x": 0, "y": ceiling,
+            "xanchor": "left", "yanchor": "bottom", "showarrow": False, "font": {"color": CEILING_COLOUR},
+        })  # fmt: skip
+    return go.Figure({"data": data, "layout": layout})
 
 
 def _low(frame: pd.DataFrame) -> float:

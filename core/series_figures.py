@@ -185,7 +185,8 @@ def loss_figure(log: pd.DataFrame, looks: Mapping[str, ModelLook] | None = None,
     fig.update_yaxes(title="loss (nats/token)")
     fig.update_layout(
         height=420,
-        template="plotly_white",
+        plot_bgcolor="white",
+        paper_bgcolor="white",
         legend={"orientation": "h", "y": -0.25},
         margin={"l": 60, "r": 20, "t": 20, "b": 50},
     )
@@ -264,7 +265,8 @@ def where_when_figure(
         )
     fig.update_layout(
         height=380,
-        template="plotly_white",
+        plot_bgcolor="white",
+        paper_bgcolor="white",
         margin={"l": 60, "r": 20, "t": 40, "b": 60},
         showlegend=any_missing,
         legend={"orientation": "h", "y": -0.35},

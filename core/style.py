@@ -109,12 +109,26 @@ def model_looks(models: Iterable[tuple[str, object]]) -> dict[str, ModelLook]:
     }
 
 
+GRID = {"gridcolor": "#EBF0F8", "zerolinecolor": "#EBF0F8"}  # plotly_white's axes, without its template
+
+
 def plotly_layout(fig, height: int, top: int = 20, legend_y: float | None = None, **more):
-    """The house layout of every Plotly figure: white template, fixed margins, a horizontal legend below."""
+    """The house layout of every Plotly figure: white background, fixed margins, a horizontal legend below.
+
+    The look of the ``plotly_white`` template set directly: validating the template costs 30-100 ms a figure,
+    paid again on every τ step.
+    """
     legend = {"legend": {"orientation": "h", "y": legend_y}} if legend_y is not None else {"showlegend": False}
     fig.update_layout(
-        height=height, margin={"l": 60, "r": 20, "t": top, "b": 50}, template="plotly_white", **legend, **more
+        height=height,
+        margin={"l": 60, "r": 20, "t": top, "b": 50},
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        **legend,
+        **more,
     )
+    fig.update_xaxes(**GRID)
+    fig.update_yaxes(**GRID)
     return fig
 
 

@@ -65,8 +65,9 @@ others = [looks[m].name for m in sorted(set(frame["model"]) - {selected}, key=la
 why = "the Runs picker is set to every model and checkpoint" if scope == "all" else ""
 
 st.subheader("Alignment over training")
+key = (bench, bench_path, tuple(run_ids), round(p.tau, 2), selected, n_boot)
 st.plotly_chart(
-    alignment_figure.alignment_figure(frame, ceiling, selected=selected),
+    ui.figure(p, "alignment", key, lambda: alignment_figure.alignment_figure(frame, ceiling, selected=selected)),
     config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": "alignment", "scale": 2}},
 )
 has_selected = p.run_id in set(frame["run_id"])
@@ -92,9 +93,10 @@ if len(flagged):
     )
 st.dataframe(alignment_figure.alignment_display(frame), hide_index=True, width="stretch")
 d1, d2, _ = st.columns([1, 1, 3])
-d1.download_button("Table (CSV)", table.to_csv(index=False).encode(), "alignment.csv", "text/csv")
-svg = alignment_figure.alignment_svg(frame, ceiling, title, selected=selected)
-d2.download_button("Figure (SVG)", svg.encode(), "alignment.svg", "image/svg+xml")
+# built when clicked, not on every rerun
+d1.download_button("Table (CSV)", lambda: table.to_csv(index=False).encode(), "alignment.csv", "text/csv")
+svg = lambda: alignment_figure.alignment_svg(frame, ceiling, title, selected=selected).encode()  # noqa: E731
+d2.download_button("Figure (SVG)", svg, "alignment.svg", "image/svg+xml")
 
 st.subheader("Where in the network")
 layers, kinds = ui.where(p, bench_path, bench)
@@ -107,7 +109,12 @@ else:
         f"Selected: {p.named}. Spearman ρ when the expert overlap is computed from the units of one layer (or one "
         f"module kind) only, {int(layers['n_pairs'].max())} pairs, τ = {p.tau:.2f}; dashed: all units."
     )
-    fig = figures.where_figure(layers, kinds, overall, looks[selected].colour, name)
+    fig = ui.figure(
+        p,
+        "where",
+        (p.run_id, bench, bench_path, round(p.tau, 2)),
+        lambda: figures.where_figure(layers, kinds, overall, looks[selected].colour, name),
+    )
     st.plotly_chart(fig, config={"displaylogo": False})
     best = layers.dropna(subset=["rho"]).sort_values("rho", ascending=False).head(3)
     st.caption("Best single layers: " + ", ".join(f"{int(r.group)} (ρ = {r.rho:.3f})" for r in best.itertuples()))
@@ -140,7 +147,13 @@ if series:
         "τ (stronger values take the end colours). Red: that layer's experts agree with human similarity; white: "
         "ρ = 0; grey: no result (no pair both of whose words have experts in that layer)."
     )
-    st.plotly_chart(series_figures.where_when_figure(series, looks, selected), config={"displaylogo": False})
+    fig = ui.figure(
+        p,
+        "where_when",
+        (bench, bench_path, round(p.tau, 2), selected, scope),
+        lambda: series_figures.where_when_figure(series, looks, selected),
+    )
+    st.plotly_chart(fig, config={"displaylogo": False})
 elif scope == "model":
     st.caption(f"{p.named}: no checkpoint series, so no where × when (switch Runs to every model to see others).")
 if len(log):
@@ -149,4 +162,5 @@ if len(log):
         series_note(list(dict.fromkeys(log["model"]))) + " Loss per token of checkpoint series trained with "
         "`scripts/train_checkpoints.py`, beside ρ."
     )
-    st.plotly_chart(series_figures.loss_figure(log, looks, selected), config={"displaylogo": False})
+    fig = ui.figure(p, "loss", (selected, scope), lambda: series_figures.loss_figure(log, looks, selected))
+    st.plotly_chart(fig, config={"displaylogo": False})

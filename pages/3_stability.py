@@ -8,7 +8,6 @@ import ui
 from core import figures
 from core.runs import latest_per_model
 from core.style import size_label
-from core.tau import curve_taus
 
 p = ui.page("Stability", "stability", need="folds")
 st.title("Stability of expert sets")
@@ -19,8 +18,7 @@ st.markdown(
 )
 ui.require_run(p)
 
-taus = curve_taus(p.tau)
-table = ui.fold_overlap(p, taus)
+table = ui.fold_overlap_curve(p)
 here = table[table["tau"].round(2) == round(p.tau, 2)].iloc[0]
 n_folds = int(here["n_folds"])
 if n_folds < 2:
@@ -46,7 +44,8 @@ else:
         help="Same-concept over different-concept overlap; — when different concepts share no experts (undefined)",
     )
     m[3].metric("Concepts × folds", f"{int(here['n_concepts'])} × {n_folds}")
-    st.plotly_chart(figures.stability_figure(table, p.tau), config={"displaylogo": False})
+    fig = ui.figure(p, "stability", (p.run_id, round(p.tau, 2)), lambda: figures.stability_figure(table, p.tau))
+    st.plotly_chart(fig, config={"displaylogo": False})
 
 sized = ui.by_size(p)
 if not sized.empty:
@@ -55,7 +54,8 @@ if not sized.empty:
         f"Runs of the same concepts that differ only in how many positive and negative sentences each fold "
         f"draws, at τ = {p.tau:.2f}: do a few hundred sentences suffice for stable experts?"
     )
-    st.plotly_chart(figures.stability_size_figure(sized), config={"displaylogo": False})
+    fig = ui.figure(p, "by_size", (p.run_id, round(p.tau, 2)), lambda: figures.stability_size_figure(sized))
+    st.plotly_chart(fig, config={"displaylogo": False})
     st.dataframe(
         sized[
             [
@@ -75,7 +75,7 @@ if not sized.empty:
     )
 
 st.subheader("Expert-set sizes")
-sizes = ui.set_sizes(p, taus)
+sizes = ui.set_sizes_curve(p)
 if not sizes.empty:
     now = sizes[sizes["tau"].round(2) == round(p.tau, 2)].iloc[0]
     st.caption(
@@ -83,7 +83,8 @@ if not sizes.empty:
         f"{now['q75']:.0f}), {int(now['no_experts'])} of {int(now['n_concepts'])} concepts have none. Log axis: "
         "a τ whose median is 0 has no point."
     )
-    st.plotly_chart(figures.set_size_figure(sizes, p.tau), config={"displaylogo": False})
+    fig = ui.figure(p, "set_sizes", (p.run_id, round(p.tau, 2)), lambda: figures.set_size_figure(sizes, p.tau))
+    st.plotly_chart(fig, config={"displaylogo": False})
 
 others = latest_per_model(p.runs)
 if len(others) > 1:

@@ -15,8 +15,9 @@ import streamlit as st
 from core import runs as run_policy
 from core.domain_view import domain_layout
 from core.domain_view import domain_view as compose_domain_view
+from core.tau import CURVE_STEP, grid
 
-from .data import _domain_list, _index, _mtime, _read, locked, open_store, page_read
+from .data import _domain_list, _index, _mtime, _read, locked, open_store, page_read, runs
 
 if TYPE_CHECKING:
     from .frame import Page
@@ -73,6 +74,26 @@ def set_sizes(p: Page, taus: Sequence[float]) -> pd.DataFrame:
     return _on_index(p.path, p.stamp, p.run_id, "set_sizes", tuple(taus))
 
 
+def _curve(p: Page, name: str) -> pd.DataFrame:
+    """An analysis on the fixed curve grid (computed once per run) plus the page's τ (the one part τ reruns)."""
+    fixed = _on_index(p.path, p.stamp, p.run_id, name, grid(CURVE_STEP))
+    here = _on_index(p.path, p.stamp, p.run_id, name, (round(p.tau, 2),))
+    t = pd.concat([fixed[fixed["tau"].round(2) != round(p.tau, 2)], here], ignore_index=True)
+    return t.sort_values("tau", ignore_index=True)
+
+
+@page_read
+def fold_overlap_curve(p: Page) -> pd.DataFrame:
+    """Fold overlap of the page's run on the curve grid (0.50, 0.55, …) and at the page's τ."""
+    return _curve(p, "fold_overlap")
+
+
+@page_read
+def set_sizes_curve(p: Page) -> pd.DataFrame:
+    """Expert-set sizes of the page's run on the curve grid and at the page's τ."""
+    return _curve(p, "set_sizes")
+
+
 @page_read
 def by_layer(p: Page, concepts: Sequence[str]) -> pd.DataFrame:
     """Experts of ``concepts`` per (layer, kind) at the page's τ."""
@@ -96,7 +117,8 @@ def _by_size(path: str, stamp: tuple, run_ids: tuple, tau: float) -> pd.DataFram
     from core.stability import stability_by_size
 
     cache = {rid: _index(path, stamp, rid) for rid in run_ids}
-    return locked(stability_by_size, open_store(path, stamp), run_ids, (tau,), cache)
+    known = {r.run_id: r for r in runs(path, stamp)}
+    return locked(stability_by_size, open_store(path, stamp), run_ids, (tau,), cache, known)
 
 
 @page_read
