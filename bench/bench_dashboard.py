@@ -449,6 +449,12 @@ def bench_tau_in_browser(quick: bool) -> list[dict]:
             for i in range(1, 31):
                 page.mouse.move(x0 + (x1 - x0) * i / 30, y)
                 page.wait_for_timeout(50)
+            for _ in range(40):  # still pressed: settle the thumb on 0.80 exactly, a pixel at a time
+                now = float(thumb.input_value())
+                if abs(now - 0.80) < 1e-9:
+                    break
+                x1 += 1 if now < 0.80 else -1
+                page.mouse.move(x1, y)
             page.evaluate("() => { window.__up = performance.now(); }")
             page.mouse.up()
             page.evaluate("() => { window.__last = Math.max(window.__last, window.__up); }")

@@ -4,9 +4,8 @@ Both draw a ``curve_frame`` table, one panel per method (experts, word embedding
 axis, one colour per model (``core.style.model_looks``: the same colour on every page). With training
 checkpoints: ρ against training step (log axis); a model without steps (final weights) is a marked point in a
 ``final`` column at the right edge with a dotted horizontal reference across the panel. With final weights only:
-ρ per model with CI error bars. The selected model is drawn thick with its 95% CI band; the others thin. The human
-ceiling is a dashed line. The SVG is written here (no kaleido, no matplotlib) so that a download works on a hosted
-demo without a browser engine on the server.
+ρ per model with CI error bars. The selected model is thick with its 95% CI band, the others thin; the human ceiling
+dashed. The SVG is written here (no kaleido, no matplotlib): a download works on a hosted demo without a browser.
 """
 
 from __future__ import annotations
@@ -83,52 +82,79 @@ def alignment_display(frame: pd.DataFrame) -> pd.DataFrame:
 
 def has_curves(frame: pd.DataFrame) -> bool:
     """True when some model has results at several training steps (draw lines against step)."""
-    if frame.empty or frame["x"].notna().sum() == 0:
+    if frame.empty:
         return False
-    return bool((frame.dropna(subset=["x"]).groupby("model")["x"].nunique() > 1).any())
+    x = frame["x"].to_numpy(float)
+    seen: dict[str, set] = {}
+    for m, v in zip(frame["model"], x):
+        if np.isfinite(v):
+            seen.setdefault(m, set()).add(v)
+    return any(len(v) > 1 for v in seen.values())
+
+
+_NUM = ("x", "rho", "ci_low", "ci_high", "n_pairs")
+_TEXT = ("name", "rev", "same_weights_as")
+
+
+def _columns(frame: pd.DataFrame) -> dict:
+    """The drawn columns as numpy arrays (plain arrays: pandas' per-group copies cost more than the drawing)."""
+    out = {c: pd.to_numeric(frame[c], errors="coerce").to_numpy(float) for c in _NUM}
+    out.update({c: np.asarray(frame[c].astype(str), dtype=object) for c in _TEXT})
+    out.update({c: np.asarray(frame[c], dtype=object) for c in ("model", "method", "colour")})
+    out.update(step=pd.to_numeric(frame["step"], errors="coerce").to_numpy(float), order=frame["order"].to_numpy(int))
+    return out
+
+
+def _rows(cols: dict, idx: np.ndarray, **override) -> dict:
+    return {**{c: cols[c][idx] for c in (*_NUM, *_TEXT)}, **override}  # one series' rows
 
 
 def _layout(frame: pd.DataFrame, selected: str | None) -> dict:
-    """What both renderers draw: panels (methods), series per panel, x ticks."""
-    methods = [m for m in METHODS if m in set(frame["method"])] + [
-        m for m in dict.fromkeys(frame["method"]) if m not in METHODS
-    ]
+    """What both renderers draw: panels (methods), series per panel (rows as arrays), x ticks."""
+    present = list(dict.fromkeys(frame["method"])) if len(frame) else []
+    methods = [m for m in METHODS if m in present] + [m for m in present if m not in METHODS]
     curves = has_curves(frame)
-    cols = ["model", "method", "name", "colour", "order", "rev", "step", "x", "rho", "ci_low", "ci_high", "n_pairs"]
-    t = frame[[*cols, "same_weights_as"]] if len(frame) else frame  # only what is drawn: pandas copies every column
-    t = t.sort_values(["order", "x"], na_position="last") if len(t) else t
     out = {"kind": "curves" if curves else "points", "methods": methods, "series": [], "ticks": ([], [])}
+    if frame.empty:
+        return out
+    c = _columns(frame)
+    x = c["x"]
+    sort = np.lexsort((np.where(np.isfinite(x), x, np.inf), c["order"]))
+    label = np.array([f"{n} @ {r}" if r != "final" else str(n) for n, r in zip(c["name"], c["rev"])], dtype=object)
     if curves:
-        _, vals, text = step_positions(t.dropna(subset=["x"])["step"])
-        final_x = float(np.nanmax(t["x"])) * 4 if t["x"].notna().any() else 10.0
-        lo_x = float(np.nanmin(t["x"])) if t["x"].notna().any() else 1.0
-        if t["x"].isna().any():
+        finite = np.isfinite(x)
+        _, vals, text = step_positions(c["step"][finite])
+        final_x = float(np.nanmax(x)) * 4
+        if not finite.all():
             vals, text = [*vals, final_x], [*text, FINAL_TICK]
-        out.update(ticks=(vals, text), x_range=(lo_x, final_x))
+        out.update(ticks=(vals, text), x_range=(float(np.nanmin(x)), final_x))
     else:
-        cats = list(dict.fromkeys(f"{n} @ {r}" if r != "final" else str(n) for n, r in zip(t["name"], t["rev"])))
+        cats = list(dict.fromkeys(label[sort]))
         out.update(ticks=(list(range(len(cats))), cats))
     for method in methods:
-        for model, g in t[t["method"] == method].groupby("model", sort=False):
-            first = g.iloc[0]
+        models = list(dict.fromkeys(c["model"][sort][c["method"][sort] == method]))
+        for model in models:
+            g = sort[(c["method"][sort] == method) & (c["model"][sort] == model)]
+            first = g[0]
+            same = g[c["same_weights_as"][g] != ""]
             s = {
                 "method": method,
                 "model": model,
-                "name": str(first["name"]),
-                "colour": str(first["colour"]),
+                "name": str(c["name"][first]),
+                "colour": str(c["colour"][first]),
                 "selected": model == selected,
-                "same": g[g["same_weights_as"] != ""],
+                "same": _rows(c, same),
             }
             if curves:
-                stepped = g.dropna(subset=["x"])
-                if stepped["x"].nunique() > 1 or (len(stepped) and g["x"].isna().sum() == 0):
-                    s.update(kind="line", rows=stepped)
+                stepped = g[np.isfinite(x[g])]
+                if len(set(x[stepped])) > 1 or (len(stepped) and len(stepped) == len(g)):
+                    s.update(kind="line", rows=_rows(c, stepped))
                 else:  # final weights only: a point at the right edge and a reference line across
-                    s.update(kind="final", rows=g[g["x"].isna()].assign(x=out["x_range"][1]))
+                    bare = g[~np.isfinite(x[g])]
+                    s.update(kind="final", rows=_rows(c, bare, x=np.full(len(bare), out["x_range"][1])))
             else:
                 cats = out["ticks"][1]
-                labels = [f"{n} @ {r}" if r != "final" else str(n) for n, r in zip(g["name"], g["rev"])]
-                s.update(kind="point", rows=g.assign(x=[float(cats.index(c)) for c in labels]))
+                s.update(kind="point", rows=_rows(c, g, x=np.array([float(cats.index(v)) for v in label[g]])))
             out["series"].append(s)
     return out
 
@@ -162,8 +188,7 @@ def alignment_figure(
     shown: set[str] = set()
     for s in lay["series"]:
         rows, c, sel, k = s["rows"], s["colour"], s["selected"], ax[s["method"]]
-        x, y = rows["x"].to_numpy(float), rows["rho"].to_numpy(float)
-        lo, hi = rows["ci_low"].to_numpy(float), rows["ci_high"].to_numpy(float)
+        x, y, lo, hi = rows["x"], rows["rho"], rows["ci_low"], rows["ci_high"]
         meta = {"model": s["name"], "method": s["method"], "selected": bool(sel), "kind": s["kind"]}
         axes = {"xaxis": "x" + k, "yaxis": "y" + k, "legendgroup": s["name"]}
         common = {
@@ -201,7 +226,7 @@ def alignment_figure(
                         "meta": {**meta, "kind": "reference"},
                     })  # fmt: skip
         same = s["same"]
-        if s["kind"] == "line" and s["method"] == "experts" and len(same):
+        if s["kind"] == "line" and s["method"] == "experts" and len(same["x"]):
             data.append({
                 "xaxis": "x" + k, "yaxis": "y" + k, "type": "scatter", "x": same["x"], "y": same["rho"],
                 "mode": "markers", "name": "same weights as the checkpoint before", "legendgroup": "same",
@@ -328,9 +353,9 @@ def alignment_svg(
             rows, c, w = s["rows"], s["colour"], 3.5 if s["selected"] else 1.5
             pts = [(sx(x), sy(y)) for x, y in zip(rows["x"], rows["rho"]) if np.isfinite(y)]
             if s["kind"] == "line":
-                ok = rows["ci_low"].notna() & rows["ci_high"].notna()
+                ok = np.isfinite(rows["ci_low"]) & np.isfinite(rows["ci_high"])
                 if s["selected"] and ok.any():
-                    r = rows[ok]
+                    r = {k: v[ok] for k, v in rows.items()}
                     band = [(sx(x), sy(h)) for x, h in zip(r["x"], r["ci_high"])]
                     band += [(sx(x), sy(lo)) for x, lo in zip(r["x"][::-1], r["ci_low"][::-1])]
                     out.append(f'<polygon points="{_pts(band)}" fill="{c}" fill-opacity="0.18" stroke="none"/>')

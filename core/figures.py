@@ -13,6 +13,7 @@ import pandas as pd
 from .style import (
     BETWEEN_COLOUR,
     CEILING_COLOUR,
+    GRID,
     METHOD_COLOURS,
     PALETTE,
     SIZE_COLOUR,
@@ -160,58 +161,80 @@ def where_figure(
     """ρ from one layer at a time (left) and one module kind at a time (right); dashed: ρ from all units.
 
     ``layers``/``kinds``: ``core.layers.alignment_by_layer`` rows (group, rho, ...); ``colour`` and ``model``: the
-    run's model as every figure shows it (``core.style.model_looks``).
+    run's model as every figure shows it (``core.style.model_looks``). Built as one dict and validated once (this
+    figure is redrawn whenever τ moves).
     """
     import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        shared_yaxes=True,
-        column_widths=[0.7, 0.3],
-        horizontal_spacing=0.04,
-        subplot_titles=("one layer at a time", "one module kind at a time"),
-    )
     colour = colour or METHOD_COLOURS["experts"]
     meta = {"model": model} if model else None
-    fig.add_trace(
-        go.Scatter(
-            x=layers["group"],
-            y=layers["rho"],
-            mode="lines+markers",
-            line={"color": colour},
-            name="experts from one layer",
-            meta=meta,
-            hovertemplate="layer %{x}<br>ρ = %{y:.3f}<extra></extra>",
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Bar(
-            x=[str(k) for k in kinds["group"]],
-            y=kinds["rho"],
-            marker_color=colour,
-            opacity=0.8,
-            name="experts from one kind",
-            meta=meta,
-            hovertemplate="%{x}<br>ρ = %{y:.3f}<extra></extra>",
-        ),
-        row=1,
-        col=2,
-    )
+    data = [
+        {
+            "type": "scatter",
+            "x": layers["group"].to_numpy(),
+            "y": layers["rho"].to_numpy(float),
+            "meta": meta,
+            "mode": "lines+markers",
+            "line": {"color": colour},
+            "name": "experts from one layer",
+            "hovertemplate": "layer %{x}<br>ρ = %{y:.3f}<extra></extra>",
+            "xaxis": "x",
+            "yaxis": "y",
+        },
+        {
+            "type": "bar",
+            "x": [str(k) for k in kinds["group"]],
+            "y": kinds["rho"].to_numpy(float),
+            "meta": meta,
+            "marker": {"color": colour},
+            "opacity": 0.8,
+            "name": "experts from one kind",
+            "hovertemplate": "%{x}<br>ρ = %{y:.3f}<extra></extra>",
+            "xaxis": "x2",
+            "yaxis": "y2",
+        },
+    ]
+    title = {"xref": "paper", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False, "font": {"size": 16}}
+    layout = {
+        "height": 380,
+        "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+        "showlegend": False,
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "xaxis": {"domain": [0, 0.67], "anchor": "y", "title": {"text": "layer"}, "dtick": 2, **GRID},
+        "xaxis2": {"domain": [0.71, 1.0], "anchor": "y2", **GRID},
+        "yaxis": {"anchor": "x", "title": {"text": "Spearman ρ with human ratings"}, **GRID},
+        "yaxis2": {"anchor": "x2", "matches": "y", "showticklabels": False, **GRID},
+        "annotations": [
+            {**title, "text": "one layer at a time", "x": 0.335, "xanchor": "center"},
+            {**title, "text": "one module kind at a time", "x": 0.855, "xanchor": "center"},
+        ],
+        "shapes": [],
+    }
     if overall is not None and np.isfinite(overall):
-        fig.add_hline(
-            y=overall,
-            line_dash="dash",
-            line_color=CEILING_COLOUR,
-            row=1,
-            col=1,
-            annotation_text=f"all units {overall:.2f}",
-            annotation_position="bottom right",
+        for k in ("", "2"):
+            layout["shapes"].append(
+                {
+                    "type": "line",
+                    "xref": f"x{k} domain",
+                    "x0": 0,
+                    "x1": 1,
+                    "yref": "y" + k,
+                    "y0": overall,
+                    "y1": overall,
+                    "line": {"dash": "dash", "color": CEILING_COLOUR},
+                }
+            )
+        layout["annotations"].append(
+            {
+                "text": f"all units {overall:.2f}",
+                "xref": "x domain",
+                "yref": "y",
+                "x": 1,
+                "y": overall,
+                "xanchor": "right",
+                "yanchor": "top",
+                "showarrow": False,
+            }
         )
-        fig.add_hline(y=overall, line_dash="dash", line_color=CEILING_COLOUR, row=1, col=2)
-    fig.update_xaxes(title="layer", dtick=2, row=1, col=1)
-    fig.update_yaxes(title="Spearman ρ with human ratings", row=1, col=1)
-    return plotly_layout(fig, 380, top=40)
+    return go.Figure({"data": data, "layout": layout})
