@@ -544,6 +544,7 @@ def test_alignment_page_draws_the_checkpoint_series(series_files, monkeypatch):
     assert len(flags) == 1 and len(flags[0]["x"]) == 1
     assert any("step1 = step0" in w.value for w in at.warning)
     assert [h.value for h in at.subheader][-2:] == ["Where × when", "Training loss"]
+
     def rho_maps(chart):
         return [t for t in plotly_data(chart) if t["type"] == "heatmap" and t["meta"]["kind"] == "rho"]
 
