@@ -378,11 +378,15 @@ def bench_memory(tmp: str) -> dict:
 
 TAU_PAGES = ["", "concept_domains", "alignment", "stability", "concept_explorer"]  # every page that reads τ
 TARGET_STEP_MS, TARGET_DRAG_MS = 300.0, 2000.0
-WATCH_JS = """() => { window.__t0 = performance.now(); window.__last = window.__t0;
-    if (window.__obs) window.__obs.disconnect();
+WATCH_JS = """() => { window.__t0 = performance.now(); window.__last = window.__t0; window.__runs = 0;
+    if (window.__obs) { window.__obs.disconnect(); window.__app.disconnect(); }
     window.__obs = new MutationObserver(() => { window.__last = performance.now(); });
     window.__obs.observe(document.querySelector('[data-testid="stMain"]'),
-                         {subtree: true, childList: true, attributes: true, characterData: true}); }"""
+                         {subtree: true, childList: true, attributes: true, characterData: true});
+    const app = document.querySelector('[data-testid="stApp"]');
+    window.__app = new MutationObserver(() => {
+        if (app.getAttribute('data-test-script-state') === 'running') window.__runs++; });
+    window.__app.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }"""
 SETTLED_JS = """(quiet) => { const a = document.querySelector('[data-testid="stApp"]');
     return a && a.getAttribute('data-test-script-state') !== 'running'
            && !document.querySelector('[data-testid="stSpinner"]') && performance.now() - window.__last > quiet; }"""
@@ -440,6 +444,7 @@ def bench_tau_in_browser(quick: bool) -> list[dict]:
             page.evaluate(WATCH_JS)
             _settled_ms(page)
             thumb = _thumb(page)
+            page.evaluate(WATCH_JS)  # counts the reruns the drag starts
             track = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').last.bounding_box()
             box = thumb.bounding_box()
             x0, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
@@ -459,15 +464,15 @@ def bench_tau_in_browser(quick: bool) -> list[dict]:
             page.mouse.up()
             page.evaluate("() => { window.__last = Math.max(window.__last, window.__up); }")
             drag = _settled_ms(page, "__up")
-            value = thumb.input_value()
+            value, runs = thumb.input_value(), page.evaluate("window.__runs")
             print(
                 f"{label:<18} τ step median {statistics.median(ms):7.0f} ms  max {max(ms):7.0f} ms  "
                 f"(target {TARGET_STEP_MS:.0f}, ratio {statistics.median(ms) / TARGET_STEP_MS:4.2f}, n={len(ms)})   "
                 f"drag 0.50→{value} settled {drag:7.0f} ms after release (target {TARGET_DRAG_MS:.0f}, "
-                f"ratio {drag / TARGET_DRAG_MS:4.2f})"
+                f"ratio {drag / TARGET_DRAG_MS:4.2f}, {runs} rerun{'s' if runs != 1 else ''})"
             )
             rows.append({"page": label, "step_median_ms": statistics.median(ms), "step_max_ms": max(ms),
-                         "drag_ms": drag, "drag_value": value})  # fmt: skip
+                         "drag_ms": drag, "drag_value": value, "drag_reruns": runs})  # fmt: skip
         browser.close()
     return rows
 

@@ -103,15 +103,16 @@ def stability_size_figure(table: pd.DataFrame):
 def set_size_figure(sizes: pd.DataFrame, tau: float):
     """Median expert-set size against τ with the interquartile range (log y).
 
-    A log axis has no zero: a τ whose median (or quartile) is 0 is left out of the line (or band), never drawn
-    at a made-up positive value.
+    A log axis has no zero: a τ whose median is 0 is left out of the line, and the band only spans τ whose quartiles
+    are both at least one expert (never drawn at a made-up positive value); ticks are whole counts (1, 2, 5, 10, …),
+    labelled in full.
     """
     import plotly.graph_objects as go
 
     fig = go.Figure()
     x = sizes["tau"].to_numpy(float)
     lo, hi = sizes["q25"].to_numpy(float), sizes["q75"].to_numpy(float)
-    both = (lo > 0) & (hi > 0)
+    both = (lo >= 1) & (hi >= 1)
     add_band(fig, x[both], lo[both], hi[both], SIZE_COLOUR, 0.15)
     median = sizes["median"].to_numpy(float)
     fig.add_trace(
@@ -128,7 +129,15 @@ def set_size_figure(sizes: pd.DataFrame, tau: float):
     )
     fig.add_vline(x=tau, line_dash="dot", line_color="#777777")
     fig.update_xaxes(title="expert threshold τ", range=[0.49, 1.01])
-    fig.update_yaxes(title="experts per concept (log; a median of 0 is not drawn)", type="log")
+    top = max([float(np.nanmax(v)) for v in (hi, sizes["median"].to_numpy(float)) if np.isfinite(v).any()] or [1.0])
+    ticks = [m * 10**k for k in range(int(np.log10(max(top, 1))) + 1) for m in (1, 2, 5) if m * 10**k <= top * 1.5]
+    fig.update_yaxes(
+        title="experts per concept (log; a median of 0 is not drawn)",
+        type="log",
+        range=[-0.05, np.log10(max(top, 1)) + 0.1],
+        tickvals=ticks,
+        ticktext=[f"{t:,}" for t in ticks],
+    )
     return plotly_layout(fig, 360)
 
 

@@ -81,7 +81,7 @@ if not sizes.empty:
     st.caption(
         f"At τ = {p.tau:.2f}: median {now['median']:.0f} experts per concept (IQR {now['q25']:.0f}–"
         f"{now['q75']:.0f}), {int(now['no_experts'])} of {int(now['n_concepts'])} concepts have none. Log axis: "
-        "a τ whose median is 0 has no point."
+        "a τ whose median is 0 has no point, and the band leaves out τ where a quartile is below one expert."
     )
     fig = ui.figure(p, "set_sizes", (p.run_id, round(p.tau, 2)), lambda: figures.set_size_figure(sizes, p.tau))
     st.plotly_chart(fig, config={"displaylogo": False})
@@ -98,7 +98,8 @@ if len(others) > 1:
                 "model": p.looks[run.model].name,
                 "revision": run.rev,
                 "size": size_label(run.n_params, run.model),
-                **t.iloc[0][["within_mean", "between_mean", "n_concepts", "n_folds"]].to_dict(),
+                **{k: ui.fmt(t.iloc[0][k]) for k in ("within_mean", "between_mean")},
+                **t.iloc[0][["n_concepts", "n_folds"]].to_dict(),
             }
         )
     st.dataframe(rows, hide_index=True, width="stretch")
