@@ -220,7 +220,7 @@ def alignment_figure(
                 for v in y[np.isfinite(y)]:
                     data.append({
                         **axes, "type": "scatter", "x": list(lay["x_range"]), "y": [v, v], "mode": "lines+text",
-                        "text": ["", f"{s['name']} {v:.2f}  "], "textposition": "top left",
+                        "text": ["", f"{s['name']} {v:.2f}\u2003\u2003"], "textposition": "top left",
                         "textfont": {"color": c, "size": 11}, "hoverinfo": "skip", "showlegend": False,
                         "line": {"color": c, "dash": "dot", "width": 2.5 if sel else 1.2},
                         "meta": {**meta, "kind": "reference"},

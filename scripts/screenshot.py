@@ -24,6 +24,11 @@ IDLE = """() => { const a = document.querySelector('[data-testid="stApp"]');
            && !document.querySelector('[data-testid="stSpinner"]'); }"""
 
 
+DRAWN = """() => !document.querySelector('[data-testid="stSkeleton"]')
+    && document.querySelectorAll('.js-plotly-plot').length
+       === document.querySelectorAll('[data-testid="stPlotlyChart"]').length"""  # lazy chart code has loaded
+
+
 def file_name(path: str) -> str:
     """``alignment?tau=0.50`` -> ``alignment.png``; the home page is ``home.png``."""
     return (path.split("?", 1)[0].strip("/") or "home") + ".png"
@@ -48,7 +53,8 @@ def main() -> None:
             page.wait_for_selector("h1", timeout=120_000)
             page.wait_for_timeout(1000)
             page.wait_for_function(IDLE, timeout=120_000)
-            page.wait_for_timeout(3000)  # Plotly and the network view draw after the run ends
+            page.wait_for_function(DRAWN, timeout=120_000)
+            page.wait_for_timeout(2000)  # the network view settles after it is drawn
             out = os.path.join(args.out, file_name(path))
             page.screenshot(path=out, full_page=args.full)
             print(out)
