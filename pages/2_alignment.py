@@ -73,7 +73,8 @@ st.plotly_chart(
 has_selected = p.run_id in set(frame["run_id"])
 st.caption(
     (
-        f"Selected: {p.named}, drawn thick (band: its 95% CI; ◆ at *final*: weights without a training step). "
+        f"Selected: {p.named}, drawn thick"
+        + (" (◆ at *final*: weights without a training step). " if frame["x"].isna().any() else " (band: 95% CI). ")
         if has_selected
         else f"The selected run {p.named} has no {bench} alignment here; "
     )
