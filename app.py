@@ -117,7 +117,7 @@ if table is not None:
 st.subheader("Runs in the store")
 show = (
     runs_frame(p.runs)
-    .assign(revision=[r.rev for r in p.runs])[
+    .assign(model=[p.looks[r.model].name for r in p.runs], revision=[r.rev for r in p.runs])[
         ["model", "revision", "step", "n_params", "n_units", "n_layers", "n_concepts", "n_results", "updated_at"]
     ]
     .rename(columns={"n_results": "results (concept × fold)"})

@@ -376,14 +376,122 @@ def bench_memory(tmp: str) -> dict:
     return {"rss_mib": rss / 2**20, "rss_start_mib": rss_start / 2**20, "how": "streamlit+chromium"}
 
 
+TAU_PAGES = ["", "concept_domains", "alignment", "stability", "concept_explorer"]  # every page that reads τ
+TARGET_STEP_MS, TARGET_DRAG_MS = 300.0, 2000.0
+WATCH_JS = """() => { window.__t0 = performance.now(); window.__last = window.__t0; window.__runs = 0;
+    if (window.__obs) { window.__obs.disconnect(); window.__app.disconnect(); }
+    window.__obs = new MutationObserver(() => { window.__last = performance.now(); });
+    window.__obs.observe(document.querySelector('[data-testid="stMain"]'),
+                         {subtree: true, childList: true, attributes: true, characterData: true});
+    const app = document.querySelector('[data-testid="stApp"]');
+    window.__app = new MutationObserver(() => {
+        if (app.getAttribute('data-test-script-state') === 'running') window.__runs++; });
+    window.__app.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']}); }"""
+SETTLED_JS = """(quiet) => { const a = document.querySelector('[data-testid="stApp"]');
+    return a && a.getAttribute('data-test-script-state') !== 'running'
+           && !document.querySelector('[data-testid="stSpinner"]') && performance.now() - window.__last > quiet; }"""
+QUIET_MS = 600  # the page counts as settled when nothing in it has changed for this long
+
+
+def _settled_ms(page, since: str = "__t0") -> float:
+    """Milliseconds from the mark ``since`` to the page's last change, once it has been quiet for QUIET_MS."""
+    page.wait_for_function(SETTLED_JS, arg=QUIET_MS, timeout=120_000, polling=50)
+    return float(page.evaluate(f"() => window.__last - window.{since}"))
+
+
+def _thumb(page):
+    return page.locator('[data-testid="stSidebar"] [data-testid="stSlider"] input[type="range"]').last
+
+
+def bench_tau_in_browser(quick: bool) -> list[dict]:
+    """τ in Chromium on the demo store: one key step (0.01) to a settled page, and a mouse drag 0.50 -> 0.80.
+
+    Per page: the median and max over several steps of the time from the key press to the last change of the
+    page (a redrawn figure included), and the time from releasing a drag to the page settled at 0.80.
+    """
+    from playwright.sync_api import sync_playwright
+
+    from core.settings import DEMO_STORE
+
+    env = {**os.environ, "EXPERTS_STORE": os.path.join(ROOT, DEMO_STORE), "EXPERTS_MEN_DIR": "/nonexistent"}
+    for key in ("EXPERTS_BENCHMARK", "EXPERTS_DOMAINS", "EXPERTS_HOSTED"):
+        env.pop(key, None)
+    steps = 4 if quick else 8
+    rows = []
+    print(f"\nτ in Chromium on {DEMO_STORE} ({steps} key steps and one drag per page, settled = {QUIET_MS} ms quiet)")
+    with serve(env) as (base, _), sync_playwright() as pw:
+        browser = launch_chromium(pw)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        keep_local(page)
+        for name in TAU_PAGES:
+            page.goto(f"{base}/{name}?tau=0.50", wait_until="domcontentloaded")
+            page.wait_for_selector("h1", timeout=120_000)
+            page.evaluate(WATCH_JS)
+            _settled_ms(page)
+            thumb = _thumb(page)
+            ms = []
+            for k in range(steps + 1):  # the first step warms the caches of a new τ path; not counted
+                thumb.focus()
+                page.evaluate(WATCH_JS)
+                page.keyboard.press("ArrowRight")
+                t = _settled_ms(page)
+                if k:
+                    ms.append(t)
+            label = name or "home"
+            # a drag from 0.50 to 0.80: press on the thumb, move in 30 steps over about 1.5 s, release
+            page.goto(f"{base}/{name}?tau=0.50", wait_until="domcontentloaded")
+            page.wait_for_selector("h1", timeout=120_000)
+            page.evaluate(WATCH_JS)
+            _settled_ms(page)
+            thumb = _thumb(page)
+            page.evaluate(WATCH_JS)  # counts the reruns the drag starts
+            track = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').last.bounding_box()
+            box = thumb.bounding_box()
+            x0, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+            x1 = x0 + (0.80 - 0.50) / 0.50 * (track["width"] - box["width"])
+            page.mouse.move(x0, y)
+            page.mouse.down()
+            for i in range(1, 31):
+                page.mouse.move(x0 + (x1 - x0) * i / 30, y)
+                page.wait_for_timeout(50)
+            for _ in range(40):  # still pressed: settle the thumb on 0.80 exactly, a pixel at a time
+                now = float(thumb.input_value())
+                if abs(now - 0.80) < 1e-9:
+                    break
+                x1 += 1 if now < 0.80 else -1
+                page.mouse.move(x1, y)
+            page.evaluate("() => { window.__up = performance.now(); }")
+            page.mouse.up()
+            page.evaluate("() => { window.__last = Math.max(window.__last, window.__up); }")
+            drag = _settled_ms(page, "__up")
+            value, runs = thumb.input_value(), page.evaluate("window.__runs")
+            print(
+                f"{label:<18} τ step median {statistics.median(ms):7.0f} ms  max {max(ms):7.0f} ms  "
+                f"(target {TARGET_STEP_MS:.0f}, ratio {statistics.median(ms) / TARGET_STEP_MS:4.2f}, n={len(ms)})   "
+                f"drag 0.50→{value} settled {drag:7.0f} ms after release (target {TARGET_DRAG_MS:.0f}, "
+                f"ratio {drag / TARGET_DRAG_MS:4.2f}, {runs} rerun{'s' if runs != 1 else ''})"
+            )
+            rows.append({"page": label, "step_median_ms": statistics.median(ms), "step_max_ms": max(ms),
+                         "drag_ms": drag, "drag_value": value, "drag_reruns": runs})  # fmt: skip
+        browser.close()
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer τ values")
     parser.add_argument("--no-memory", action="store_true", help="skip the app-process memory measurement")
+    parser.add_argument("--browser-only", action="store_true", help="only the τ step and drag in Chromium")
     parser.add_argument("--store", default=os.path.join(ROOT, settings.DEFAULT_STORE), help="a real store (if present)")
     parser.add_argument("--men-dir", default=os.path.join(ROOT, "..", "shared", "data", "men"))
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
+    if os.path.exists(CHROMIUM):
+        bench_tau_in_browser(args.quick)
+    else:
+        print(f"no Chromium at {CHROMIUM}: the τ step and drag in a browser are not measured")
+    if args.browser_only:
+        return
     with tempfile.TemporaryDirectory() as tmp:
         rows = bench_graph(tmp, args.quick)
         rows += bench_alignment(tmp, args.quick)

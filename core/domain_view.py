@@ -1,7 +1,7 @@
 """The concept-domain view (the paper's Fig. 3): the graph of listed concepts at one τ, laid out and scored.
 
-Scores and positions come from the full graph, so filtering domains or raising
-the edge cut-off changes what is drawn, never the numbers or where a concept sits.
+Scores come from the full graph and positions from its graph at one τ (``LAYOUT_TAU``), so filtering domains,
+raising the edge cut-off or moving τ changes what is drawn, never the numbers or where a concept sits.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ import numpy as np
 import pandas as pd
 
 from . import style
+from .tau import TAU_DEFAULT
+
+LAYOUT_TAU = TAU_DEFAULT  # the τ whose graph places the concepts at every τ
 
 
 def domain_concepts(
@@ -93,14 +96,33 @@ def _spread(xy: np.ndarray, min_dist: float, rounds: int = 60) -> np.ndarray:
     return xy
 
 
+def domain_layout(index, listed_all: Mapping[str, str], seed: int = 0) -> dict[str, tuple[float, float]]:
+    """Where each listed concept sits: the seeded layout of the graph at ``LAYOUT_TAU``, whatever τ is drawn.
+
+    One τ for the layout keeps every concept in place while τ moves, so two τ can be compared by eye.
+    """
+    from .domains import domain_graph
+
+    sets = index.sets(LAYOUT_TAU)
+    listed = domain_concepts(listed_all, sets)
+    return layout(domain_graph(sets, listed, 0.0), seed=seed)
+
+
 def domain_view(
-    index, listed_all: Mapping[str, str], tau: float, chosen: Iterable[str] = (), min_weight: float = 0.0, seed: int = 0
+    index,
+    listed_all: Mapping[str, str],
+    tau: float,
+    chosen: Iterable[str] = (),
+    min_weight: float = 0.0,
+    seed: int = 0,
+    positions: Mapping[str, tuple[float, float]] | None = None,
 ) -> dict:
     """Everything the concept-domain page draws at one τ (the paper's Fig. 3).
 
-    Scores (ARI/NMI of Louvain communities vs domains) and the layout come from
-    the full graph of the listed concepts the run has, so filtering domains or
-    raising the edge cut-off changes the picture, not the numbers or positions.
+    Scores (ARI/NMI of Louvain communities vs domains) come from the full graph
+    of the listed concepts the run has, and positions from ``domain_layout``
+    (one τ for all, unless ``positions`` are given), so filtering domains,
+    raising the edge cut-off or moving τ never moves a concept.
     Returns html (self-contained network page), scores, edges, nodes, n_nodes,
     n_edges and domains.
     """
@@ -112,7 +134,7 @@ def domain_view(
     full = domain_graph(sets, listed, 0.0)
     scores = domain_scores(full, listed, seed=seed)
     communities = find_communities(full, seed=seed)
-    positions = layout(full, seed=seed)
+    positions = domain_layout(index, listed_all, seed) if positions is None else positions
     chosen = set(chosen)
     keep = [c for c, d in listed.items() if not chosen or d in chosen]
     shown = cut_graph(full, min_weight, keep)

@@ -13,6 +13,7 @@ import pandas as pd
 from .style import (
     BETWEEN_COLOUR,
     CEILING_COLOUR,
+    GRID,
     METHOD_COLOURS,
     PALETTE,
     SIZE_COLOUR,
@@ -100,17 +101,24 @@ def stability_size_figure(table: pd.DataFrame):
 
 
 def set_size_figure(sizes: pd.DataFrame, tau: float):
-    """Median expert-set size against τ with the interquartile range (log y)."""
+    """Median expert-set size against τ with the interquartile range (log y).
+
+    A log axis has no zero: a τ whose median is 0 is left out of the line, and the band only spans τ whose quartiles
+    are both at least one expert (never drawn at a made-up positive value); ticks are whole counts (1, 2, 5, 10, …),
+    labelled in full.
+    """
     import plotly.graph_objects as go
 
     fig = go.Figure()
     x = sizes["tau"].to_numpy(float)
     lo, hi = sizes["q25"].to_numpy(float), sizes["q75"].to_numpy(float)
-    add_band(fig, x, np.maximum(lo, 0.5), np.maximum(hi, 0.5), SIZE_COLOUR, 0.15)  # 0.5: log axis, zero is off it
+    both = (lo >= 1) & (hi >= 1)
+    add_band(fig, x[both], lo[both], hi[both], SIZE_COLOUR, 0.15)
+    median = sizes["median"].to_numpy(float)
     fig.add_trace(
         go.Scatter(
             x=x,
-            y=np.maximum(sizes["median"].to_numpy(float), 0.5),
+            y=np.where(median > 0, median, np.nan),
             mode="lines+markers",
             name="median experts per concept",
             line={"color": SIZE_COLOUR, "width": 2},
@@ -121,7 +129,15 @@ def set_size_figure(sizes: pd.DataFrame, tau: float):
     )
     fig.add_vline(x=tau, line_dash="dot", line_color="#777777")
     fig.update_xaxes(title="expert threshold τ", range=[0.49, 1.01])
-    fig.update_yaxes(title="experts per concept (log)", type="log")
+    top = max([float(np.nanmax(v)) for v in (hi, sizes["median"].to_numpy(float)) if np.isfinite(v).any()] or [1.0])
+    ticks = [m * 10**k for k in range(int(np.log10(max(top, 1))) + 1) for m in (1, 2, 5) if m * 10**k <= top * 1.5]
+    fig.update_yaxes(
+        title="experts per concept (log; a median of 0 is not drawn)",
+        type="log",
+        range=[-0.05, np.log10(max(top, 1)) + 0.1],
+        tickvals=ticks,
+        ticktext=[f"{t:,}" for t in ticks],
+    )
     return plotly_layout(fig, 360)
 
 
@@ -148,58 +164,86 @@ def layer_figure(table: pd.DataFrame, colour_by: str = "kind"):
     return fig
 
 
-def where_figure(layers: pd.DataFrame, kinds: pd.DataFrame, overall: float | None = None):
+def where_figure(
+    layers: pd.DataFrame, kinds: pd.DataFrame, overall: float | None = None, colour: str | None = None, model: str = ""
+):
     """ρ from one layer at a time (left) and one module kind at a time (right); dashed: ρ from all units.
 
-    ``layers``/``kinds``: ``core.layers.alignment_by_layer`` rows (group, rho, ...).
+    ``layers``/``kinds``: ``core.layers.alignment_by_layer`` rows (group, rho, ...); ``colour`` and ``model``: the
+    run's model as every figure shows it (``core.style.model_looks``). Built as one dict and validated once (this
+    figure is redrawn whenever τ moves).
     """
     import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
 
-    fig = make_subplots(
-        rows=1,
-        cols=2,
-        shared_yaxes=True,
-        column_widths=[0.7, 0.3],
-        horizontal_spacing=0.04,
-        subplot_titles=("one layer at a time", "one module kind at a time"),
-    )
-    colour = METHOD_COLOURS["experts"]
-    fig.add_trace(
-        go.Scatter(
-            x=layers["group"],
-            y=layers["rho"],
-            mode="lines+markers",
-            line={"color": colour},
-            name="experts from one layer",
-            hovertemplate="layer %{x}<br>ρ = %{y:.3f}<extra></extra>",
-        ),
-        row=1,
-        col=1,
-    )
-    fig.add_trace(
-        go.Bar(
-            x=[str(k) for k in kinds["group"]],
-            y=kinds["rho"],
-            marker_color=colour,
-            opacity=0.8,
-            name="experts from one kind",
-            hovertemplate="%{x}<br>ρ = %{y:.3f}<extra></extra>",
-        ),
-        row=1,
-        col=2,
-    )
+    colour = colour or METHOD_COLOURS["experts"]
+    meta = {"model": model} if model else None
+    data = [
+        {
+            "type": "scatter",
+            "x": layers["group"].to_numpy(),
+            "y": layers["rho"].to_numpy(float),
+            "meta": meta,
+            "mode": "lines+markers",
+            "line": {"color": colour},
+            "name": "experts from one layer",
+            "hovertemplate": "layer %{x}<br>ρ = %{y:.3f}<extra></extra>",
+            "xaxis": "x",
+            "yaxis": "y",
+        },
+        {
+            "type": "bar",
+            "x": [str(k) for k in kinds["group"]],
+            "y": kinds["rho"].to_numpy(float),
+            "meta": meta,
+            "marker": {"color": colour},
+            "opacity": 0.8,
+            "name": "experts from one kind",
+            "hovertemplate": "%{x}<br>ρ = %{y:.3f}<extra></extra>",
+            "xaxis": "x2",
+            "yaxis": "y2",
+        },
+    ]
+    title = {"xref": "paper", "yref": "paper", "y": 1.0, "yanchor": "bottom", "showarrow": False, "font": {"size": 16}}
+    layout = {
+        "height": 380,
+        "margin": {"l": 60, "r": 20, "t": 40, "b": 50},
+        "showlegend": False,
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "xaxis": {"domain": [0, 0.67], "anchor": "y", "title": {"text": "layer"}, "dtick": 2, **GRID},
+        "xaxis2": {"domain": [0.71, 1.0], "anchor": "y2", **GRID},
+        "yaxis": {"anchor": "x", "title": {"text": "Spearman ρ with human ratings"}, **GRID},
+        "yaxis2": {"anchor": "x2", "matches": "y", "showticklabels": False, **GRID},
+        "annotations": [
+            {**title, "text": "one layer at a time", "x": 0.335, "xanchor": "center"},
+            {**title, "text": "one module kind at a time", "x": 0.855, "xanchor": "center"},
+        ],
+        "shapes": [],
+    }
     if overall is not None and np.isfinite(overall):
-        fig.add_hline(
-            y=overall,
-            line_dash="dash",
-            line_color=CEILING_COLOUR,
-            row=1,
-            col=1,
-            annotation_text=f"all units {overall:.2f}",
-            annotation_position="bottom right",
+        for k in ("", "2"):
+            layout["shapes"].append(
+                {
+                    "type": "line",
+                    "xref": f"x{k} domain",
+                    "x0": 0,
+                    "x1": 1,
+                    "yref": "y" + k,
+                    "y0": overall,
+                    "y1": overall,
+                    "line": {"dash": "dash", "color": CEILING_COLOUR},
+                }
+            )
+        layout["annotations"].append(
+            {
+                "text": f"all units {overall:.2f}",
+                "xref": "x domain",
+                "yref": "y",
+                "x": 1,
+                "y": overall,
+                "xanchor": "right",
+                "yanchor": "top",
+                "showarrow": False,
+            }
         )
-        fig.add_hline(y=overall, line_dash="dash", line_color=CEILING_COLOUR, row=1, col=2)
-    fig.update_xaxes(title="layer", dtick=2, row=1, col=1)
-    fig.update_yaxes(title="Spearman ρ with human ratings", row=1, col=1)
-    return plotly_layout(fig, 380, top=40)
+    return go.Figure({"data": data, "layout": layout})

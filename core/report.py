@@ -22,6 +22,7 @@ from .runs import Run, pick_runs, runs_frame, size_variants, with_results
 from .series import claim_lines, over_training, series_markdown, series_models, series_sizes, where_when
 from .series_figures import training_png, where_when_png
 from .stability import fold_overlap, stability_by_size
+from .style import model_looks
 from .tau import REPORT_TAUS, TAU_DEFAULT
 
 
@@ -135,8 +136,9 @@ def write_series(store, out_dir, pairs, runs, tau, n_boot, seed, benchmark_name)
     log = log[log["model"].isin(models)]
     ceiling = MEN_HUMAN_CEILING if benchmark_name.lower().startswith("men") else None
     title = f"{benchmark_name} · τ = {tau:g}"
-    training_png(curves, log, os.path.join(out_dir, "alignment_over_training.png"), ceiling, title)
-    where_when_png(matrices, os.path.join(out_dir, "where_when.png"), f"where × when · {title}")
+    looks = model_looks((r.model, r.n_params) for r in runs)  # every model of the store: the dashboard's colours
+    training_png(curves, log, os.path.join(out_dir, "alignment_over_training.png"), ceiling, title, looks)
+    where_when_png(matrices, os.path.join(out_dir, "where_when.png"), f"where × when · {title}", looks)
     flagged = curves[(curves["same_weights_as"] != "") & (curves["method"] == "experts")]
     lines = [
         "",

@@ -7,7 +7,7 @@ from different folds overlap far more than the sets of two different concepts.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import combinations
 
 import numpy as np
@@ -74,17 +74,19 @@ def stability_by_size(
     run_ids: Iterable[str],
     taus: Iterable[float] = STABILITY_TAUS,
     index_cache: dict | None = None,
+    runs: Mapping | None = None,
 ) -> pd.DataFrame:
     """``fold_overlap`` of several runs stacked, with each run's mean n_pos and n_neg.
 
-    Runs that differ only in set sizes show how overlap depends on them.
+    Runs that differ only in set sizes show how overlap depends on them. ``runs``: ``{run_id: Run}`` already read
+    (each run otherwise costs a store read).
     """
     from .alignment import get_index
 
     taus = tuple(taus)
     frames = []
     for run_id in run_ids:
-        run = store.run(run_id)
+        run = runs[run_id] if runs and run_id in runs else store.run(run_id)
         index = get_index(store, run_id, index_cache, run.n_results)
         res = index.results if index.results is not None else store.results(run_id)
         t = fold_overlap(index, taus)

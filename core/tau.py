@@ -35,6 +35,9 @@ def check_tau(tau) -> float:
     return value
 
 
-def curve_taus(tau: float, step: float = 0.05) -> tuple[float, ...]:
+CURVE_STEP = 0.05  # the stability curves' grid: 0.50, 0.55, …, 1.00
+
+
+def curve_taus(tau: float, step: float = CURVE_STEP) -> tuple[float, ...]:
     """The dashboard's stability grid (0.50, 0.55, … 1.00) plus the chosen τ."""
     return tuple(sorted(set(grid(step)) | {round(float(tau), 2)}))

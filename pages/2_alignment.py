@@ -9,6 +9,7 @@ from core import alignment_figure, figures, series_figures
 from core.alignment import n_boot_for
 from core.benchmarks import MEN_HUMAN_CEILING
 from core.runs import alignment_runs
+from core.style import RHO_RANGE
 
 p = ui.page("Alignment", "alignment", ("bench", "runs"), need="benchmark")
 st.title("Alignment with human similarity")
@@ -38,10 +39,13 @@ with c2:
         "all",
         "alignment",
         "Runs",
-        format_func=lambda v: "every model and checkpoint" if v == "all" else f"only {p.run.model}",
+        format_func=lambda v: "every model and checkpoint" if v == "all" else f"only {p.looks[p.run.model].name}",
     )
 bench_path = options[bench]
-run_ids = alignment_runs(p.runs, p.run.model if scope == "model" else None, ui.coverage(p, bench_path, bench))
+selected, looks = p.run.model, p.looks
+name = looks[selected].name
+prefer = {**ui.coverage(p, bench_path, bench), p.run_id: float("inf")}  # the chosen run stands for its revision
+run_ids = alignment_runs(p.runs, selected if scope == "model" else None, prefer)
 n_boot = n_boot_for(len(run_ids))
 try:
     table = ui.alignment(p, bench_path, run_ids, n_boot=n_boot, name=bench)
@@ -54,65 +58,110 @@ if bench_path is None:
     if table.empty:
         st.caption("The snapshot holds no run of this selection.")
         st.stop()
-same = ui.same_weights(p)
-frame = alignment_figure.curve_frame(table, same)
+frame = alignment_figure.curve_frame(table, ui.same_weights(p), looks)
 ceiling = MEN_HUMAN_CEILING if bench.lower().startswith("men") else None  # the ceiling is MEN's
 title = f"{bench} · τ = {p.tau:.2f}"
+others = [looks[m].name for m in sorted(set(frame["model"]) - {selected}, key=lambda m: looks[m].order)]
+why = "the Runs picker is set to every model and checkpoint" if scope == "all" else ""
 
+st.subheader("Alignment over training")
+key = (bench, bench_path, tuple(run_ids), round(p.tau, 2), selected, n_boot)
 st.plotly_chart(
-    alignment_figure.alignment_figure(frame, ceiling),
+    ui.figure(p, "alignment", key, lambda: alignment_figure.alignment_figure(frame, ceiling, selected=selected)),
     config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": "alignment", "scale": 2}},
 )
+has_selected = p.run_id in set(frame["run_id"])
 st.caption(
-    f"{len(run_ids)} run{'s' if len(run_ids) != 1 else ''} · "
+    (
+        f"Selected: {p.named}, drawn thick"
+        + (" (◆ at *final*: weights without a training step). " if frame["x"].isna().any() else " (band: 95% CI). ")
+        if has_selected
+        else f"The selected run {p.named} has no {bench} alignment here; "
+    )
+    + (f"Other runs: {', '.join(others)} (thin lines), because {why}. " if others else "")
+    + f"{len(run_ids)} run{'s' if len(run_ids) != 1 else ''} · "
     + (f"{n_boot} bootstrap resamples · " if bench_path else "")
     + ("human ceiling: agreement between MEN raters (0.84). " if ceiling else "")
     + "PNG: camera icon of the chart; SVG and CSV below."
 )
-
 flagged = frame[(frame["same_weights_as"] != "") & (frame["method"] == "experts")]
 if len(flagged):
     st.warning(
         "Identical checkpoints (✕ on the figure): "
-        + ", ".join(f"{r.model} {r.rev} = {r.same_weights_as}" for r in flagged.itertuples())
+        + ", ".join(f"{r.name} {r.rev} = {r.same_weights_as}" for r in flagged.itertuples())
         + ". Their weights are byte-identical to the checkpoint before them, as in EleutherAI/pythia#195.",
         icon=":material/content_copy:",
     )
-show = alignment_figure.alignment_display(frame)
-st.dataframe(show, hide_index=True, width="stretch")
+st.dataframe(alignment_figure.alignment_display(frame), hide_index=True, width="stretch")
 d1, d2, _ = st.columns([1, 1, 3])
-d1.download_button("Table (CSV)", table.to_csv(index=False).encode(), "alignment.csv", "text/csv")
-d2.download_button(
-    "Figure (SVG)", alignment_figure.alignment_svg(frame, ceiling, title).encode(), "alignment.svg", "image/svg+xml"
-)
+# built when clicked, not on every rerun
+d1.download_button("Table (CSV)", lambda: table.to_csv(index=False).encode(), "alignment.csv", "text/csv")
+svg = lambda: alignment_figure.alignment_svg(frame, ceiling, title, selected=selected).encode()  # noqa: E731
+d2.download_button("Figure (SVG)", svg, "alignment.svg", "image/svg+xml")
 
 st.subheader("Where in the network")
 layers, kinds = ui.where(p, bench_path, bench)
 if layers.empty or layers["rho"].isna().all():
-    st.caption(f"No layer breakdown for run {p.run.title} on {bench} at τ = {p.tau:.2f}.")
+    st.caption(f"No layer breakdown for {p.named} on {bench} at τ = {p.tau:.2f}.")
 else:
     mine = table[(table["run_id"] == p.run_id) & (table["method"] == "experts")]
     overall = float(mine["rho"].iloc[0]) if len(mine) else None
     st.caption(
-        f"Spearman ρ when the expert overlap is computed from the units of one layer (or one module kind) "
-        f"only, run {p.run.title} (`{p.run_id[:8]}`), {int(layers['n_pairs'].max())} pairs, "
-        f"τ = {p.tau:.2f}; dashed: all units."
+        f"Selected: {p.named}. Spearman ρ when the expert overlap is computed from the units of one layer (or one "
+        f"module kind) only, {int(layers['n_pairs'].max())} pairs, τ = {p.tau:.2f}; dashed: all units."
     )
-    st.plotly_chart(figures.where_figure(layers, kinds, overall), config={"displaylogo": False})
+    fig = ui.figure(
+        p,
+        "where",
+        (p.run_id, bench, bench_path, round(p.tau, 2)),
+        lambda: figures.where_figure(layers, kinds, overall, looks[selected].colour, name),
+    )
+    st.plotly_chart(fig, config={"displaylogo": False})
     best = layers.dropna(subset=["rho"]).sort_values("rho", ascending=False).head(3)
     st.caption("Best single layers: " + ", ".join(f"{int(r.group)} (ρ = {r.rho:.3f})" for r in best.itertuples()))
 
-matrices = ui.series(p, bench_path, bench)
-if matrices:
+series = ui.series(p, bench_path, bench)
+log = ui.training_log(p)
+if scope == "model":  # the Runs picker: only the selected model
+    series = {m: v for m, v in series.items() if m == selected}
+    log = log[log["model"] == selected]
+
+
+def series_note(models) -> str:
+    """Which runs a checkpoint-series section shows, and why (the selected model may have no series)."""
+    shown = [looks[m].name for m in sorted(models, key=lambda m: looks[m].order)]
+    if list(models) == [selected]:
+        return f"Selected: {p.named} and its checkpoints."
+    head = (
+        f"Selected: {p.named}, panel marked (selected). "
+        if selected in models
+        else (f"The selected run {p.named} has no checkpoint series. ")
+    )
+    return head + f"Other runs: the checkpoint series {', '.join(shown)}, because {why or 'they are the series'}."
+
+
+if series:
     st.subheader("Where × when")
     st.caption(
-        f"Spearman ρ with {bench} when the expert overlap is computed from one layer's units only (rows), at every "
-        f"checkpoint (columns), one panel per model size, τ = {p.tau:.2f}. Red: that layer's experts agree with "
-        "human similarity; white: no signal."
+        series_note(list(series)) + f" Spearman ρ with {bench} from one layer's experts only (rows), at every "
+        f"checkpoint (columns), τ = {p.tau:.2f}. Colour range fixed at ρ ∈ [−{RHO_RANGE:g}, {RHO_RANGE:g}] for every "
+        "τ (stronger values take the end colours). Red: that layer's experts agree with human similarity; white: "
+        "ρ = 0; grey: no result (no pair both of whose words have experts in that layer)."
     )
-    st.plotly_chart(series_figures.where_when_figure(matrices), config={"displaylogo": False})
-log = ui.training_log(p)
+    fig = ui.figure(
+        p,
+        "where_when",
+        (bench, bench_path, round(p.tau, 2), selected, scope),
+        lambda: series_figures.where_when_figure(series, looks, selected),
+    )
+    st.plotly_chart(fig, config={"displaylogo": False})
+elif scope == "model":
+    st.caption(f"{p.named}: no checkpoint series, so no where × when (switch Runs to every model to see others).")
 if len(log):
     st.subheader("Training loss")
-    st.caption("Loss per token of the checkpoint series trained with `scripts/train_checkpoints.py`, beside ρ.")
-    st.plotly_chart(series_figures.loss_figure(log), config={"displaylogo": False})
+    st.caption(
+        series_note(list(dict.fromkeys(log["model"]))) + " Loss per token of checkpoint series trained with "
+        "`scripts/train_checkpoints.py`, beside ρ."
+    )
+    fig = ui.figure(p, "loss", (selected, scope), lambda: series_figures.loss_figure(log, looks, selected))
+    st.plotly_chart(fig, config={"displaylogo": False})

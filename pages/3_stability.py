@@ -8,7 +8,6 @@ import ui
 from core import figures
 from core.runs import latest_per_model
 from core.style import size_label
-from core.tau import curve_taus
 
 p = ui.page("Stability", "stability", need="folds")
 st.title("Stability of expert sets")
@@ -19,8 +18,7 @@ st.markdown(
 )
 ui.require_run(p)
 
-taus = curve_taus(p.tau)
-table = ui.fold_overlap(p, taus)
+table = ui.fold_overlap_curve(p)
 here = table[table["tau"].round(2) == round(p.tau, 2)].iloc[0]
 n_folds = int(here["n_folds"])
 if n_folds < 2:
@@ -40,9 +38,14 @@ else:
         if here["within_mean"] > 0
         else float("nan")
     )
-    m[2].metric("Ratio", ui.fmt(ratio, 1))
+    m[2].metric(
+        "Ratio",
+        ui.fmt(ratio, 1),
+        help="Same-concept over different-concept overlap; — when different concepts share no experts (undefined)",
+    )
     m[3].metric("Concepts × folds", f"{int(here['n_concepts'])} × {n_folds}")
-    st.plotly_chart(figures.stability_figure(table, p.tau), config={"displaylogo": False})
+    fig = ui.figure(p, "stability", (p.run_id, round(p.tau, 2)), lambda: figures.stability_figure(table, p.tau))
+    st.plotly_chart(fig, config={"displaylogo": False})
 
 sized = ui.by_size(p)
 if not sized.empty:
@@ -51,7 +54,8 @@ if not sized.empty:
         f"Runs of the same concepts that differ only in how many positive and negative sentences each fold "
         f"draws, at τ = {p.tau:.2f}: do a few hundred sentences suffice for stable experts?"
     )
-    st.plotly_chart(figures.stability_size_figure(sized), config={"displaylogo": False})
+    fig = ui.figure(p, "by_size", (p.run_id, round(p.tau, 2)), lambda: figures.stability_size_figure(sized))
+    st.plotly_chart(fig, config={"displaylogo": False})
     st.dataframe(
         sized[
             [
@@ -71,14 +75,16 @@ if not sized.empty:
     )
 
 st.subheader("Expert-set sizes")
-sizes = ui.set_sizes(p, taus)
+sizes = ui.set_sizes_curve(p)
 if not sizes.empty:
     now = sizes[sizes["tau"].round(2) == round(p.tau, 2)].iloc[0]
     st.caption(
         f"At τ = {p.tau:.2f}: median {now['median']:.0f} experts per concept (IQR {now['q25']:.0f}–"
-        f"{now['q75']:.0f}), {int(now['no_experts'])} of {int(now['n_concepts'])} concepts have none."
+        f"{now['q75']:.0f}), {int(now['no_experts'])} of {int(now['n_concepts'])} concepts have none. Log axis: "
+        "a τ whose median is 0 has no point, and the band leaves out τ where a quartile is below one expert."
     )
-    st.plotly_chart(figures.set_size_figure(sizes, p.tau), config={"displaylogo": False})
+    fig = ui.figure(p, "set_sizes", (p.run_id, round(p.tau, 2)), lambda: figures.set_size_figure(sizes, p.tau))
+    st.plotly_chart(fig, config={"displaylogo": False})
 
 others = latest_per_model(p.runs)
 if len(others) > 1:
@@ -89,10 +95,11 @@ if len(others) > 1:
         run = next(r for r in p.runs if r.run_id == rid)
         rows.append(
             {
-                "model": run.model,
+                "model": p.looks[run.model].name,
                 "revision": run.rev,
                 "size": size_label(run.n_params, run.model),
-                **t.iloc[0][["within_mean", "between_mean", "n_concepts", "n_folds"]].to_dict(),
+                **{k: ui.fmt(t.iloc[0][k]) for k in ("within_mean", "between_mean")},
+                **t.iloc[0][["n_concepts", "n_folds"]].to_dict(),
             }
         )
     st.dataframe(rows, hide_index=True, width="stretch")

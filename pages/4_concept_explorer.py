@@ -34,7 +34,8 @@ with left:
     if layers["n_experts"].sum() == 0:
         st.caption("No experts at this τ.")
     else:
-        st.plotly_chart(figures.layer_figure(layers, "kind"), config={"displaylogo": False})
+        fig = ui.figure(p, "layers", (p.run_id, round(p.tau, 2), concept), lambda: figures.layer_figure(layers, "kind"))
+        st.plotly_chart(fig, config={"displaylogo": False})
 with right:
     st.subheader("Top units")
     top = top_units(ui.concept_ap(p, concept), ui.units(p), n=50)
@@ -84,7 +85,9 @@ both = ui.by_layer(p, [concept, other])
 left, right = st.columns([3, 2])
 with left:
     if both["n_experts"].sum():
-        st.plotly_chart(figures.layer_figure(both, "concept"), config={"displaylogo": False})
+        key = (p.run_id, round(p.tau, 2), concept, other)
+        fig = ui.figure(p, "layers2", key, lambda: figures.layer_figure(both, "concept"))
+        st.plotly_chart(fig, config={"displaylogo": False})
 with right:
     table = ui.shared(p, concept, other)
     st.dataframe(table.head(300), hide_index=True, width="stretch", height=360)

@@ -563,12 +563,16 @@ def test_alignment_page_draws_the_checkpoint_series(series_files, monkeypatch):
     assert len(flags) == 1 and len(flags[0]["x"]) == 1
     assert any("step1 = step0" in w.value for w in at.warning)
     assert [h.value for h in at.subheader][-2:] == ["Where × when", "Training loss"]
-    heatmaps = [t for t in plotly_data(charts[-2]) if t["type"] == "heatmap"]
-    assert [t["name"] for t in heatmaps] == ["toy/neox-1m", "toy/neox-5m"]
+
+    def rho_maps(chart):
+        return [t for t in plotly_data(chart) if t["type"] == "heatmap" and t["meta"]["kind"] == "rho"]
+
+    heatmaps = rho_maps(charts[-2])
+    assert [t["name"] for t in heatmaps] == ["neox-1m", "neox-5m"]  # display names: the last part of the id
     assert [len(t["x"]) for t in heatmaps] == [4, 4] and len(heatmaps[0]["y"]) == 4  # 4 layers × 4 steps
     z_before = np.asarray(heatmaps[0]["z"], float)
     slider(at, "Expert threshold").set_value(0.95).run()
-    z_after = np.asarray(plotly_data(at.get("plotly_chart")[-2])[0]["z"], float)
+    z_after = np.asarray(rho_maps(at.get("plotly_chart")[-2])[0]["z"], float)
     assert z_after.shape == z_before.shape and not np.allclose(z_after, z_before, equal_nan=True)
 
 

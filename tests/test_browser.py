@@ -10,6 +10,7 @@ page renders and is screenshotted into ``artifacts/``; and no request leaves
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -256,37 +257,99 @@ def _check_dashboard(server, page, outside, dialogs):
     shutil.copy(server["log"], os.path.join(ARTIFACTS, "browser_server.log"))
 
 
+PLOTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ({
+    traces: el._fullData.map(t => ({type: t.type, name: t.name || '', mode: t.mode || '', meta: t.meta || null,
+        n: t._length || 0, x: Array.from(t.x || []), y: Array.from(t.y || []),
+        colour: (t.line && t.line.color) || (t.marker && t.marker.color) || null})),
+    ticks: (el._fullLayout.xaxis && el._fullLayout.xaxis.ticktext) || [],
+    lines: Array.from(el.querySelectorAll('g.scatterlayer path.js-line')).filter(
+        p => (p.getAttribute('d') || '').length > 20).length,
+    heatmaps: el.querySelectorAll('g.hm image').length}))"""
+
+SECTIONS_JS = """() => { const out = []; let cur = null;
+    for (const el of document.querySelectorAll('[data-testid="stMain"] h3, [data-testid="stCaptionContainer"]')) {
+        if (el.tagName === 'H3') { cur = {title: el.textContent.trim(), captions: []}; out.push(cur); }
+        else if (cur) cur.captions.push(el.textContent); }
+    return out; }"""
+
+
+def _demo_alignment(page, base: str, tau: str) -> list[dict]:
+    page.goto(f"{base}/alignment?tau={tau}", wait_until="domcontentloaded")
+    page.wait_for_selector("h1:has-text('Alignment with human similarity')", timeout=60_000)
+    page.wait_for_selector("h3:has-text('Where × when')", timeout=120_000)
+    _wait_idle(page, 120)
+    page.wait_for_function("() => document.querySelectorAll('g.hm image').length > 0", timeout=60_000)
+    return page.evaluate(PLOTS_JS)
+
+
 def test_hosted_demo_alignment_over_training(demo_server, browser_page):
-    """The demo's Alignment page draws the checkpoint series from snapshots: one experts line per size with at
-    least 10 checkpoints each (the paper's Fig. 2 from real checkpoints), and the where × when heatmap."""
+    """The demo's Alignment page: Fig. 2 from snapshots with one experts line per size (>= 10 checkpoints each) and
+    the selected model (smollm2, final weights only) as a point in every method's panel; every section names the
+    selected run or says which other runs it shows; one colour per model in every figure; a missing where × when
+    cell is drawn grey, unlike the white of ρ = 0."""
     page, outside, _ = browser_page
     try:
-        page.goto(demo_server["base"] + "/alignment", wait_until="domcontentloaded")
-        page.wait_for_selector("h1:has-text('Alignment with human similarity')", timeout=60_000)
-        page.wait_for_selector("h3:has-text('Where × when')", timeout=120_000)
-        _wait_idle(page, 120)
-        page.wait_for_function("() => document.querySelectorAll('g.hm image').length > 0", timeout=60_000)
-        plots = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(el => ({
-            traces: el._fullData.map(t => ({type: t.type, name: t.name || '', mode: t.mode || '', n: t._length || 0})),
-            lines: Array.from(el.querySelectorAll('g.scatterlayer path.js-line')).filter(
-                p => (p.getAttribute('d') || '').length > 20).length,
-            heatmaps: el.querySelectorAll('g.hm image').length}))""")
+        plots = _demo_alignment(page, demo_server["base"], "0.50")
+        sections = page.evaluate(SECTIONS_JS)
         _shot(page, "demo_alignment")
     except BaseException:
         _shot(page, "demo_failure")
         shutil.copy(demo_server["log"], os.path.join(ARTIFACTS, "demo_server.log"))
         raise
     curves = plots[0]
-    experts = {
-        t["name"].split(" · ")[0]: t["n"]
-        for t in curves["traces"]
-        if t["mode"] == "lines+markers" and t["name"].endswith("Expert neurons (Jaccard)")
-    }
+    lines = [t for t in curves["traces"] if t["meta"] and t["meta"].get("kind") == "line"]
+    experts = {t["meta"]["model"]: t["n"] for t in lines if t["meta"]["method"] == "experts"}
     assert len(experts) >= 3, f"one experts line per size expected, got {experts}"
     assert all(n >= 10 for n in experts.values()), f"fewer than 10 checkpoints on a line: {experts}"
     assert curves["lines"] >= 3 * len(experts), "the lines are not drawn"  # experts, word, sentence per size
-    heat = [p for p in plots if any(t["type"] == "heatmap" for t in p["traces"])]
-    assert heat, "no where × when heatmap"
-    assert sum(t["type"] == "heatmap" for t in heat[0]["traces"]) == len(experts)  # one panel per size
-    assert heat[0]["heatmaps"] == len(experts), "the heatmap is not drawn"
+    # 1. The selected model is in Fig. 2: a finite point in each method's panel, at the 'final' column.
+    chosen = [t for t in curves["traces"] if t["meta"] and t["meta"].get("selected") and t["meta"]["kind"] == "final"]
+    assert {t["meta"]["method"] for t in chosen} == {"experts", "word_embedding", "sentence_embedding"}, chosen
+    assert all(t["meta"]["model"] == "smollm2" and t["n"] == 1 and math.isfinite(t["y"][0]) for t in chosen), chosen
+    assert "final" in curves["ticks"]
+    # 2. Every section names the selected run (one and the same) or says which other runs it shows.
+    run_ids = set()
+    for sec in sections:
+        text = " ".join(sec["captions"])
+        named = re.findall(r"run ([0-9a-f]{8})", text)
+        assert named or "Other runs" in text, f"section {sec['title']!r} names no run: {text[:300]}"
+        run_ids.update(named)
+    assert len(run_ids) == 1, run_ids
+    assert {s["title"] for s in sections} >= {"Alignment over training", "Where in the network", "Where × when"}
+    # 3. One colour per model across every figure of the page (read from the figures' JSON).
+    seen: dict[str, set] = {}
+    for plot in plots:
+        for t in plot["traces"]:
+            if t["meta"] and t["meta"].get("model") and isinstance(t["colour"], str):
+                seen.setdefault(t["meta"]["model"], set()).add(t["colour"].lower())
+    assert len(seen) >= 4 and all(len(c) == 1 for c in seen.values()), seen
+    assert len({next(iter(c)) for c in seen.values()}) == len(seen), "two models share a colour"
+    in_where = {t["meta"]["model"] for t in plots[1]["traces"] if t["meta"] and t["meta"].get("model")}
+    assert in_where == {"smollm2"}  # where in the network: the selected run, in its colour
+    # 4. A missing where × when cell (τ = 0.90 leaves layers without pairs) is grey, unlike ρ = 0 (white).
+    page.goto("about:blank")
+    plots = _demo_alignment(page, demo_server["base"], "0.90")
+    index = next(i for i, p in enumerate(plots) if any(t["type"] == "heatmap" for t in p["traces"]))
+    page.evaluate("(k) => document.querySelectorAll('.js-plotly-plot')[k].scrollIntoView()", index)
+    page.wait_for_timeout(800)
+    cell = page.evaluate(
+        """(k) => { const el = document.querySelectorAll('.js-plotly-plot')[k];
+        for (let i = 0; i < el._fullData.length; i++) { const t = el._fullData[i];
+            if (!t.meta || t.meta.kind !== 'missing') continue;
+            for (let r = 0; r < t.z.length; r++) for (let c = 0; c < t.z[r].length; c++) if (t.z[r][c] === 1) {
+                const xa = el._fullLayout[(t.xaxis || 'x').replace('x', 'xaxis')];
+                const ya = el._fullLayout[(t.yaxis || 'y').replace('y', 'yaxis')];
+                const box = el.getBoundingClientRect();
+                return {x: box.left + xa._offset + xa.l2p(c), y: box.top + ya._offset + ya.l2p(r)}; } }
+        return null; }""",
+        index,
+    )
+    assert cell, "no missing cell at τ = 0.90 on the demo store"
+    from PIL import Image
+
+    shot = os.path.join(ARTIFACTS, "demo_where_when.png")
+    page.screenshot(path=shot)
+    rgb = Image.open(shot).convert("RGB").getpixel((int(cell["x"]), int(cell["y"])))
+    assert all(abs(v - 176) <= 12 for v in rgb), f"a missing cell is drawn {rgb}, not grey"
+    assert min(abs(a - b) for a, b in zip(rgb, (247, 247, 247))) > 40, "a missing cell looks like ρ = 0"
     assert [u for u in outside if not TAB_ICON_FONT.search(u)] == []

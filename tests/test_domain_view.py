@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import networkx as nx
@@ -62,3 +63,24 @@ def test_graph_edges_and_cut():
     cut = domain_view.cut_graph(g, 0.3, ["cat", "dog", "car"])
     assert sorted(cut.nodes) == ["car", "cat", "dog"] and list(cut.edges) == [("cat", "dog")]
     assert g.number_of_edges() == 3  # the original is untouched
+
+
+def test_positions_do_not_move_with_tau():
+    class Index:
+        concepts = ["cat", "dog", "car", "bus"]
+
+        def sets(self, tau):  # more experts overlap at a low τ: the graph changes with τ
+            n = int(100 * (1 - tau))
+            s = {"cat": range(n), "dog": range(n // 2, n + 10), "car": range(900, 900 + n), "bus": range(950, 950 + n)}
+            return {c: np.array(list(r), dtype=np.int64) for c, r in s.items()}
+
+    listed = {"cat": "animal", "dog": "animal", "car": "vehicle", "bus": "vehicle"}
+    low, high = (domain_view.domain_view(Index(), listed, t) for t in (0.5, 0.9))
+    assert low["edges"]["weight"].tolist() != high["edges"]["weight"].tolist()
+
+    def placed(view):
+        page = view["html"]
+        nodes, _ = json.JSONDecoder().raw_decode(page[page.index("nodes = new vis.DataSet(") + 24 :])
+        return {n["id"]: (n["x"], n["y"]) for n in nodes}
+
+    assert placed(low) and placed(low) == placed(high)

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from core import style
 from core.series import (
     claim_lines,
     over_training,
@@ -121,13 +122,26 @@ def test_markdown_and_pngs(tmp_path):
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
+def test_missing_cells_have_their_own_grey_trace_and_legend_entry():
+    from core.series_figures import where_when_figure
+
+    m = pd.DataFrame([[0.0, np.nan], [0.2, -0.1]], index=[0, 1], columns=[0, 64])
+    fig = where_when_figure({"small": m})
+    missing = [t for t in fig.data if t.meta and t.meta.get("kind") == "missing"]
+    assert len(missing) == 1 and missing[0].colorscale[0][1] == style.MISSING_COLOUR
+    z = np.asarray(missing[0].z, float)
+    assert z[0, 1] == 1 and np.isnan(z[0, 0])  # grey where rho is missing, nothing over rho = 0
+    assert any(t.name == "no result (missing cell)" for t in fig.data) and fig.layout.showlegend
+
+
 def test_plotly_figures_have_one_heatmap_per_size_and_loss_lines():
     from core.series_figures import loss_figure, where_when_figure
 
     runs = _runs()
     fig = where_when_figure(where_when(_table(runs), runs))
-    heatmaps = [t for t in fig.data if t.type == "heatmap"]
+    heatmaps = [t for t in fig.data if t.type == "heatmap" and t.meta["kind"] == "rho"]
     assert [t.name for t in heatmaps] == ["small", "big"] and len(heatmaps[0].x) == len(STEPS)
+    assert {(t.zmin, t.zmax) for t in heatmaps} == {(-style.RHO_RANGE, style.RHO_RANGE)}  # fixed, whatever the data
     log = pd.DataFrame({"model": ["a", "a", "b"], "step": [0, 8, 8], "tokens": [0, 8, 8], "loss": [9, 5, 4]})
     fig = loss_figure(log.assign(held_out_loss=[9.1, 5.1, 4.1]))
     assert len(fig.data) == 4 and fig.data[0].x[0] == 4  # step 0 drawn at half the first positive step

@@ -7,7 +7,18 @@ checks the widget values the browser sends, ``ui.frame`` draws the frame
 ``ui.analyses`` the analyses of a run at the page's τ. Nothing in ``core`` imports this.
 """
 
-from .analyses import by_layer, by_size, domain_view, fold_overlap, jaccard, set_sizes, sets, shared
+from .analyses import (
+    by_layer,
+    by_size,
+    domain_view,
+    fold_overlap,
+    fold_overlap_curve,
+    jaccard,
+    set_sizes,
+    set_sizes_curve,
+    sets,
+    shared,
+)
 from .data import (
     alignment,
     benchmark_pairs,
@@ -27,6 +38,7 @@ from .data import (
     units,
     where,
 )
+from .figures import figure
 from .frame import Page, empty_state, fmt, html_frame, page, require_run
 from .links import choice, multi, number
 
@@ -43,8 +55,10 @@ __all__ = [
     "domain_list",
     "domain_view",
     "empty_state",
+    "figure",
     "fmt",
     "fold_overlap",
+    "fold_overlap_curve",
     "html_frame",
     "index",
     "jaccard",
@@ -58,6 +72,7 @@ __all__ = [
     "sentences",
     "series",
     "set_sizes",
+    "set_sizes_curve",
     "sets",
     "shared",
     "snapshot_meta",

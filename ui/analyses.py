@@ -13,9 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from core import runs as run_policy
+from core.domain_view import domain_layout
 from core.domain_view import domain_view as compose_domain_view
+from core.tau import CURVE_STEP, grid
 
-from .data import _domain_list, _index, _mtime, _read, locked, open_store, page_read
+from .data import _domain_list, _index, _mtime, _read, locked, open_store, page_read, runs
 
 if TYPE_CHECKING:
     from .frame import Page
@@ -27,7 +29,8 @@ def _analysis(name: str):
     from core.domains import shared_experts
 
     return {
-        "domain_view": lambda idx, _, *a: compose_domain_view(idx, _domain_list(a[0], a[1]), *a[2:]),
+        "domain_view": lambda idx, _, *a: compose_domain_view(idx, _domain_list(a[0], a[1]), *a[2:-1], positions=a[-1]),
+        "domain_layout": lambda idx, _, path, mtime, seed: domain_layout(idx, _domain_list(path, mtime), seed),
         "shared": lambda idx, units, a, b, tau: shared_experts(idx, a, b, tau, units),
         "fold_overlap": lambda idx, _, taus: stability.fold_overlap(idx, taus),
         "set_sizes": lambda idx, _, taus: stability.set_sizes(idx, taus),
@@ -48,7 +51,8 @@ def _on_index(path: str, stamp: tuple, run_id: str, name: str, *args):
 def domain_view(p: Page, chosen: Sequence[str], min_weight: float, seed: int = 0) -> dict:
     """The concept-domain network of the page's run at τ: HTML, ARI/NMI, edges, nodes (cached)."""
     d = p.settings.domains
-    args = (d, _mtime(d), p.tau, tuple(chosen), round(float(min_weight), 4), seed)
+    positions = _on_index(p.path, p.stamp, p.run_id, "domain_layout", d, _mtime(d), seed)  # the same at every τ
+    args = (d, _mtime(d), p.tau, tuple(chosen), round(float(min_weight), 4), seed, positions)
     return _on_index(p.path, p.stamp, p.run_id, "domain_view", *args)
 
 
@@ -68,6 +72,26 @@ def fold_overlap(p: Page, taus: Sequence[float], run_id: str | None = None) -> p
 def set_sizes(p: Page, taus: Sequence[float]) -> pd.DataFrame:
     """Expert-set sizes of the page's run on a τ grid (median, quartiles, concepts without experts)."""
     return _on_index(p.path, p.stamp, p.run_id, "set_sizes", tuple(taus))
+
+
+def _curve(p: Page, name: str) -> pd.DataFrame:
+    """An analysis on the fixed curve grid (computed once per run) plus the page's τ (the one part τ reruns)."""
+    fixed = _on_index(p.path, p.stamp, p.run_id, name, grid(CURVE_STEP))
+    here = _on_index(p.path, p.stamp, p.run_id, name, (round(p.tau, 2),))
+    t = pd.concat([fixed[fixed["tau"].round(2) != round(p.tau, 2)], here], ignore_index=True)
+    return t.sort_values("tau", ignore_index=True)
+
+
+@page_read
+def fold_overlap_curve(p: Page) -> pd.DataFrame:
+    """Fold overlap of the page's run on the curve grid (0.50, 0.55, …) and at the page's τ."""
+    return _curve(p, "fold_overlap")
+
+
+@page_read
+def set_sizes_curve(p: Page) -> pd.DataFrame:
+    """Expert-set sizes of the page's run on the curve grid and at the page's τ."""
+    return _curve(p, "set_sizes")
 
 
 @page_read
@@ -93,7 +117,8 @@ def _by_size(path: str, stamp: tuple, run_ids: tuple, tau: float) -> pd.DataFram
     from core.stability import stability_by_size
 
     cache = {rid: _index(path, stamp, rid) for rid in run_ids}
-    return locked(stability_by_size, open_store(path, stamp), run_ids, (tau,), cache)
+    known = {r.run_id: r for r in runs(path, stamp)}
+    return locked(stability_by_size, open_store(path, stamp), run_ids, (tau,), cache, known)
 
 
 @page_read

@@ -325,9 +325,24 @@ def same_weights(p: Page) -> dict[str, str]:
     return identical_neighbours(run_policy.runs_frame(p.runs))
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _snapshots(path: str, stamp: tuple) -> pd.DataFrame:
+    """Every stored alignment snapshot row (all benchmarks and τ), read once per store version; never mutated."""
+    t = open_store(path, stamp).alignment_snapshot(None, None)
+    return t.assign(_tau=t["tau"].astype(float).round(2))
+
+
 @st.cache_data(show_spinner=False, max_entries=128)
 def _snapshot(path: str, stamp: tuple, name: str | None, tau: float | None) -> pd.DataFrame:
-    return open_store(path, stamp).alignment_snapshot(name, tau)
+    """The snapshot rows of benchmark ``name`` (None: all) at ``tau`` (None: all), filtered in memory: a new τ
+    costs no store read."""
+    t = _snapshots(path, stamp)
+    keep = pd.Series(True, index=t.index)
+    if name is not None:
+        keep &= t["benchmark"] == name
+    if tau is not None:
+        keep &= t["_tau"] == round(float(tau), 2)
+    return t[keep].drop(columns="_tau").reset_index(drop=True)
 
 
 @page_read

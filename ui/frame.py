@@ -22,6 +22,7 @@ from core.links import md_escape, parse_tau
 from core.runs import Run
 from core.settings import DEMO, ROOT, Settings, resolve_settings, store_choices, store_stamp, with_store
 from core.store import Store, StoreError
+from core.style import ModelLook, fmt_number, model_looks
 from core.tau import TAU_DEFAULT, TAU_MAX, TAU_MIN, TAU_STEP
 
 from . import data, widget_states
@@ -70,6 +71,17 @@ class Page:
     @property
     def run_id(self) -> str:
         return self.run.run_id
+
+    @property
+    def looks(self) -> dict[str, ModelLook]:
+        """Display name, size and colour of every model of the store (the same on every page)."""
+        return model_looks((r.model, r.n_params) for r in self.runs)
+
+    @property
+    def named(self) -> str:
+        """The chosen run as every section names it: display name, revision and short id."""
+        look = self.looks.get(self.run.model)
+        return f"{look.name if look else self.run.model} @ {self.run.rev} (run `{self.run_id[:8]}`)"
 
 
 def page(title: str, key: str, params: Sequence[str] = (), need: str | None = None) -> Page:
@@ -286,11 +298,5 @@ def require_run(p: Page, what: str = "") -> None:
 
 
 def fmt(x: Any, digits: int = 3) -> str:
-    """A number for display; '—' for missing values."""
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return "—"
-    if v != v:
-        return "—"
-    return "∞" if v == float("inf") else f"{v:.{digits}f}"
+    """A number for display; '—' for missing or infinite values (``core.style.fmt_number``)."""
+    return fmt_number(x, digits)
