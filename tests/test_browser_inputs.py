@@ -299,7 +299,7 @@ def _pages(server, page):
     page.locator('[data-testid="stSidebar"]').get_by_text("Alignment", exact=True).click()
     page.wait_for_selector("h1:has-text('Alignment with human similarity')", timeout=60_000)
     _wait_idle(page)
-    pick(page, "stSelectbox", "Runs", "only synthetic/toy-10m")
+    pick(page, "stSelectbox", "Runs", "only toy-10m")  # the display name (core.style.short_name)
     wait_link(page, "runs", "model")
     pick(page, "stSelectbox", "Benchmark", "men_synthetic", typed="men_syn")
     wait_link(page, "bench", "men_synthetic")
