@@ -241,7 +241,9 @@ def cmd_ingest(args) -> int:
     print(f"{n} parts ingested")
     if refused:
         more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
-        raise ValueError(f"{refused[0]}{more}; set aside in {os.path.join(store.parts_dir, '_refused')}")
+        raise ValueError(
+            f"{refused[0]}{more} (files that cannot be trusted are set aside in {store.parts_dir}/_refused)"
+        )
     return 0
 
 

@@ -23,7 +23,8 @@ import numpy as np
 from . import __version__
 from .checkpoints import parse_step, training_log_of, weights_hash
 from .config import ExtractConfig, RunConfig, stable_hash
-from .parts import REFUSED_DIR, PartError, part_path, read_metas, write_manifest, write_part
+from .manifests import write_manifest
+from .parts import REFUSED_DIR, PartError, is_part_file, part_path, read_metas, write_part
 from .sampling import Plan, make_plan
 from .store import Store
 
@@ -143,7 +144,7 @@ def run_task(
 
     x = cfg.extract
     paths = [part_path(parts_dir, task.run_id, c, task.fold) for c in task.concepts]
-    written = [os.path.exists(p) for p in paths]  # a part is written once: a retried task skips what exists
+    written = [is_part_file(p) for p in paths]  # a part is written once: a retried task skips what exists
     if all(written):
         yield from paths
         return

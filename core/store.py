@@ -17,7 +17,8 @@ import pandas as pd
 
 from .connection import LockWaits, StoreError, check_size, connection
 from .expert_index import IndexRows, vectors_by_kind
-from .parts import RESULT_FIELDS, PartError, part_key, pending_files, read_manifest, read_results, run_of, set_aside
+from .parts import RESULT_FIELDS, UnknownRun, part_key, pending_files, read_results, run_of
+from .result_bounds import check_results
 from .runs import Run, RunContents
 from .sentences import sentence_id
 from .settings import DEFAULT_STORE
@@ -248,24 +249,32 @@ class Store:
         stored = set(self.query("SELECT part FROM results")["part"].dropna()) if os.path.exists(self.path) else set()
         return pending_files(self.parts_dir, stored, run_id)
 
+    def registered_runs(self) -> set[str]:
+        """Runs with a unit table: those whose parts can be range-checked and ingested."""
+        return set(self.query("SELECT run_id FROM runs WHERE unit_table IS NOT NULL")["run_id"])
+
     def ingest(self, part: str) -> bool:
-        """Load a part file (one result, or a packed run) into the database in one transaction; False if nothing new."""
-        metas, rows = read_results(part)  # a single part is checked against its checksum
+        """Load a part file (one result, or a packed run) into the database in one transaction; False if nothing new.
+
+        The file is checked against its checksum and against its run (``result_bounds``), so its run must be
+        registered first (``UnknownRun`` otherwise)."""
+        metas, rows = read_results(part)
+        rid = run_of(part)
+        with self.connect() as con:
+            found = con.execute("SELECT * FROM runs WHERE run_id = ? AND unit_table IS NOT NULL", [rid]).df()
+        if found.empty:
+            raise UnknownRun(f"part {part} is of run {rid}, which this store does not have and no manifest describes")
+        run = Run.from_row(found.iloc[0].to_dict())
+        check_results(part, metas, rows, run, run.n_units)
         added = 0
         with self.connect(transaction=True) as con:
+            con.register("part_rows", rows)
             for meta in metas:
                 key = [meta["run_id"], meta["concept"], meta["fold"]]
                 if _scalar(con, "SELECT count(*) FROM results WHERE run_id = ? AND concept = ? AND fold = ?", key):
                     continue
-                if rows is None:  # a packed run: AP rows have no kind; embedding-vector rows have one
-                    where = "FROM read_parquet(?) WHERE concept = ? AND fold = ? AND kind IS"
-                    args = [part, meta["concept"], meta["fold"]]
-                    _run(con, f"INSERT INTO ap SELECT ?, ?, ?, unit, ap {where} NULL", [*key, *args])
-                    sql = f"INSERT OR REPLACE INTO vectors SELECT ?, ?, kind, vec {where} NOT NULL"
-                    _run(con, sql, [*key[:2], *args])
-                else:
-                    con.register("part_rows", rows)
-                    _run(con, "INSERT INTO ap SELECT ?, ?, ?, unit, ap FROM part_rows", key)
+                sql = "INSERT INTO ap SELECT ?, ?, ?, unit, ap FROM part_rows WHERE concept = ? AND fold = ?"
+                _run(con, sql, [*key, *key[1:]])
                 for kind, vec in meta.get("vectors", {}).items():
                     _run(con, "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", [*key[:2], kind, vec])
                 values = [*(meta[k] for k in RESULT_FIELDS), part_key(meta), _now()]
@@ -274,28 +283,10 @@ class Store:
         return added > 0
 
     def ingest_pending(self, run_id: str | None = None, refused: list[str] | None = None) -> int:
-        """Ingest every pending part; returns how many files brought something new.
+        """Ingest every pending part (``ingest.ingest_pending``); returns how many files brought something new."""
+        from .ingest import ingest_pending
 
-        A run the store lacks is first restored from the manifest beside its parts, so parts alone rebuild a
-        store. A bad part raises ``PartError``; when ``refused`` is given it is set aside instead
-        (``parts.set_aside``), its one-line reason appended, and the other parts are ingested.
-        """
-        pending = self.pending_parts(run_id)
-        have = set(self.query("SELECT run_id FROM runs WHERE unit_table IS NOT NULL")["run_id"])
-        for rid in sorted({run_of(p) for p in pending} - have):  # runs known only from their manifests
-            manifest = read_manifest(self.parts_dir, rid)
-            if manifest is not None:
-                self.add_run(*manifest)
-        n = 0
-        for path in pending:
-            try:
-                n += self.ingest(path)
-            except PartError as e:
-                if refused is None:
-                    raise
-                set_aside(path, self.parts_dir)
-                refused.append(str(e))
-        return n
+        return ingest_pending(self, run_id, refused)
 
     def ap(self, run_id: str, concepts: Iterable[str] | None = None, fold: int | None = 0, above: float = TAU_MIN):
         """Stored (concept, fold, unit, ap) rows with ``ap > above`` (strictly: the experts at τ = ``above``)."""
