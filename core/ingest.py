@@ -1,6 +1,7 @@
 """Ingesting a parts folder: runs restored from their manifests first, then every pending part, bad ones set aside.
 
-A part or manifest that cannot be trusted (``PartError``) is moved to ``<parts>/_refused/`` and named; a sound part
+A run known only from its manifest is registered with its first part that ingests. A part or manifest that
+cannot be trusted (``PartError``) is moved to ``<parts>/_refused/`` and named; a sound part
 whose run is unknown (``UnknownRun``: no manifest beside it) is named and left where it is.
 """
 
@@ -19,6 +20,7 @@ def ingest_pending(store, run_id: str | None = None, refused: list[str] | None =
     file is set aside and the other parts are ingested."""
     pending = store.pending_parts(run_id)
     blocked: set[str] = set()
+    manifests: dict[str, tuple] = {}  # registered with the first of their parts that ingests
     for rid in sorted({run_of(p) for p in pending} - store.registered_runs()):  # runs known only from manifests
         try:
             manifest = read_manifest(store.parts_dir, rid)
@@ -32,13 +34,13 @@ def ingest_pending(store, run_id: str | None = None, refused: list[str] | None =
             blocked.add(rid)
             continue
         if manifest is not None:
-            store.add_run(*manifest)
+            manifests[rid] = manifest
     n = 0
     for path in pending:
         if run_of(path) in blocked:
             continue
         try:
-            n += store.ingest(path)
+            n += store.ingest(path, manifests.get(run_of(path)))
         except UnknownRun as e:
             if refused is None:
                 raise

@@ -49,8 +49,16 @@ def check_results(path: str, metas: list[dict], rows: pd.DataFrame, run: Run, n_
     bad = ~((ap >= 0) & (ap <= 1))  # NaN too
     if bad.any():
         refuse(f"AP {ap[bad][0]} of unit {units[bad][0]} is not a number in [0, 1]")
-    counts = rows.groupby(["concept", "fold"]).size().to_dict() if len(rows) else {}
+    groups = rows.groupby(["concept", "fold"])["ap"] if len(rows) else None
+    counts = groups.size().to_dict() if len(rows) else {}
+    highest = groups.max().to_dict() if len(rows) else {}
+    lowest = groups.min().to_dict() if len(rows) else {}
     for meta in metas:
-        n = counts.get((meta["concept"], meta["fold"]), 0)
+        key = (meta["concept"], meta["fold"])
+        n = counts.get(key, 0)
         if n != meta["n_stored"]:
             refuse(f"{meta['concept']}, fold {meta['fold']} holds {n} AP rows, its metadata says {meta['n_stored']}")
+        if n and abs(highest[key] - meta["max_ap"]) > 1e-5:  # the stored rows hold the highest AP of all units
+            refuse(f"{meta['concept']}, fold {meta['fold']}: its highest AP {highest[key]:.6g} is not max_ap")
+        if n and lowest[key] < meta["ap_floor"] - 1e-6:  # only APs at or above the floor are stored
+            refuse(f"{meta['concept']}, fold {meta['fold']}: AP {lowest[key]:.6g} is below its ap_floor")

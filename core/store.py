@@ -44,6 +44,23 @@ def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
+def _add_run(con, row: dict, units: pd.DataFrame | None) -> None:
+    """``Store.add_run`` inside an open transaction."""
+    cols = [*row, "created_at", "updated_at"]
+    sets = "".join(f"{k} = EXCLUDED.{k}, " for k, v in row.items() if v is not None and k != "run_id")
+    _run(
+        con,
+        f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) ON CONFLICT (run_id) "
+        + (f"DO UPDATE SET {sets}updated_at = EXCLUDED.updated_at" if sets else "DO NOTHING"),
+        [*row.values(), _now(), _now()],
+    )
+    if units is not None and row.get("unit_table"):
+        if not _scalar(con, "SELECT count(*) FROM units WHERE unit_table = ?", [row["unit_table"]]):
+            con.register("unit_rows", units.assign(unit_table=row["unit_table"]))
+            cols = 'unit_table, unit, layer, module, kind, "index", head, role'
+            _run(con, f"INSERT INTO units SELECT {cols} FROM unit_rows")
+
+
 class Store:
     """A DuckDB file ``path`` (created on first write; ``read_only``: writes raise ``StoreError``) plus a folder of
     Parquet parts (``parts_dir``, default ``<path without .duckdb>.parts``). ``lock_timeout``: seconds to keep
@@ -144,20 +161,8 @@ class Store:
     # -- runs ----------------------------------------------------------------
     def add_run(self, row: dict, units: pd.DataFrame | None = None) -> None:
         """Register a run, with its unit table if given; a known run gets the row's values that are not None."""
-        cols = [*row, "created_at", "updated_at"]
-        sets = "".join(f"{k} = EXCLUDED.{k}, " for k, v in row.items() if v is not None and k != "run_id")
         with self.connect(transaction=True) as con:
-            _run(
-                con,
-                f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) ON CONFLICT (run_id) "
-                + (f"DO UPDATE SET {sets}updated_at = EXCLUDED.updated_at" if sets else "DO NOTHING"),
-                [*row.values(), _now(), _now()],
-            )
-            if units is not None and row.get("unit_table"):
-                if not _scalar(con, "SELECT count(*) FROM units WHERE unit_table = ?", [row["unit_table"]]):
-                    con.register("unit_rows", units.assign(unit_table=row["unit_table"]))
-                    cols = 'unit_table, unit, layer, module, kind, "index", head, role'
-                    _run(con, f"INSERT INTO units SELECT {cols} FROM unit_rows")
+            _add_run(con, row, units)
 
     def add_training_log(self, model: str, log: pd.DataFrame) -> int:
         """Replace the training log of ``model`` (columns step, tokens, loss, held_out_loss); rows written."""
@@ -253,21 +258,24 @@ class Store:
         """Runs with a unit table: those whose parts can be range-checked and ingested."""
         return set(self.query("SELECT run_id FROM runs WHERE unit_table IS NOT NULL")["run_id"])
 
-    def ingest(self, part: str) -> bool:
+    def ingest(self, part: str, manifest: tuple[dict, pd.DataFrame] | None = None) -> bool:
         """Load a part file (one result, or a packed run) into the database in one transaction; False if nothing new.
 
-        The file is checked against its checksum and against its run (``result_bounds``), so its run must be
-        registered first (``UnknownRun`` otherwise)."""
+        The file is checked against its checksum and against its run (``result_bounds``): a registered one, or
+        the ``manifest`` (row, unit table) registered in the same transaction (``UnknownRun`` without either),
+        so a refused part leaves the store as it was."""
         metas, rows = read_results(part)
         rid = run_of(part)
         with self.connect() as con:
             found = con.execute("SELECT * FROM runs WHERE run_id = ? AND unit_table IS NOT NULL", [rid]).df()
-        if found.empty:
+        if found.empty and manifest is None:
             raise UnknownRun(f"part {part} is of run {rid}, which this store does not have and no manifest describes")
-        run = Run.from_row(found.iloc[0].to_dict())
+        run = Run.from_row(found.iloc[0].to_dict() if len(found) else manifest[0])
         check_results(part, metas, rows, run, run.n_units)
         added = 0
         with self.connect(transaction=True) as con:
+            if found.empty:
+                _add_run(con, *manifest)
             con.register("part_rows", rows)
             for meta in metas:
                 key = [meta["run_id"], meta["concept"], meta["fold"]]
