@@ -272,23 +272,24 @@ class Store:
             raise UnknownRun(f"part {part} is of run {rid}, which this store does not have and no manifest describes")
         run = Run.from_row(found.iloc[0].to_dict() if len(found) else manifest[0])
         check_results(part, metas, rows, run, run.n_units)
-        added = 0
         with self.connect(transaction=True) as con:
             if found.empty:
                 _add_run(con, *manifest)
-            con.register("part_rows", rows)
-            for meta in metas:
-                key = [meta["run_id"], meta["concept"], meta["fold"]]
-                if _scalar(con, "SELECT count(*) FROM results WHERE run_id = ? AND concept = ? AND fold = ?", key):
-                    continue
-                sql = "INSERT INTO ap SELECT ?, ?, ?, unit, ap FROM part_rows WHERE concept = ? AND fold = ?"
-                _run(con, sql, [*key, *key[1:]])
-                for kind, vec in meta.get("vectors", {}).items():
-                    _run(con, "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", [*key[:2], kind, vec])
-                values = [*(meta[k] for k in RESULT_FIELDS), part_key(meta), _now()]
-                _run(con, "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
-                added += 1
-        return added > 0
+            have = set(con.execute("SELECT concept, fold FROM results WHERE run_id = ?", [rid]).fetchall())
+            new = [m for m in metas if (m["concept"], m["fold"]) not in have]
+            if not new:
+                return False
+            keys = pd.MultiIndex.from_tuples([(m["concept"], m["fold"]) for m in new])
+            con.register("part_rows", rows[pd.MultiIndex.from_arrays([rows["concept"], rows["fold"]]).isin(keys)])
+            _run(con, "INSERT INTO ap SELECT ?, concept, fold, unit, ap FROM part_rows", [rid])
+            vecs = [(rid, m["concept"], k, v) for m in new for k, v in (m.get("vectors") or {}).items()]
+            if vecs:
+                con.register("vec_rows", pd.DataFrame(vecs, columns=["run_id", "concept", "kind", "vec"]))
+                _run(con, "INSERT OR REPLACE INTO vectors SELECT run_id, concept, kind, vec FROM vec_rows")
+            done = pd.DataFrame([[m[k] for k in RESULT_FIELDS] + [part_key(m)] for m in new])
+            con.register("result_rows", done.set_axis([*RESULT_FIELDS, "part"], axis=1).assign(finished_at=_now()))
+            _run(con, "INSERT INTO results SELECT * FROM result_rows")
+        return True
 
     def ingest_pending(self, run_id: str | None = None, refused: list[str] | None = None) -> int:
         """Ingest every pending part (``ingest.ingest_pending``); returns how many files brought something new."""

@@ -407,36 +407,41 @@ def test_build_demo_into_a_folder_is_refused_first(capsys, S, tmp_path):
 
 
 # -- 11: a pack that pyarrow and its checksum pass is never read by another reader ----------------------------------
-def test_footer_bit_flips_never_give_a_traceback(capsys, S, tmp_path):
+def test_footer_bit_flips_that_only_duckdb_trips_on_never_give_a_traceback(capsys, S, tmp_path):
+    """Some single-bit flips of a pack's footer pass pyarrow and the checksum but make DuckDB's reader fail;
+    ingesting such a pack gives the same results as the intact one (the store reads it with pyarrow only)."""
+    import duckdb
+
     path, run_id, _ = S
     parts = os.path.splitext(path)[0] + ".parts"
     pack = pack_parts(parts, run_id)
     data = open(pack, "rb").read()
     footer = int.from_bytes(data[-8:-4], "little") + 8
-    passed = 0
-    for i in range(len(data) - footer, len(data) - 8):
-        for bit in range(8):
-            flipped = bytearray(data)
-            flipped[i] ^= 1 << bit
-            open(pack, "wb").write(bytes(flipped))
-            try:
-                check_pack(pack)
-            except PartError:
-                continue
-            passed += 1
-            fresh = str(tmp_path / f"f{i}_{bit}.duckdb")
-            fill_store(fresh)
-            capsys.readouterr()
-            code = main(["--store", fresh, "ingest", "--parts", parts])  # a traceback here fails the test
-            assert code in (0, 2), capsys.readouterr().err
-            assert "Traceback" not in capsys.readouterr().err
-            if code == 0:
-                assert len(Store(fresh, read_only=True).results()) == 8
-            elif os.path.exists(os.path.join(parts, "_refused")):
-                shutil.rmtree(os.path.join(parts, "_refused"))
-    open(pack, "wb").write(data)
-    assert passed > 0
-    print(f"{passed} footer flips pass pyarrow and the checksum")
+    probe, trips = str(tmp_path / "probe.parquet"), []
+    for i in range(len(data) - footer, len(data) - 8, 3):  # one bit of every third footer byte
+        flipped = bytearray(data)
+        flipped[i] ^= 1 << (i % 8)
+        open(probe, "wb").write(bytes(flipped))
+        try:
+            check_pack(probe)
+        except PartError:
+            continue
+        try:
+            duckdb.sql("SELECT count(*), sum(ap) FROM read_parquet(?)", params=[probe]).fetchall()
+        except duckdb.Error:
+            trips.append(bytes(flipped))
+    assert trips, "no flip that passes pyarrow trips DuckDB: the test checks nothing"
+    want = None
+    for k, flipped in enumerate(trips[:4]):
+        open(pack, "wb").write(flipped)
+        fresh = str(tmp_path / f"f{k}.duckdb")
+        fill_store(fresh)
+        capsys.readouterr()
+        assert main(["--store", fresh, "ingest", "--parts", parts]) == 0, capsys.readouterr().err
+        got = Store(fresh, read_only=True).ap(run_id, fold=None, above=0.0)
+        want = got if want is None else want
+        assert len(got) and got.equals(want)
+    assert want.equals(Store(path, read_only=True).ap(run_id, fold=None, above=0.0))
 
 
 # -- kill test for pack ----------------------------------------------------------------------------------------------
