@@ -12,6 +12,7 @@ import json
 import os
 import re
 import zlib
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -152,6 +153,29 @@ def pack_parts(parts_dir: str, run_id: str) -> str | None:
     float32 rows instead of JSON text, so finished runs are small enough to commit. Parts added after an earlier pack are merged in;
     the store ingests packed and single parts alike (``Store.ingest``).
     """
+    with _folder_lock(parts_dir):  # two packs at once: the second waits, then finds the parts packed
+        return _pack(parts_dir, run_id)
+
+
+@contextmanager
+def _folder_lock(folder: str):
+    """An exclusive lock on a folder (``flock`` of its descriptor: no lock file in a folder meant to be committed)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY) if os.path.isdir(folder) else None
+    try:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # closing releases the lock
+
+
+def _pack(parts_dir: str, run_id: str) -> str | None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 

@@ -484,3 +484,16 @@ def test_pack_killed_midway_reruns_to_a_byte_identical_pack(S, tmp_path, mode):
     )
     assert not any(".tmp" in f for f in files)
     assert open(os.path.join(parts, f"{run_id}.pack.parquet"), "rb").read() == want
+
+
+def test_two_packs_at_once_both_succeed_with_one_pack(S, tmp_path):
+    path, run_id, _ = S
+    twin = tmp_path / "twin"
+    shutil.copytree(os.path.dirname(path), twin)
+    assert main(["--store", str(twin / "s.duckdb"), "pack", "--run", run_id]) == 0
+    argv = [sys.executable, "-m", "core", "--store", path, "pack", "--run", run_id]
+    procs = [subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    results = [(p.wait(), p.stderr.read().decode()) for p in procs]
+    assert [code for code, _ in results] == [0, 0], results
+    parts = os.path.splitext(path)[0] + ".parts"
+    assert tree(parts) == tree(twin / "s.parts")
