@@ -135,9 +135,18 @@ def word_embedding(loaded: LoadedModel, word: str):
 
 
 def check_loadable(spec: ModelSpec) -> None:
-    """Refuse an unavailable device or a revision that does not exist before anything is read or written."""
+    """Refuse an unavailable device, a revision that does not exist, or a local model folder whose configuration
+    cannot be read, before anything is read or written."""
     pick_device(spec.device)
-    resolve(spec)
+    path, _, gguf = resolve(spec)
+    if os.path.isdir(path) and not gguf:
+        from transformers import AutoConfig
+
+        try:
+            AutoConfig.from_pretrained(path)
+        except Exception as e:  # JSON, OS and transformers errors of a broken folder, whatever their type
+            revision_note = f" (revision {spec.revision})" if spec.revision else ""
+            raise ModelLoadError(f"cannot load model {spec.model!r}{revision_note}: {first_line(e, 200)}") from None
 
 
 ROTARY_KEYS = ("rope_parameters", "rope_theta", "rope_scaling", "rotary_pct", "rotary_emb_base")

@@ -497,3 +497,15 @@ def test_two_packs_at_once_both_succeed_with_one_pack(S, tmp_path):
     assert [code for code, _ in results] == [0, 0], results
     parts = os.path.splitext(path)[0] + ".parts"
     assert tree(parts) == tree(twin / "s.parts")
+
+
+def test_grid_finds_a_broken_revision_before_computing_any(capsys, S, golden, tmp_path):
+    path, _, model = S
+    ckpt = tmp_path / "ckpt"
+    shutil.copytree(model, ckpt / "step1")
+    (ckpt / "step2").mkdir()
+    (ckpt / "step2" / "config.json").write_text("{ broken")
+    before = tree(os.path.dirname(path))
+    argv = ["--store", path, "grid", "--models", str(ckpt), "--revisions", "step1,step2", "--concepts", "cat,dog"]
+    refused(capsys, [*argv, "--n-pos", "6", "--n-neg", "12", "--quiet"], "(revision step2)")
+    assert tree(os.path.dirname(path)) == before
