@@ -509,3 +509,20 @@ def test_grid_finds_a_broken_revision_before_computing_any(capsys, S, golden, tm
     argv = ["--store", path, "grid", "--models", str(ckpt), "--revisions", "step1,step2", "--concepts", "cat,dog"]
     refused(capsys, [*argv, "--n-pos", "6", "--n-neg", "12", "--quiet"], "(revision step2)")
     assert tree(os.path.dirname(path)) == before
+
+
+def test_pack_without_a_store_or_parts_folder_and_a_long_revision_list(capsys, S, tmp_path):
+    path, _, model = S
+    missing = str(tmp_path / "none.duckdb")
+    refused(capsys, ["--store", missing, "pack"], "no store at")
+    assert not os.path.exists(missing)
+    refused(capsys, ["--store", path, "pack", "--parts", str(tmp_path / "nonexist")], "no parts folder")
+    ckpt = tmp_path / "ckpt"
+    (ckpt / "step1").mkdir(parents=True)
+    revisions = ",".join(f"step{i}" for i in range(2, 10_002))
+    line = refused(capsys, ["--store", path, "grid", "--models", str(ckpt), "--revisions", revisions], "not found")
+    assert len(line) < 700 and "and 9990 more" in line
+    capsys.readouterr()
+    assert main(["--store", path, "runs"]) == 0
+    out = capsys.readouterr().out
+    assert "final" in out and "NaN" not in out and "None" not in out, out  # a run without a revision
