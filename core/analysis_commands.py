@@ -17,10 +17,12 @@ def cmd_analyse(args) -> int:
     """``analyse alignment|domains|stability|layers``: write a CSV and print a short table."""
     import pandas as pd
 
+    from .outputs import check_output, write_output
     from .store import Store
     from .tau import check_tau
 
     tau = check_tau(args.tau) if hasattr(args, "tau") else None
+    check_output(args.out, args.store, args.force)
     store = Store(args.store, read_only=True)
 
     def pairs():
@@ -84,9 +86,7 @@ def cmd_analyse(args) -> int:
         from .layers import alignment_by_layer
 
         table = shown = alignment_by_layer(index(), store.units(args.run), pairs(), tau, by=args.by)
-    folder = os.path.dirname(os.path.abspath(args.out))
-    os.makedirs(folder, exist_ok=True)
-    table.to_csv(args.out, index=False)
+    write_output(args.out, lambda tmp: table.to_csv(tmp, index=False))
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 3):
         print(shown.head(40).to_string(index=False))
     print(f"{len(table)} rows written to {args.out}")
@@ -117,7 +117,7 @@ def cmd_build_demo(args) -> int:
 
     runs = [r for r in args.runs.split(",") if r] if args.runs else None
     benchmarks = _snapshot_benchmarks(args)
-    info = build_demo(args.store, args.out, runs, args.max_mb, benchmarks, args.n_boot)
+    info = build_demo(args.store, args.out, runs, args.max_mb, benchmarks, args.n_boot, force=args.force)
     print(
         f"demo store {info['path']}: {info['size_mb']} MB, {info['runs']} runs, {info['concepts']} concepts, "
         f"{info['ap_rows']:,} AP rows, {info['sentences']} redistributable sentences, "

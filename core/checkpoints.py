@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 
+from .config import check_revision
 from .errors import first_line
 
 STEP = re.compile(r"step(\d+)")
@@ -63,12 +64,16 @@ def resolve_revisions(model: str, text: str) -> list[str]:
     revisions = list(dict.fromkeys(r.strip() for r in text.split(",") if r.strip()))
     if not revisions:
         raise ValueError("--revisions is empty: give step1,step2,... or all")
+    for r in revisions:
+        check_revision(r)
     if os.path.isdir(model):
         missing = [r for r in revisions if not os.path.isdir(os.path.join(model, r))]
         if missing:
             have = ", ".join(list_revisions(model)[:8]) if any(STEP.fullmatch(n) for n in os.listdir(model)) else ""
+            more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
             raise ValueError(
-                f"revision(s) {', '.join(missing)} not found in {model!r}" + (f" (it has {have} …)" if have else "")
+                f"revision(s) {', '.join(missing[:10])}{more} not found in {model!r}"
+                + (f" (it has {have} …)" if have else "")
             )
     return revisions
 

@@ -33,6 +33,7 @@ from .settings import DEFAULT_STORE, DEMO_STORE
 from .tau import STABILITY_TAUS, TAU_DEFAULT, TAU_MAX, TAU_MIN
 
 KNOWN_ERRORS: tuple[type[BaseException], ...] = (ValueError, RuntimeError, OSError, KeyError)
+MAX_ERROR = 600  # characters of an error line: a message quoting user input stays one readable line
 MAX_BOOT = 10_000  # bootstrap resamples: an (n_pairs, n_boot) array each; 10k is already tight CIs
 
 
@@ -70,6 +71,7 @@ CHOICES = {
 NOT_OPTIONS = {"concepts", "module_patterns"}  # set from the concept arguments and --modules
 MEN_SPLITS = ("dev", "test", "full")
 TAU_HELP = f"expert threshold in [{TAU_MIN}, {TAU_MAX:g}]"
+FORCE_HELP = "replace --out if it exists (never the store itself)"
 
 
 def field_help(cls) -> dict[str, str]:
@@ -219,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", required=True)
     p.add_argument("--tau", type=float, default=TAU_DEFAULT, help=TAU_HELP)
     p.add_argument("--out", required=True, help="file.csv or file.parquet")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.set_defaults(func=commands.cmd_export)
 
     p = sub.add_parser("analyse", help="alignment, domains, stability or layer breakdown of stored experts")
@@ -254,6 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         q.add_argument("--tau", type=float, default=TAU_DEFAULT, help=TAU_HELP)
     for q in (a, d, st, la):
         q.add_argument("--out", required=True, help="CSV file to write")
+        q.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.set_defaults(func=analysis_commands.cmd_analyse)
     p = sub.add_parser("report", help="write results/ (CSV + README.md): alignment, domains, stability, layers")
     p.add_argument("--out", default="results")
@@ -271,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build-demo", help="write the committed demo store (derived numbers only) from --store")
     p.add_argument("--out", default=DEMO_STORE)
     p.add_argument("--runs", help="comma-separated run ids (default: every run with results)")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--max-mb", type=number(0.1, 100_000, integer=False), default=50.0)
     p.add_argument("--men-dir", help="local MEN folder: keep MEN-test alignment at every slider τ (not the ratings)")
     p.add_argument("--benchmark", action="append", help="another word-pair file to keep alignment of (repeatable)")
@@ -318,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
             return 130
         if args.debug or not isinstance(e, KNOWN_ERRORS):
             raise
-        print(f"error: {first_line(e)}", file=sys.stderr)
+        print(f"error: {first_line(e, MAX_ERROR)}", file=sys.stderr)
         return 2
     finally:
         if previous is not None:

@@ -208,7 +208,7 @@ def _run_grid(args, store, concepts, runs) -> int:
 
 
 def cmd_runs(args) -> int:
-    from .runs import runs_frame
+    from .runs import revision_label, runs_frame
     from .store import Store
 
     runs = Store(args.store, read_only=True).runs()
@@ -218,6 +218,7 @@ def cmd_runs(args) -> int:
     from .checkpoints import identical_neighbours
 
     table = runs_frame(runs)
+    table["revision"] = [revision_label(r) for r in table["revision"]]  # "final", not NaN or None
     same = identical_neighbours(table)
     if same:
         table["same_weights_as"] = table["run_id"].map(same).fillna("")
@@ -241,7 +242,9 @@ def cmd_ingest(args) -> int:
     print(f"{n} parts ingested")
     if refused:
         more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
-        raise ValueError(f"{refused[0]}{more}; set aside in {os.path.join(store.parts_dir, '_refused')}")
+        raise ValueError(
+            f"{refused[0]}{more} (files that cannot be trusted are set aside in {store.parts_dir}/_refused)"
+        )
     return 0
 
 
@@ -250,6 +253,10 @@ def cmd_pack(args) -> int:
     from .parts import pack_parts
     from .store import Store
 
+    if not os.path.exists(args.store):
+        raise ValueError(f"no store at {args.store!r}: pack packs the finished runs of a store; give --store")
+    if args.parts and not os.path.isdir(args.parts):
+        raise ValueError(f"no parts folder {args.parts!r}: nothing to pack")
     store = Store(args.store, parts_dir=args.parts)
     store.ingest_pending()  # whatever is packed must be stored first
     runs = {r.run_id: r for r in store.runs()}
@@ -272,10 +279,12 @@ def cmd_pack(args) -> int:
 
 
 def cmd_export(args) -> int:
+    from .outputs import check_output, write_output
     from .store import Store
     from .tau import check_tau
 
     tau = check_tau(args.tau)
+    check_output(args.out, args.store, args.force)
     store = Store(args.store, read_only=True)
     store.run(args.run)  # a clear error for an unknown run
     df = store.ap(args.run, fold=None, above=tau)
@@ -283,8 +292,8 @@ def cmd_export(args) -> int:
     if not units.empty:
         df = df.merge(units, on="unit", how="left")
     if args.out.endswith(".parquet"):
-        df.to_parquet(args.out, index=False)
+        write_output(args.out, lambda tmp: df.to_parquet(tmp, index=False))
     else:
-        df.to_csv(args.out, index=False)
+        write_output(args.out, lambda tmp: df.to_csv(tmp, index=False))
     print(f"{len(df)} expert rows (tau > {tau:g}) written to {args.out}")
     return 0

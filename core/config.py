@@ -32,6 +32,24 @@ def dtype_name(name: str) -> str:
 
 
 DEVICE_PATTERN = re.compile(r"auto|cpu|mps|(cuda|xpu)(:\d+)?")
+REVISION_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)*")  # step123, v1.0, refs/pr/1
+
+
+def check_revision(revision: str) -> str:
+    """A revision is a name (a branch, tag or commit: ``step123``), never a path: ``ValueError`` otherwise."""
+    if (
+        not isinstance(revision, str)
+        or len(revision) > 200
+        or ".." in revision
+        or revision.endswith(".lock")
+        or not REVISION_PATTERN.fullmatch(revision)
+    ):
+        raise ValueError(
+            f"revision must be a name (a branch, tag or commit, e.g. step1000), not a path: {str(revision)[:60]!r}"
+        )
+    return revision
+
+
 MAX_SEED = 2**32 - 1
 
 
@@ -115,6 +133,8 @@ class ModelSpec:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dtype", dtype_name(self.dtype))
+        if self.revision is not None:
+            check_revision(self.revision)
         if not isinstance(self.device, str) or not DEVICE_PATTERN.fullmatch(self.device):
             raise ValueError(f"device must be auto, cpu, mps, cuda or cuda:N, got {str(self.device)[:40]!r}")
 

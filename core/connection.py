@@ -130,6 +130,11 @@ def connection(
                     raise StoreError(
                         f"store {path!r} is locked by another process; try again when it is done"
                     ) from None
+                if write and os.path.exists(path) and not os.access(path, os.W_OK):
+                    raise StoreError(
+                        f"store {path!r} is read-only (no permission to write it): this command writes to the store; "
+                        "make it writable or use a copy"
+                    ) from None
                 raise StoreError(
                     f"store {path!r} cannot be opened ({first_line(e, 200)}); if it is a damaged store, "
                     + REBUILD.format(path=path)

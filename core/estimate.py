@@ -130,8 +130,9 @@ def probe(model, groups, cfg: RunConfig, texts: list[str], n_pos: int, n_neg: in
 
 def dry_run(store, cfg: RunConfig, concepts_per_task: int = 8, model=None, measured: Probe | None = None) -> DryRun:
     """Plan ``cfg`` against ``store`` (read only) and estimate its cost; ``measured`` reuses an earlier probe."""
-    from .extract import plan_tasks, prepare
-    from .models import load_model
+    from .activations import fits
+    from .extract import _texts_to_fit, plan_tasks, prepare, reference_drops
+    from .models import check_context, load_model
     from .parts import read_metas
     from .units import hook_groups
 
@@ -143,16 +144,18 @@ def dry_run(store, cfg: RunConfig, concepts_per_task: int = 8, model=None, measu
     positives = [t for u in work for p in u.positives for t in p]
     pools = {(u.fold, u.neg_texts) for u in work}  # a fold's shared pool runs once
     negatives = [t for _, texts in pools for t in texts]
+    model = model or load_model(cfg.model)
+    check_context(model.config, cfg.extract.max_length, *_texts_to_fit(model, cfg, work))
+    if cfg.extract.reference == "selfcond":  # counted after dropping what is longer than max_length
+        reference_drops(model.tokenizer, work, cfg.extract.max_length)  # a concept left with nothing: refused
+        positives = [t for t, ok in zip(positives, fits(model.tokenizer, positives, cfg.extract.max_length)) if ok]
+        negatives = [t for t, ok in zip(negatives, fits(model.tokenizer, negatives, cfg.extract.max_length)) if ok]
     if measured is None:
-        model = model or load_model(cfg.model)
         groups = hook_groups(model.base, model.config, cfg.model.module_patterns)
         sample = positives[:: max(1, len(positives) // 32)] or negatives
         n_neg = max((len(u.neg_texts) for u in work), default=cfg.dataset.n_neg)
         measured = probe(model, groups, cfg, sample or ["."], cfg.dataset.n_pos, n_neg)
-        tokenizer = model.tokenizer
-    else:
-        tokenizer = (model or load_model(cfg.model)).tokenizer
-    tokens = count_tokens(tokenizer, positives + negatives, cfg.extract)
+    tokens = count_tokens(model.tokenizer, positives + negatives, cfg.extract)
     return DryRun(
         rid,
         len(todo),

@@ -10,7 +10,6 @@ written. Killing it loses at most the concept in flight.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -23,7 +22,9 @@ import numpy as np
 from . import __version__
 from .checkpoints import parse_step, training_log_of, weights_hash
 from .config import ExtractConfig, RunConfig, stable_hash
-from .parts import REFUSED_DIR, PartError, part_path, read_metas, write_manifest, write_part
+from .manifests import write_manifest
+from .negative_pools import NegativePools
+from .parts import REFUSED_DIR, PartError, is_part_file, part_path, read_metas, write_part
 from .sampling import Plan, make_plan
 from .store import Store
 
@@ -143,7 +144,7 @@ def run_task(
 
     x = cfg.extract
     paths = [part_path(parts_dir, task.run_id, c, task.fold) for c in task.concepts]
-    written = [os.path.exists(p) for p in paths]  # a part is written once: a retried task skips what exists
+    written = [is_part_file(p) for p in paths]  # a part is written once: a retried task skips what exists
     if all(written):
         yield from paths
         return
@@ -190,48 +191,6 @@ def run_task(
                     "word": np.asarray(word_embedding(model, concept)).round(6).tolist(),
                 }
             yield write_part(path, meta, keep.cpu().numpy(), kept_ap)
-
-
-class NegativePools:
-    """The last negative pool computed in this process, sorted and on its device, for the next task.
-
-    A fold's pool is shared by all its tasks: here it is kept (one at a
-    time, so memory stays bounded) and reused. Activations on the CPU are also
-    saved to ``scratch_dir`` as ``.npy``, so a resumed run does not run the pool
-    again (minutes on a CPU); on an accelerator the pool is recomputed instead
-    (seconds there, while a large model's pool is gigabytes of disk).
-    """
-
-    def __init__(self) -> None:
-        self._key: tuple | None = None
-        self._pool = None
-
-    def get(self, task: Task, scratch_dir: str | None, compute, device, progress):
-        import torch
-
-        from .expertise import NegativePool
-
-        digest = hashlib.sha1("\n".join(task.neg_texts).encode()).hexdigest()[:16]
-        key = (task.run_id, task.fold, digest)
-        if key == self._key:
-            if progress is not None:
-                progress(len(task.neg_texts))
-            return self._pool
-        self._key = self._pool = None  # free the previous pool before computing the next
-        path = os.path.join(scratch_dir, task.run_id, f"negatives_f{task.fold}_{digest}.npy") if scratch_dir else None
-        if path and os.path.exists(path):
-            if progress is not None:
-                progress(len(task.neg_texts))
-            acts = torch.from_numpy(np.load(path)).to(device)
-        else:
-            acts = compute()
-            if path and acts.device.type == "cpu":
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                tmp = f"{path}.tmp{os.getpid()}.npy"
-                np.save(tmp, acts.numpy())
-                os.replace(tmp, path)
-        self._pool, self._key = NegativePool(acts), key
-        return self._pool
 
 
 def check_parts(store: Store, rid: str, cfg: RunConfig) -> None:
@@ -290,12 +249,19 @@ def extract(
     # load before registering, so a model that cannot be loaded leaves the store as it was
     model = model or load_model(cfg.model)
     groups = hook_groups(model.base, model.config, cfg.model.module_patterns)
-    if cfg.extract.reference == "selfcond":  # every sentence is padded to max_length
-        check_context(model.config, cfg.extract.max_length)
+    work = plan_tasks(cfg, plan, rid, todo, concepts_per_task)[:max_tasks]
+    check_context(model.config, cfg.extract.max_length, *_texts_to_fit(model, cfg, work))  # in every mode
+    if cfg.extract.reference == "selfcond":  # sentences over max_length are dropped: say how many, before registering
+        dropped, total = reference_drops(model.tokenizer, work, cfg.extract.max_length)
+        if dropped:
+            print(
+                f"--reference selfcond: {dropped} of {total} sentences are longer than --max-length "
+                f"{cfg.extract.max_length} tokens and are left out, as the reference does",
+                file=sys.stderr,
+            )
     register_run(store, cfg, *describe_run(cfg, rid, model, groups))
     if not todo:
         return summary
-    work = plan_tasks(cfg, plan, rid, todo, concepts_per_task)[:max_tasks]
     scratch = scratch_dir or os.path.splitext(store.path)[0] + ".scratch"
     total = sum(len(p) for u in work for p in u.positives) + sum(len(u.neg_texts) for u in work)
     torch.manual_seed(0)
@@ -316,6 +282,39 @@ def extract(
                 summary.computed += 1
                 summary.parts.append(part)
     return summary
+
+
+def _texts_to_fit(model, cfg: RunConfig, work: list[Task]) -> tuple:
+    """What ``check_context`` checks against the context: every sentence in the default mode (truncated to
+    ``max_length``), nothing more in the reference mode (always padded to ``max_length``)."""
+    if cfg.extract.reference == "selfcond":
+        return ()
+    return model.tokenizer, list(dict.fromkeys(t for u in work for p in (*u.positives, u.neg_texts) for t in p))
+
+
+def reference_drops(tokenizer, work: list[Task], max_length: int) -> tuple[int, int]:
+    """(dropped, total): the sentences of ``work`` longer than ``max_length`` tokens, which the reference mode
+    leaves out (a fold's shared pool counted once); ``ValueError`` naming the first concept left with no positive
+    or no negative sentence, so that a run that cannot be computed is never registered."""
+    from .activations import fits
+
+    dropped = total = 0
+    pools = set()
+    for task in work:
+        neg_ok = fits(tokenizer, task.neg_texts, max_length)
+        if (task.fold, task.neg_texts) not in pools:
+            pools.add((task.fold, task.neg_texts))
+            dropped, total = dropped + int((~neg_ok).sum()), total + len(neg_ok)
+        for concept, pos, neg in zip(task.concepts, task.positives, task.negatives):
+            pos_ok = fits(tokenizer, pos, max_length)
+            dropped, total = dropped + int((~pos_ok).sum()), total + len(pos_ok)
+            if not pos_ok.any() or not neg_ok[list(neg)].any():
+                which = "positive" if not pos_ok.any() else "negative"
+                raise ValueError(
+                    f"{concept}: every {which} sentence of fold {task.fold} is longer than --max-length {max_length} "
+                    "tokens (--reference selfcond drops them); nothing registered"
+                )
+    return dropped, total
 
 
 def ingest_parts(store: Store, rid: str) -> int:

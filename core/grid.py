@@ -93,6 +93,10 @@ def run_grid(
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: use one of {', '.join(ENGINES)}")
     jobs = plan_grid(store, cfgs, concepts_per_task, max_tasks)
+    from .models import check_loadable
+
+    for job in jobs:  # a broken local revision fails here, not after the runs before it were computed
+        check_loadable(job.cfg.model)
     if engine == "local":
         from .extract import extract
 

@@ -159,15 +159,42 @@ def word_embedding(loaded: LoadedModel, word: str):
 
 
 def check_loadable(spec: ModelSpec) -> None:
-    """Refuse an unavailable device or a revision that does not exist before anything is read or written."""
+    """Refuse an unavailable device, a revision that does not exist, or a local model folder whose configuration
+    cannot be read, before anything is read or written."""
     pick_device(spec.device)
-    resolve(spec)
+    path, _, gguf = resolve(spec)
+    if os.path.isdir(path) and not gguf:
+        from transformers import AutoConfig
+
+        try:
+            AutoConfig.from_pretrained(path)
+        except Exception as e:  # JSON, OS and transformers errors of a broken folder, whatever their type
+            revision_note = f" (revision {spec.revision})" if spec.revision else ""
+            raise ModelLoadError(f"cannot load model {spec.model!r}{revision_note}: {first_line(e, 200)}") from None
 
 
-def check_context(config, max_length: int) -> None:
-    """Refuse padding beyond the model's context (its position embeddings would be indexed out of range)."""
+ROTARY_KEYS = ("rope_parameters", "rope_theta", "rope_scaling", "rotary_pct", "rotary_emb_base")
+
+
+def check_context(config, max_length: int, tokenizer=None, texts=None) -> None:
+    """Refuse inputs beyond the model's context (its position embeddings would be indexed out of range).
+
+    With ``texts`` (the default mode, which truncates to ``max_length`` rather than padding to it), a
+    ``max_length`` beyond the context is refused only when one of them is longer than the context and the
+    model's positions are a learned table (GPT-2, OPT); rotary positions (Llama, GPT-NeoX) extend past it."""
     context = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
-    if isinstance(context, int) and max_length > context:
-        raise ValueError(
-            f"max_length must be an integer in [1, {context}] for this model (its context), got {max_length}"
-        )
+    if not isinstance(context, int) or max_length <= context:
+        return
+    note = ""
+    if texts is not None:
+        if any(getattr(config, k, None) for k in ROTARY_KEYS):
+            return
+        from .activations import fits
+
+        too_long = int((~fits(tokenizer, list(texts), context)).sum()) if texts else 0
+        if not too_long:
+            return
+        note = f" ({too_long} sentences are longer than {context} tokens)"
+    raise ValueError(
+        f"max_length must be an integer in [1, {context}] for this model (its context), got {max_length}{note}"
+    )

@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import zlib
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 
 from .errors import first_line
+from .legacy import is_legacy
 
 META_KEY = b"expert_part"
 CHECKSUM_KEY = b"expert_checksum"  # the checksum again, outside the JSON: one flipped bit cannot pass for a legacy part
@@ -87,10 +90,28 @@ def pack_path(parts_dir: str, run_id: str) -> str:
     return os.path.join(parts_dir, run_id + PACK_SUFFIX)
 
 
+PART_NAME = re.compile(r".+__f\d+\.parquet")
+MAGIC = b"PAR1"
+
+
+def is_part_file(path: str) -> bool:
+    """Whether ``path`` is a part or pack by name (``<concept>__f<fold>.parquet``, ``<run>.pack.parquet``) and by
+    Parquet magic: the only files ingesting reads, and the only ones it may set aside."""
+    name = os.path.basename(path)
+    if not (is_pack(name) or PART_NAME.fullmatch(name)) or not os.path.isfile(path):
+        return False
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == MAGIC
+    except OSError:
+        return False
+
+
 def part_files(parts_dir: str, run_id: str | None = None) -> list[tuple[str, str]]:
-    """(key, path) of every part file on disk, of one run or all, in name order.
+    """(key, path) of every part file on disk (``is_part_file``), of one run or all, in name order.
 
     A part's key is ``run_id/file``; a packed run (``<run_id>.pack.parquet``) is one file whose key is its name.
+    Other files (a user's own Parquet files, temporary files) are not parts and are left alone.
     """
     if not os.path.isdir(parts_dir):
         return []
@@ -98,10 +119,10 @@ def part_files(parts_dir: str, run_id: str | None = None) -> list[tuple[str, str
     names = [run_id, run_id + PACK_SUFFIX] if run_id else sorted(n for n in os.listdir(parts_dir) if n[0] != "_")
     for name in names:
         d = os.path.join(parts_dir, name)
-        if name.endswith(PACK_SUFFIX) and os.path.isfile(d):
+        if is_pack(name) and is_part_file(d):
             out.append((name, d))
         elif os.path.isdir(d):
-            names_in = sorted(f for f in os.listdir(d) if f.endswith(".parquet") and not f.startswith("_"))
+            names_in = sorted(f for f in os.listdir(d) if not f.startswith("_") and is_part_file(os.path.join(d, f)))
             out += [(f"{name}/{f}", os.path.join(d, f)) for f in names_in]
     return out
 
@@ -132,13 +153,37 @@ def pack_parts(parts_dir: str, run_id: str) -> str | None:
     float32 rows instead of JSON text, so finished runs are small enough to commit. Parts added after an earlier pack are merged in;
     the store ingests packed and single parts alike (``Store.ingest``).
     """
+    with _folder_lock(parts_dir):  # two packs at once: the second waits, then finds the parts packed
+        return _pack(parts_dir, run_id)
+
+
+@contextmanager
+def _folder_lock(folder: str):
+    """An exclusive lock on a folder (``flock`` of its descriptor: no lock file in a folder meant to be committed)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    fd = os.open(folder, os.O_RDONLY) if os.path.isdir(folder) else None
+    try:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # closing releases the lock
+
+
+def _pack(parts_dir: str, run_id: str) -> str | None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    out = pack_path(parts_dir, run_id)
+    remove_stale_temps(out)  # left by a pack that was killed while writing
     singles = [path for key, path in part_files(parts_dir, run_id) if not is_pack(path)]
     if not singles:
         return None
-    out = pack_path(parts_dir, run_id)
     metas: dict[str, dict] = {}
     tables = []
     if os.path.exists(out):
@@ -146,13 +191,15 @@ def pack_parts(parts_dir: str, run_id: str) -> str | None:
         for meta in read_metas(out):
             metas[part_key(meta)] = meta
         tables.append(old.replace_schema_metadata(None))
+    new = 0
     for path in singles:
-        meta = read_meta(path)
+        meta, rows = read_part(path)  # a changed part must not be packed and re-checksummed either
         if part_key(meta) in metas:
             continue
+        new += 1
         vectors = meta.pop("vectors", None) or {}
         metas[part_key(meta)] = meta
-        t = pq.read_table(path)
+        t = pa.table({"unit": pa.array(rows["unit"], pa.int32()), "ap": pa.array(rows["ap"], pa.float32())})
         n, kinds = t.num_rows, list(vectors)
         tables.append(  # AP rows (kind null), then one row per embedding vector (unit and ap null)
             pa.table(
@@ -166,6 +213,9 @@ def pack_parts(parts_dir: str, run_id: str) -> str | None:
                 }
             )
         )
+    if not new:  # a pack killed while removing its parts: it holds them all already
+        _remove_packed(parts_dir, run_id, singles)
+        return out
     table = pa.concat_tables(tables).sort_by(
         [("concept", "ascending"), ("fold", "ascending"), ("kind", "ascending"), ("unit", "ascending")]
     )
@@ -177,23 +227,53 @@ def pack_parts(parts_dir: str, run_id: str) -> str | None:
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, out)
+    _remove_packed(parts_dir, run_id, singles)
+    return out
+
+
+def _remove_packed(parts_dir: str, run_id: str, singles: list[str]) -> None:
     for path in singles:
         os.remove(path)
     folder = os.path.join(parts_dir, run_id)
     if os.path.isdir(folder) and not os.listdir(folder):
         os.rmdir(folder)
-    return out
+
+
+def remove_stale_temps(path: str) -> list[str]:
+    """Remove ``<path>.tmp<pid>`` files whose writer is no longer running (killed mid-write); the paths removed."""
+    folder, name = os.path.split(path)
+    removed = []
+    for other in os.listdir(folder) if os.path.isdir(folder) else []:
+        m = re.fullmatch(re.escape(name) + r"\.tmp(\d+)", other)
+        if m and not _alive(int(m.group(1))):
+            os.remove(os.path.join(folder, other))
+            removed.append(os.path.join(folder, other))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process is not writing it now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by another user
+        return True
+    return True
 
 
 class PartError(ValueError):
     """A part that cannot be trusted: unreadable, truncated, or no longer matching its checksum."""
 
 
+class UnknownRun(PartError):
+    """A part whose run the store does not know (and no manifest describes): sound, but not ingestible here."""
+
+
 # what a part's metadata must hold: its row of the store's ``results`` table, in the table's column order
 RESULT_FIELDS = ("run_id", "concept", "fold", "n_pos", "n_neg", "n_units", "n_stored", "ap_floor", "max_ap", "mean_ap")
 REFUSED_DIR = "_refused"  # where bad parts are set aside, inside the parts folder
-RUNS_DIR = "_runs"  # <parts>/_runs/<run_id>.parquet: a run's row and unit table, to rebuild a store from parts alone
-RUN_KEY = b"expert_run"
 
 
 def checksum(meta: dict, units: np.ndarray, ap: np.ndarray) -> str:
@@ -208,7 +288,8 @@ def checksum(meta: dict, units: np.ndarray, ap: np.ndarray) -> str:
 def read_part(path: str) -> tuple[dict, pd.DataFrame]:
     """A part's metadata and (unit, ap) rows, checked against its checksum.
 
-    Parts written before checksums existed (``results/parts``) have none and are read as they are.
+    Parts written before checksums existed (``results/parts``) have none: they are read only if byte for byte
+    a committed one (``core.legacy``).
     Anything else wrong (truncated, not Parquet, fields missing, content changed) is a ``PartError``
     naming the file.
     """
@@ -225,20 +306,40 @@ def read_part(path: str) -> tuple[dict, pd.DataFrame]:
         raise PartError(f"part {path} cannot be read ({first_line(e, 160)}): truncated or corrupt") from None
     if missing:
         raise PartError(f"part {path} lacks {', '.join(missing)}: corrupt or not a result part")
-    if stored and stored != {checksum(meta, units, ap)}:  # none at all: a part from before checksums
+    if stored and stored != {checksum(meta, units, ap)}:
         raise PartError(f"part {path} fails its checksum: its content changed after it was written")
+    if not stored and not is_legacy(path):  # none at all: only the committed parts from before checksums
+        raise PartError(f"part {path} has no checksum and is not a committed legacy part: refused")
     return meta, pd.DataFrame({"unit": units, "ap": ap})
 
 
-def read_results(path: str) -> tuple[list[dict], pd.DataFrame | None]:
-    """The metadata of every result a part file holds, and a single part's (unit, ap) rows checked against its
-    checksum (``read_part``); None for a packed run (checked as a whole, ``check_pack``), whose rows the store
-    reads from the file itself."""
-    if is_pack(path):
-        check_pack(path)
-        return read_metas(path), None
-    meta, rows = read_part(path)
-    return [meta], rows
+def read_results(path: str) -> tuple[list[dict], pd.DataFrame]:
+    """The metadata of every result a part file holds (embedding vectors in ``meta["vectors"]``) and its
+    (concept, fold, unit, ap) rows, checked against the file's checksum (``read_part``, ``check_pack``).
+
+    Everything is read here with pyarrow, so a file that pyarrow and the checksum pass is never read again."""
+    if not is_pack(path):
+        meta, rows = read_part(path)
+        return [meta], rows.assign(concept=meta["concept"], fold=meta["fold"])
+    table = check_pack(path)
+    try:
+        metas = read_metas(path)
+        frame = table.select(["concept", "fold", "unit", "ap", "kind"]).to_pandas()
+        vec = table.column("vec").to_pylist()
+    except Exception as e:  # decoding errors of a damaged file, whatever their type
+        raise PartError(f"pack {path} cannot be read ({first_line(e, 160)}): truncated or corrupt") from None
+    for name in ("concept", "kind"):  # dictionary-encoded columns arrive as categoricals
+        frame[name] = frame[name].astype(object)
+    is_ap = frame["kind"].isna().to_numpy()
+    vectors: dict[tuple, dict] = {}
+    for i in np.flatnonzero(~is_ap):
+        vectors.setdefault((frame["concept"].iat[i], int(frame["fold"].iat[i])), {})[frame["kind"].iat[i]] = vec[i]
+    for meta in metas:
+        meta["vectors"] = vectors.get((meta.get("concept"), meta.get("fold")), {})
+    rows = frame[is_ap].drop(columns="kind").reset_index(drop=True)
+    if not rows["unit"].isna().any():  # else refused by the range check (result_bounds)
+        rows["unit"] = rows["unit"].astype("int32")
+    return metas, rows
 
 
 def pack_checksum(blob: bytes, table) -> str:
@@ -262,7 +363,8 @@ def pack_checksum(blob: bytes, table) -> str:
 def check_pack(path: str):
     """A packed run's table, checked against its checksum; ``PartError`` naming the file if it fails.
 
-    Packs written before checksums existed (committed under ``results/``) have none and are read as they are.
+    Packs written before checksums existed (committed under ``results/``) have none: they are read only if byte
+    for byte a committed one (``core.legacy``).
     """
     import pyarrow.parquet as pq
 
@@ -276,49 +378,17 @@ def check_pack(path: str):
         raise PartError(f"pack {path} cannot be read ({first_line(e, 160)}): truncated or corrupt") from None
     if stored and stored.decode(errors="replace") != actual:
         raise PartError(f"pack {path} fails its checksum: its content changed after it was written")
+    if not stored and not is_legacy(path):  # a key removed, renamed or emptied: not a legacy pack
+        raise PartError(f"pack {path} has no checksum and is not a committed legacy pack: refused")
     return table
 
 
 def set_aside(path: str, parts_dir: str) -> str:
     """Move a bad part to ``<parts_dir>/_refused/<run_id>/`` (a bad pack to ``_refused/``), out of the way of
-    reruns and kept for a look; the new path."""
+    reruns and kept for a look; the new path. Only files recognised as parts (``is_part_file``) are moved."""
     rid = "" if is_pack(path) else os.path.basename(os.path.dirname(path))
     folder = os.path.join(parts_dir, REFUSED_DIR, rid)
     os.makedirs(folder, exist_ok=True)
     target = os.path.join(folder, os.path.basename(path))
     os.replace(path, target)
     return target
-
-
-def write_manifest(parts_dir: str, row: dict, units: pd.DataFrame) -> str:
-    """Write a run's ``runs`` row and unit table into the parts folder (once), so parts alone rebuild the store.
-
-    It lives in ``_runs/``, not in the run's folder, so that packing a run (``pack_parts``) leaves it in place."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path = os.path.join(parts_dir, RUNS_DIR, f"{row['run_id']}.parquet")
-    if os.path.exists(path):
-        return path
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    table = pa.Table.from_pandas(units.reset_index(drop=True), preserve_index=False)
-    table = table.replace_schema_metadata({RUN_KEY: json.dumps(row, default=str).encode()})
-    tmp = f"{path}.tmp{os.getpid()}"
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
-    return path
-
-
-def read_manifest(parts_dir: str, run_id: str) -> tuple[dict, pd.DataFrame] | None:
-    """The ``runs`` row and unit table kept beside a run's parts, or None (older runs have none)."""
-    import pyarrow.parquet as pq
-
-    path = os.path.join(parts_dir, RUNS_DIR, f"{run_id}.parquet")
-    if not os.path.exists(path):
-        return None
-    try:
-        table = pq.read_table(path)
-        row = json.loads(table.schema.metadata[RUN_KEY])
-    except Exception as e:
-        raise PartError(f"run manifest {path} cannot be read ({first_line(e, 160)}): truncated or corrupt") from None
-    return row, table.to_pandas()

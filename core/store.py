@@ -17,7 +17,8 @@ import pandas as pd
 
 from .connection import LockWaits, StoreError, check_size, connection
 from .expert_index import IndexRows, vectors_by_kind
-from .parts import RESULT_FIELDS, PartError, part_key, pending_files, read_manifest, read_results, run_of, set_aside
+from .parts import RESULT_FIELDS, UnknownRun, part_key, pending_files, read_results, run_of
+from .result_bounds import check_results
 from .runs import Run, RunContents
 from .sentences import sentence_id
 from .settings import DEFAULT_STORE
@@ -41,6 +42,23 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
 
 def _now() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _add_run(con, row: dict, units: pd.DataFrame | None) -> None:
+    """``Store.add_run`` inside an open transaction."""
+    cols = [*row, "created_at", "updated_at"]
+    sets = "".join(f"{k} = EXCLUDED.{k}, " for k, v in row.items() if v is not None and k != "run_id")
+    _run(
+        con,
+        f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) ON CONFLICT (run_id) "
+        + (f"DO UPDATE SET {sets}updated_at = EXCLUDED.updated_at" if sets else "DO NOTHING"),
+        [*row.values(), _now(), _now()],
+    )
+    if units is not None and row.get("unit_table"):
+        if not _scalar(con, "SELECT count(*) FROM units WHERE unit_table = ?", [row["unit_table"]]):
+            con.register("unit_rows", units.assign(unit_table=row["unit_table"]))
+            cols = 'unit_table, unit, layer, module, kind, "index", head, role'
+            _run(con, f"INSERT INTO units SELECT {cols} FROM unit_rows")
 
 
 class Store:
@@ -143,20 +161,8 @@ class Store:
     # -- runs ----------------------------------------------------------------
     def add_run(self, row: dict, units: pd.DataFrame | None = None) -> None:
         """Register a run, with its unit table if given; a known run gets the row's values that are not None."""
-        cols = [*row, "created_at", "updated_at"]
-        sets = "".join(f"{k} = EXCLUDED.{k}, " for k, v in row.items() if v is not None and k != "run_id")
         with self.connect(transaction=True) as con:
-            _run(
-                con,
-                f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) ON CONFLICT (run_id) "
-                + (f"DO UPDATE SET {sets}updated_at = EXCLUDED.updated_at" if sets else "DO NOTHING"),
-                [*row.values(), _now(), _now()],
-            )
-            if units is not None and row.get("unit_table"):
-                if not _scalar(con, "SELECT count(*) FROM units WHERE unit_table = ?", [row["unit_table"]]):
-                    con.register("unit_rows", units.assign(unit_table=row["unit_table"]))
-                    cols = 'unit_table, unit, layer, module, kind, "index", head, role'
-                    _run(con, f"INSERT INTO units SELECT {cols} FROM unit_rows")
+            _add_run(con, row, units)
 
     def add_training_log(self, model: str, log: pd.DataFrame) -> int:
         """Replace the training log of ``model`` (columns step, tokens, loss, held_out_loss); rows written."""
@@ -249,54 +255,48 @@ class Store:
         stored = set(self.query("SELECT part FROM results")["part"].dropna()) if os.path.exists(self.path) else set()
         return pending_files(self.parts_dir, stored, run_id)
 
-    def ingest(self, part: str) -> bool:
-        """Load a part file (one result, or a packed run) into the database in one transaction; False if nothing new."""
-        metas, rows = read_results(part)  # a single part is checked against its checksum
-        added = 0
+    def registered_runs(self) -> set[str]:
+        """Runs with a unit table: those whose parts can be range-checked and ingested."""
+        return set(self.query("SELECT run_id FROM runs WHERE unit_table IS NOT NULL")["run_id"])
+
+    def ingest(self, part: str, manifest: tuple[dict, pd.DataFrame] | None = None) -> bool:
+        """Load a part file (one result, or a packed run) into the database in one transaction; False if nothing new.
+
+        The file is checked against its checksum and against its run (``result_bounds``): a registered one, or
+        the ``manifest`` (row, unit table) registered in the same transaction (``UnknownRun`` without either),
+        so a refused part leaves the store as it was."""
+        metas, rows = read_results(part)
+        rid = run_of(part)
+        with self.connect() as con:
+            found = con.execute("SELECT * FROM runs WHERE run_id = ? AND unit_table IS NOT NULL", [rid]).df()
+        if found.empty and manifest is None:
+            raise UnknownRun(f"part {part} is of run {rid}, which this store does not have and no manifest describes")
+        run = Run.from_row(found.iloc[0].to_dict() if len(found) else manifest[0])
+        check_results(part, metas, rows, run, run.n_units)
         with self.connect(transaction=True) as con:
-            for meta in metas:
-                key = [meta["run_id"], meta["concept"], meta["fold"]]
-                if _scalar(con, "SELECT count(*) FROM results WHERE run_id = ? AND concept = ? AND fold = ?", key):
-                    continue
-                if rows is None:  # a packed run: AP rows have no kind; embedding-vector rows have one
-                    where = "FROM read_parquet(?) WHERE concept = ? AND fold = ? AND kind IS"
-                    args = [part, meta["concept"], meta["fold"]]
-                    _run(con, f"INSERT INTO ap SELECT ?, ?, ?, unit, ap {where} NULL", [*key, *args])
-                    sql = f"INSERT OR REPLACE INTO vectors SELECT ?, ?, kind, vec {where} NOT NULL"
-                    _run(con, sql, [*key[:2], *args])
-                else:
-                    con.register("part_rows", rows)
-                    _run(con, "INSERT INTO ap SELECT ?, ?, ?, unit, ap FROM part_rows", key)
-                for kind, vec in meta.get("vectors", {}).items():
-                    _run(con, "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", [*key[:2], kind, vec])
-                values = [*(meta[k] for k in RESULT_FIELDS), part_key(meta), _now()]
-                _run(con, "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
-                added += 1
-        return added > 0
+            if found.empty:
+                _add_run(con, *manifest)
+            have = set(con.execute("SELECT concept, fold FROM results WHERE run_id = ?", [rid]).fetchall())
+            new = [m for m in metas if (m["concept"], m["fold"]) not in have]
+            if not new:
+                return False
+            keys = pd.MultiIndex.from_tuples([(m["concept"], m["fold"]) for m in new])
+            con.register("part_rows", rows[pd.MultiIndex.from_arrays([rows["concept"], rows["fold"]]).isin(keys)])
+            _run(con, "INSERT INTO ap SELECT ?, concept, fold, unit, ap FROM part_rows", [rid])
+            vecs = [(rid, m["concept"], k, v) for m in new for k, v in (m.get("vectors") or {}).items()]
+            if vecs:
+                con.register("vec_rows", pd.DataFrame(vecs, columns=["run_id", "concept", "kind", "vec"]))
+                _run(con, "INSERT OR REPLACE INTO vectors SELECT run_id, concept, kind, vec FROM vec_rows")
+            done = pd.DataFrame([[m[k] for k in RESULT_FIELDS] + [part_key(m)] for m in new])
+            con.register("result_rows", done.set_axis([*RESULT_FIELDS, "part"], axis=1).assign(finished_at=_now()))
+            _run(con, "INSERT INTO results SELECT * FROM result_rows")
+        return True
 
     def ingest_pending(self, run_id: str | None = None, refused: list[str] | None = None) -> int:
-        """Ingest every pending part; returns how many files brought something new.
+        """Ingest every pending part (``ingest.ingest_pending``); returns how many files brought something new."""
+        from .ingest import ingest_pending
 
-        A run the store lacks is first restored from the manifest beside its parts, so parts alone rebuild a
-        store. A bad part raises ``PartError``; when ``refused`` is given it is set aside instead
-        (``parts.set_aside``), its one-line reason appended, and the other parts are ingested.
-        """
-        pending = self.pending_parts(run_id)
-        have = set(self.query("SELECT run_id FROM runs WHERE unit_table IS NOT NULL")["run_id"])
-        for rid in sorted({run_of(p) for p in pending} - have):  # runs known only from their manifests
-            manifest = read_manifest(self.parts_dir, rid)
-            if manifest is not None:
-                self.add_run(*manifest)
-        n = 0
-        for path in pending:
-            try:
-                n += self.ingest(path)
-            except PartError as e:
-                if refused is None:
-                    raise
-                set_aside(path, self.parts_dir)
-                refused.append(str(e))
-        return n
+        return ingest_pending(self, run_id, refused)
 
     def ap(self, run_id: str, concepts: Iterable[str] | None = None, fold: int | None = 0, above: float = TAU_MIN):
         """Stored (concept, fold, unit, ap) rows with ``ap > above`` (strictly: the experts at τ = ``above``)."""

@@ -37,4 +37,4 @@ for name in wiki-neox-100k wiki-neox-336k wiki-neox-1.2m; do
     --n-pos 100 --min-pos 50 --skip-short --n-neg 500 --parts results/checkpoints/parts
 done
 python -m core --store "$S" report --out results --men-dir "$MEN"
-python -m core --store "$S" build-demo --men-dir "$MEN"   # + MEN-test alignment at every slider tau (no ratings)
+python -m core --store "$S" build-demo --men-dir "$MEN" --force   # + MEN-test alignment at every slider tau (no ratings)

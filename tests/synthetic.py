@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from core.config import DatasetConfig, ModelSpec, RunConfig
+from core.manifests import write_manifest
 from core.parts import write_part
 from core.store import Store
 
@@ -69,23 +70,22 @@ def make_store(
         step = int(revision[4:]) if revision and revision.startswith("step") else None
         dataset = DatasetConfig(tuple(concepts), n_pos=n_pos, n_neg=n_neg, folds=folds)
         config = RunConfig(ModelSpec(model, revision), dataset)
-        store.add_run(
-            {
-                "run_id": run_id,
-                "model": model,
-                "revision": revision,
-                "step": step,
-                "family": "toy",
-                "n_params": n_params,
-                "n_units": n_units,
-                "n_layers": 4,
-                "unit_table": "synthetic-units",
-                "dataset_hash": "synthetic",
-                "config": config.to_json(),
-                "versions": "{}",
-            },
-            units,
-        )
+        row = {
+            "run_id": run_id,
+            "model": model,
+            "revision": revision,
+            "step": step,
+            "family": "toy",
+            "n_params": n_params,
+            "n_units": n_units,
+            "n_layers": 4,
+            "unit_table": "synthetic-units",
+            "dataset_hash": "synthetic",
+            "config": config.to_json(),
+            "versions": "{}",
+        }
+        store.add_run(row, units)
+        write_manifest(store.parts_dir, row, units)  # as extraction does: parts alone rebuild the store
         strength = (r + 1) / len(revisions)  # later revisions have cleaner domain structure
         for d_i, (domain, cs) in enumerate(domains.items()):
             shared = np.arange(d_i * 100, d_i * 100 + 60)

@@ -48,7 +48,7 @@ def test_packed_run_ingests_to_the_same_results(tmp_path):
 
     fresh = Store(str(tmp_path / "b.duckdb"), parts_dir=parts)
     assert fresh.pending_parts() == [path]
-    assert fresh.ingest(path) and not fresh.ingest(path)
+    assert fresh.ingest_pending() == 1 and not fresh.ingest(path)  # the run comes from its manifest
     pd.testing.assert_frame_equal(fresh.ap(run_id, fold=None), src.ap(run_id, fold=None))
     pd.testing.assert_frame_equal(_results(fresh, run_id), _results(src, run_id))
     for kind in ("word", "sentence"):
@@ -127,7 +127,8 @@ def test_ingest_sets_a_bad_part_aside_and_ingests_the_rest(extracted, tmp_path, 
     data[len(data) // 3] ^= 0x10  # inside the data pages
     open(bad, "wb").write(bytes(data))
     truncated = paths[2]
-    open(truncated, "wb").write(open(truncated, "rb").read()[:200])
+    head = open(truncated, "rb").read()[:200]  # read before opening for writing, which empties the file
+    open(truncated, "wb").write(head)
     store = str(tmp_path / "new.duckdb")
     fill_store(store)  # the same sentences, no results yet
     code = main(["--store", store, "ingest", "--parts", str(parts)])
@@ -147,19 +148,18 @@ def test_ingest_sets_a_bad_part_aside_and_ingests_the_rest(extracted, tmp_path, 
     assert s.computed == 2 and len(rerun.results()) == len(paths)
 
 
-def test_parts_without_a_checksum_still_ingest(tmp_path):
-    """Parts written before checksums existed (results/parts) are legacy, not corrupt."""
+def test_a_part_without_a_checksum_is_refused_unless_it_is_a_committed_legacy_one(tmp_path):
+    """Parts written before checksums existed (results/parts) are legacy only if byte for byte the committed ones."""
     path = str(tmp_path / "parts" / "r1" / "cat__f0.parquet")
     meta = {"run_id": "r1", "concept": "cat", "fold": 0, "n_pos": 5, "n_neg": 9, "n_units": 10, "n_stored": 2,
             "ap_floor": 0.5, "max_ap": 0.9, "mean_ap": 0.5, "vectors": {}}  # fmt: skip
     os.makedirs(os.path.dirname(path))
     table = pa.table({"unit": pa.array([1, 4], pa.int32()), "ap": pa.array([0.6, 0.9], pa.float32())})
     pq.write_table(table.replace_schema_metadata({META_KEY: json.dumps(meta).encode()}), path)
-    store = Store(str(tmp_path / "s.duckdb"), parts_dir=str(tmp_path / "parts"))
-    assert store.ingest_pending() == 1
-    assert store.ap("r1", fold=None)["unit"].tolist() == [1, 4]
+    with pytest.raises(PartError, match="has no checksum and is not a committed legacy part"):
+        read_part(path)
     committed = sorted(
-        os.path.join(root, f) for root, _, fs in os.walk("results/parts") for f in fs if f.endswith(".parquet")
+        os.path.join(root, f) for root, _, fs in os.walk("results/parts") for f in fs if f.endswith("__f0.parquet")
     )[:3]
     for part in committed:  # the committed parts reproduce_results.sh ingests
         assert "checksum" not in read_part(part)[0]
@@ -211,6 +211,7 @@ def test_packs_carry_a_checksum_and_a_flipped_bit_is_refused_by_name(extracted, 
     other, (other_id,) = make_store(str(tmp_path / "o.duckdb"), folds=1)  # a second run, packed and intact
     good = pack_parts(other.parts_dir, other_id)
     shutil.copy(good, parts)
+    shutil.copytree(os.path.join(other.parts_dir, "_runs"), parts / "_runs", dirs_exist_ok=True)
     data = bytearray(open(pack, "rb").read())
     refused = same = 0
     for i in range(0, len(data), max(1, len(data) // 150)):
@@ -240,13 +241,15 @@ def test_packs_carry_a_checksum_and_a_flipped_bit_is_refused_by_name(extracted, 
     assert set(Store(store, read_only=True).results()["run_id"]) == {other_id}  # the good pack ingested
 
 
-def test_packs_without_a_checksum_still_ingest(tmp_path):
-    """Packs written before pack checksums existed (committed under results/) are legacy, not corrupt."""
+def test_a_pack_without_a_checksum_is_refused_unless_it_is_a_committed_legacy_one(tmp_path):
+    """Packs written before pack checksums existed (committed under results/) are legacy only if byte for byte."""
     src, (run_id,) = make_store(str(tmp_path / "a.duckdb"), folds=1)
     pack = pack_parts(src.parts_dir, run_id)
     table = pq.read_table(pack)
     legacy = {k: v for k, v in table.schema.metadata.items() if k != PACK_CHECKSUM_KEY}
     pq.write_table(table.replace_schema_metadata(legacy), pack)
-    fresh = Store(str(tmp_path / "b.duckdb"), parts_dir=src.parts_dir)
-    assert fresh.ingest_pending() == 1
-    pd.testing.assert_frame_equal(_results(fresh, run_id), _results(src, run_id))
+    with pytest.raises(PartError, match="has no checksum and is not a committed legacy pack"):
+        check_pack(pack)
+    for committed in sorted(os.listdir("results/checkpoints/parts"))[:2]:
+        if committed.endswith(PACK_SUFFIX):
+            check_pack(os.path.join("results/checkpoints/parts", committed))

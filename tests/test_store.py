@@ -4,8 +4,10 @@ import duckdb
 import numpy as np
 import pytest
 
+from core.config import DatasetConfig, ModelSpec, RunConfig
 from core.parts import part_path, write_part
 from core.store import SCHEMA_VERSION, Store, StoreError
+from tests.synthetic import unit_frame
 
 
 def meta(concept="cat", fold=0, run_id="r1"):
@@ -26,7 +28,9 @@ def meta(concept="cat", fold=0, run_id="r1"):
 
 def test_ingest_is_atomic_and_idempotent(tmp_path):
     store = Store(str(tmp_path / "s.duckdb"))
-    store.add_run({"run_id": "r1", "model": "m"})
+    cfg = RunConfig(ModelSpec("m"), DatasetConfig(("cat", "dog"), n_pos=4, n_neg=8))
+    units = unit_frame(1, 12)[:10]  # the run's 10 units: a part is range-checked against them
+    store.add_run({"run_id": "r1", "model": "m", "n_units": 10, "unit_table": "t", "config": cfg.to_json()}, units)
     part = write_part(
         part_path(store.parts_dir, "r1", "cat", 0), meta(), np.array([1, 4, 7]), np.array([0.55, 0.7, 0.9])
     )
