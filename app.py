@@ -11,7 +11,7 @@ import streamlit as st
 
 import ui
 from core.benchmarks import MEN_HUMAN_CEILING
-from core.runs import runs_frame
+from core.records import runs_frame
 from core.settings import DEMO, store_choices
 from core.style import METHOD_LABELS
 

@@ -40,8 +40,9 @@ import pandas as pd
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from core import domain_view, settings  # noqa: E402
+from core import domain_view  # noqa: E402
 from core.store import Store  # noqa: E402
+from core.store_paths import DEFAULT_STORE  # noqa: E402
 from core.style import colours  # noqa: E402
 from dashboard_server import CHROMIUM, keep_local, launch_chromium, serve  # noqa: E402
 
@@ -315,8 +316,8 @@ def bench_memory(tmp: str) -> dict:
     env = {**os.environ, "EXPERTS_HOSTED": "1", "EXPERTS_MEN_DIR": os.path.join(tmp, "no-men")}
     for key in ("EXPERTS_STORE", "EXPERTS_BENCHMARK", "EXPERTS_DOMAINS"):
         env.pop(key, None)
-    from core.settings import DEMO_STORE
     from core.store import Store
+    from core.store_paths import DEMO_STORE
 
     run_ids = Store(os.path.join(ROOT, DEMO_STORE), read_only=True).runs()
     run_ids = [r.run_id for r in run_ids]
@@ -411,7 +412,7 @@ def bench_tau_in_browser(quick: bool) -> list[dict]:
     """
     from playwright.sync_api import sync_playwright
 
-    from core.settings import DEMO_STORE
+    from core.store_paths import DEMO_STORE
 
     env = {**os.environ, "EXPERTS_STORE": os.path.join(ROOT, DEMO_STORE), "EXPERTS_MEN_DIR": "/nonexistent"}
     for key in ("EXPERTS_BENCHMARK", "EXPERTS_DOMAINS", "EXPERTS_HOSTED"):
@@ -482,7 +483,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer τ values")
     parser.add_argument("--no-memory", action="store_true", help="skip the app-process memory measurement")
     parser.add_argument("--browser-only", action="store_true", help="only the τ step and drag in Chromium")
-    parser.add_argument("--store", default=os.path.join(ROOT, settings.DEFAULT_STORE), help="a real store (if present)")
+    parser.add_argument("--store", default=os.path.join(ROOT, DEFAULT_STORE), help="a real store (if present)")
     parser.add_argument("--men-dir", default=os.path.join(ROOT, "..", "shared", "data", "men"))
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")

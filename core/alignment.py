@@ -21,7 +21,8 @@ from scipy import stats
 
 from .benchmarks import coverage
 from .expert_index import ExpertIndex
-from .runs import Run, with_results
+from .records import Run
+from .runs import with_results
 from .similarity import METHODS, pair_similarities
 from .tau import check_tau
 

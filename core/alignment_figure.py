@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .benchmarks import MEN_HUMAN_CEILING
-from .runs import revision_label
+from .records import revision_label
 from .series import step_positions
 from .similarity import METHODS
 from .style import CEILING_COLOUR, GRID, METHOD_LABELS, ModelLook, fmt_number, fmt_p, model_looks, rgba

@@ -15,6 +15,7 @@ import os
 import re
 import urllib.request
 import zipfile
+from collections.abc import Iterable
 
 import pandas as pd
 
@@ -182,3 +183,19 @@ def coverage(pairs: pd.DataFrame, concepts: set[str]) -> tuple[pd.DataFrame, pd.
         ", ".join(w for w in (a, b) if w not in concepts) for a, b in zip(missing["word1"], missing["word2"])
     ]
     return pairs[ok].reset_index(drop=True), missing.reset_index(drop=True)
+
+
+def find_benchmarks(men_dir: str, extra: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """(name, path) of the benchmark files present: MEN splits in ``men_dir``, then ``extra`` files.
+
+    Only files already on disk count: the dashboard never downloads.
+    """
+    out = []
+    for split in ("test", "dev", "full"):
+        path = os.path.join(men_dir, MEN_FILES[split])
+        if os.path.isfile(path):
+            out.append((f"MEN {split}", path))
+    for path in extra:
+        if os.path.isfile(path):
+            out.append((os.path.splitext(os.path.basename(path))[0], path))
+    return out

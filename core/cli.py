@@ -29,7 +29,7 @@ from .config import (
     check_number,
 )
 from .errors import first_line
-from .settings import DEFAULT_STORE, DEMO_STORE
+from .store_paths import DEFAULT_STORE, DEMO_STORE
 from .tau import STABILITY_TAUS, TAU_DEFAULT, TAU_MAX, TAU_MIN
 
 KNOWN_ERRORS: tuple[type[BaseException], ...] = (ValueError, RuntimeError, OSError, KeyError)

@@ -208,7 +208,7 @@ def _run_grid(args, store, concepts, runs) -> int:
 
 
 def cmd_runs(args) -> int:
-    from .runs import revision_label, runs_frame
+    from .records import revision_label, runs_frame
     from .store import Store
 
     runs = Store(args.store, read_only=True).runs()

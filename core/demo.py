@@ -23,8 +23,8 @@ from .alignment import N_BOOT
 from .errors import first_line
 from .outputs import check_output
 from .runs import with_results
-from .settings import DEMO_STORE
 from .store import Store
+from .store_paths import DEMO_STORE
 from .tau import SLIDER_TAUS
 
 REDISTRIBUTABLE = "generated:%"

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .expert_index import ExpertIndex
-from .similarity import intersections, sets_matrix
+from .overlap import intersections, sets_matrix
 
 
 def reciprocal_overlap(a: np.ndarray, b: np.ndarray) -> float:

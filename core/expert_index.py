@@ -16,14 +16,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .runs import Run
-from .similarity import intersections, jaccard_from_counts, sets_matrix, vector_cosines
+from .overlap import intersections, jaccard_from_counts, sets_matrix, vector_cosines
+from .records import Run, vectors_by_kind
 from .tau import TAU_MIN, check_tau
 
 
@@ -100,26 +99,6 @@ class PairOverlap:
     def shared(self, tau: float) -> np.ndarray:
         """(n_pairs,) number of shared experts of each pair at τ."""
         return self.counter.count_above(tau)
-
-
-@dataclass
-class IndexRows:
-    """What ``ExpertIndex.from_store`` reads of one run, in one connection (``Store.index_rows``), as queried."""
-
-    run: Run
-    results: pd.DataFrame  # concept, fold, n_pos, n_neg, n_units, n_stored
-    rows: dict[str, np.ndarray]  # ci (the row's concept among the sorted concepts with results), fold, unit, ap
-    vectors: pd.DataFrame | None  # concept, kind, vec; None when not asked for
-
-
-def vectors_by_kind(rows: pd.DataFrame | None) -> dict[str, dict[str, np.ndarray]]:
-    """``{kind: {concept: float32 vector}}`` from stored (concept, kind, vec) rows."""
-    if rows is None:
-        return {}
-    return {
-        str(kind): {c: np.asarray(v, dtype=np.float32) for c, v in zip(g["concept"], g["vec"])}
-        for kind, g in rows.groupby("kind")
-    }
 
 
 class ExpertIndex:

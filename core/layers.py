@@ -16,7 +16,7 @@ from scipy import sparse, stats
 
 from .benchmarks import coverage
 from .expert_index import ExpertIndex
-from .similarity import jaccard_from_counts
+from .overlap import jaccard_from_counts
 
 UNKNOWN_LAYER = -1
 UNKNOWN_KIND = "unknown"

@@ -18,7 +18,8 @@ from .benchmarks import MEN_HUMAN_CEILING, coverage
 from .domains import domain_analysis
 from .expert_index import ExpertIndex
 from .layers import alignment_by_layer, group_alignment_rows
-from .runs import Run, pick_runs, runs_frame, size_variants, with_results
+from .records import Run, runs_frame
+from .runs import pick_runs, size_variants, with_results
 from .series import claim_lines, over_training, series_markdown, series_models, series_sizes, where_when
 from .series_figures import training_png, where_when_png
 from .stability import fold_overlap, stability_by_size

@@ -12,7 +12,7 @@ import pandas as pd
 
 from .config import RunConfig
 from .parts import PartError
-from .runs import Run
+from .records import Run
 
 
 def check_results(path: str, metas: list[dict], rows: pd.DataFrame, run: Run, n_units: int) -> None:

@@ -10,110 +10,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
-from datetime import datetime
-from functools import cached_property
 
 import pandas as pd
 
-from .config import RunConfig
+from .records import Run, RunContents, runs_frame
 from .series import series_models
-
-FINAL = "final"  # how a run without a revision (the model's released weights) is named in pickers and links
-
-
-def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT
-
-
-def revision_label(revision) -> str:
-    """How a revision is named in pickers and links (``final`` for the model's default weights)."""
-    return FINAL if _missing(revision) or revision == "" else str(revision)
-
-
-@dataclass(frozen=True)
-class Run:
-    """One row of the store's ``runs`` table, with how many (concept, fold) results it has stored."""
-
-    run_id: str
-    model: str
-    revision: str | None = None
-    step: int | None = None
-    family: str | None = None
-    n_params: int | None = None
-    n_units: int | None = None
-    n_layers: int | None = None
-    unit_table: str | None = None
-    dataset_hash: str | None = None
-    config: str | None = None  # the run's ``RunConfig`` as JSON
-    versions: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    weights_hash: str | None = None  # hash of the weights the run used (None for runs stored before it)
-    n_results: int = 0
-    n_concepts: int = 0
-
-    @classmethod
-    def from_row(cls, row: Mapping) -> Run:
-        """A run from a database row (NaN and NA become None; unknown columns are ignored)."""
-        ints = {"step", "n_params", "n_units", "n_layers", "n_results", "n_concepts"}
-        values = {}
-        for f in fields(cls):
-            if f.name not in row:
-                continue
-            v = row[f.name]
-            if _missing(v):
-                v = None
-            elif f.name in ints:
-                v = int(v)
-            elif isinstance(v, pd.Timestamp):
-                v = v.to_pydatetime()
-            values[f.name] = v
-        for counter in ("n_results", "n_concepts"):
-            values[counter] = values.get(counter) or 0
-        return cls(**values)
-
-    @property
-    def rev(self) -> str:
-        return revision_label(self.revision)
-
-    @property
-    def title(self) -> str:
-        return f"{self.model} @ {self.rev}"
-
-    @cached_property
-    def settings(self) -> RunConfig | None:
-        """The run's configuration, or None when it has none that this code can read."""
-        try:
-            return RunConfig.from_json(self.config) if self.config else None
-        except (ValueError, TypeError, KeyError):
-            return None
-
-    @property
-    def concepts(self) -> frozenset[str]:
-        """The concepts the run was configured with (those with results may be fewer)."""
-        return frozenset(self.settings.dataset.concepts) if self.settings else frozenset()
-
-    @property
-    def folds(self) -> int:
-        return self.settings.dataset.folds if self.settings else 1
-
-    def as_dict(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
-
-def runs_frame(runs: Iterable[Run]) -> pd.DataFrame:
-    """Runs as a table (one row per run, the columns of ``Run``) for printing and CSV."""
-    names = [f.name for f in fields(Run)]
-    return pd.DataFrame([r.as_dict() for r in runs], columns=names)
-
-
-@dataclass(frozen=True)
-class RunContents:
-    """What a run holds: the concepts with results and how many folds the most complete concept has."""
-
-    concepts: frozenset[str]
-    folds: int
 
 
 def picker_order(runs: Iterable[Run]) -> list[Run]:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from .benchmarks import MEN_FILES
+from .benchmarks import find_benchmarks
 from .concepts import DEFAULT_DOMAINS
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_STORE = os.path.join("cache", "experts.duckdb")  # relative to the working directory (CLI) or ROOT (dashboard)
-DEMO_STORE = os.path.join("cache", "demo.duckdb")
-MEN_CACHE = os.path.join("cache", "MEN")
+from .store_paths import DEFAULT_STORE, DEMO_STORE, MEN_CACHE, ROOT
 
 
 @dataclass(frozen=True)
@@ -134,35 +130,3 @@ def with_store(cfg: Settings, choice: StoreChoice) -> Settings:
         return cfg
     source = DEMO if choice.key == DEMO else ("configured" if choice.key == OWN else "picked")
     return replace(cfg, store=choice.path, source=source, notices=())
-
-
-def find_benchmarks(men_dir: str, extra: Iterable[str] = ()) -> list[tuple[str, str]]:
-    """(name, path) of the benchmark files present: MEN splits in ``men_dir``, then ``extra`` files.
-
-    Only files already on disk count: the dashboard never downloads.
-    """
-    out = []
-    for split in ("test", "dev", "full"):
-        path = os.path.join(men_dir, MEN_FILES[split])
-        if os.path.isfile(path):
-            out.append((f"MEN {split}", path))
-    for path in extra:
-        if os.path.isfile(path):
-            out.append((os.path.splitext(os.path.basename(path))[0], path))
-    return out
-
-
-def store_stamp(path: str) -> tuple:
-    """What changes when the store changes: size and mtime of the file and its write-ahead log.
-
-    Used as part of every cache key, so a page shows new results as soon as an
-    extraction has written them, and never re-reads an unchanged store.
-    """
-    out: list = [os.path.abspath(path)]
-    for p in (path, path + ".wal"):
-        try:
-            st = os.stat(p)
-            out += [st.st_mtime_ns, st.st_size]
-        except OSError:
-            out += [None, None]
-    return tuple(out)

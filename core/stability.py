@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .expert_index import ExpertIndex
-from .similarity import intersections, jaccard_from_counts
+from .overlap import intersections, jaccard_from_counts
 from .tau import STABILITY_TAUS
 
 

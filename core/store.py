@@ -16,12 +16,11 @@ import numpy as np
 import pandas as pd
 
 from .connection import LockWaits, StoreError, check_size, connection
-from .expert_index import IndexRows, vectors_by_kind
 from .parts import RESULT_FIELDS, UnknownRun, part_key, pending_files, read_results, run_of
+from .records import IndexRows, Run, RunContents, vectors_by_kind
 from .result_bounds import check_results
-from .runs import Run, RunContents
 from .sentences import sentence_id
-from .settings import DEFAULT_STORE
+from .store_paths import DEFAULT_STORE
 from .tau import TAU_MIN
 
 SCHEMA_VERSION = 1

@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from core import figures
 from core.layers import top_units
-from core.similarity import compare_sets, nearest
+from core.overlap import compare_sets, nearest
 
 p = ui.page("Concept explorer", "explorer", ("concept", "other"))
 st.title("Concept explorer")

@@ -11,7 +11,7 @@ import pytest
 
 from core.checkpoints import identical_neighbours, list_revisions, parse_step, resolve_revisions, weights_hash
 from core.cli import main
-from core.runs import runs_frame
+from core.records import runs_frame
 from core.store import Store
 from tests.tiny import save_checkpoints, save_tiny_model
 

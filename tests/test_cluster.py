@@ -16,7 +16,7 @@ from core.cli import main  # noqa: E402
 from core.cluster import RayEngine  # noqa: E402
 from core.config import DatasetConfig, ExtractConfig, ModelSpec, RunConfig  # noqa: E402
 from core.grid import grid_configs, plan_grid  # noqa: E402
-from core.runs import runs_frame  # noqa: E402
+from core.records import runs_frame  # noqa: E402
 from core.store import Store  # noqa: E402
 from tests.test_extract import CONCEPTS, fill_store  # noqa: E402
 from tests.tiny import save_checkpoints  # noqa: E402

@@ -27,7 +27,7 @@ def read_loop(path: str, stop: str) -> None:
     """What a dashboard session reads (``ui.data``), with its caches cleared on every pass; prints passes."""
     import streamlit as st
 
-    from core.settings import store_stamp
+    from core.store_paths import store_stamp
     from ui import data
 
     passes = 0

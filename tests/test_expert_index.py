@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from scipy import sparse
 
 from core.expert_index import ExpertIndex, ThresholdCounter
-from core.similarity import jaccard
+from core.overlap import jaccard
 
 
 def small_index() -> ExpertIndex:

@@ -8,7 +8,7 @@ import pytest
 from core.config import DatasetConfig, ExtractConfig, ModelSpec, RunConfig
 from core.extract import extract, model_family, parse_step
 from core.models import load_model
-from core.runs import runs_frame
+from core.records import runs_frame
 from core.store import Store
 from tests.tiny import save_checkpoints, save_tiny_model
 

@@ -6,7 +6,7 @@ from scipy import stats
 from core.benchmarks import coverage, read_pairs
 from core.expert_index import ExpertIndex
 from core.layers import alignment_by_layer, experts_by_layer, group_alignment_rows, groups_from_rows
-from core.similarity import jaccard
+from core.overlap import jaccard
 
 
 @pytest.fixture(scope="module")

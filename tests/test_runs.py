@@ -6,7 +6,7 @@ import pandas as pd
 
 from core import runs as policy
 from core.config import DatasetConfig, ModelSpec, RunConfig
-from core.runs import Run, RunContents
+from core.records import Run, RunContents
 
 
 def _config(concepts=("cat", "dog"), n_pos=400, n_neg=1000, folds=1) -> str:

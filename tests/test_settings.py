@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from core import settings
+from core.benchmarks import find_benchmarks
+from core.store_paths import store_stamp
 
 
 # -- settings -----------------------------------------------------------------------------------------
@@ -38,17 +40,17 @@ def test_benchmarks_are_found_not_downloaded(tmp_path):
     (men / "MEN_dataset_lemma_form.test").write_text("cat-n dog-n 40\n")
     extra = tmp_path / "simlex.txt"
     extra.write_text("a b 1\n")
-    found = settings.find_benchmarks(str(men), [str(extra), str(tmp_path / "missing.txt")])
+    found = find_benchmarks(str(men), [str(extra), str(tmp_path / "missing.txt")])
     assert [n for n, _ in found] == ["MEN test", "simlex"]
 
 
 def test_store_stamp_changes_with_the_file(tmp_path):
     f = tmp_path / "s.duckdb"
-    assert settings.store_stamp(str(f))[1] is None
+    assert store_stamp(str(f))[1] is None
     f.write_bytes(b"x")
-    a = settings.store_stamp(str(f))
+    a = store_stamp(str(f))
     f.write_bytes(b"xy")
-    assert settings.store_stamp(str(f)) != a
+    assert store_stamp(str(f)) != a
 
 
 def test_store_choices_offer_yours_the_demo_and_every_store_under_cache(tmp_path):

@@ -6,7 +6,8 @@ import pytest
 
 from core.benchmarks import read_pairs
 from core.expert_index import ExpertIndex
-from core.similarity import cosine, jaccard, pair_similarities
+from core.overlap import cosine, jaccard
+from core.similarity import pair_similarities
 
 
 def test_jaccard_hand_computed():
@@ -51,7 +52,7 @@ def test_pair_similarities_covered_pairs_only(synth):
 
 
 def test_nearest_and_compare_sets():
-    from core.similarity import compare_sets, nearest
+    from core.overlap import compare_sets, nearest
 
     jac = pd.DataFrame([[1, 0.2, 0.5], [0.2, 1, 0.1], [0.5, 0.1, 1]], index=list("abc"), columns=list("abc"))
     assert list(nearest(jac, "a")["concept"]) == ["c", "b"]

@@ -1,7 +1,7 @@
 """Cached reads and analyses for the pages: every public function takes the page (``ui.page``) first.
 
 Nothing here keeps a DuckDB connection. Cached results are keyed by the store
-path and its stamp (mtime/size of the file and its WAL, ``core.settings.store_stamp``),
+path and its stamp (mtime/size of the file and its WAL, ``core.store_paths.store_stamp``),
 so an extraction writing to the store is picked up on the next rerun and the
 file is never held open between reruns. ``ExpertIndex`` objects are shared by
 sessions (``st.cache_resource``), so calls into them hold one lock.
@@ -21,7 +21,7 @@ import streamlit as st
 
 from core import runs as run_policy
 from core.alignment import N_BOOT
-from core.runs import Run, RunContents
+from core.records import Run, RunContents, runs_frame
 from core.store import Store, StoreError
 from core.style import METHODS
 from core.tau import TAU_MIN
@@ -295,7 +295,7 @@ def series(p: Page, bench: str | None, name: str) -> dict[str, pd.DataFrame]:
     """
     from core.series import series_models, where_when
 
-    frame = run_policy.runs_frame(run_policy.with_results(p.runs))
+    frame = runs_frame(run_policy.with_results(p.runs))
     ids = tuple(frame[frame["model"].isin(series_models(frame))]["run_id"]) if len(frame) else ()
     if not ids:
         return {}
@@ -322,7 +322,7 @@ def same_weights(p: Page) -> dict[str, str]:
     """``{run_id: revision}`` of checkpoints whose weights equal those of the checkpoint before them."""
     from core.checkpoints import identical_neighbours
 
-    return identical_neighbours(run_policy.runs_frame(p.runs))
+    return identical_neighbours(runs_frame(p.runs))
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

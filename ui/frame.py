@@ -19,9 +19,10 @@ import streamlit as st
 
 from core import runs as run_policy
 from core.links import md_escape, parse_tau
-from core.runs import Run
-from core.settings import DEMO, ROOT, Settings, resolve_settings, store_choices, store_stamp, with_store
+from core.records import Run
+from core.settings import DEMO, Settings, resolve_settings, store_choices, with_store
 from core.store import Store, StoreError
+from core.store_paths import ROOT, store_stamp
 from core.style import ModelLook, fmt_number, model_looks
 from core.tau import TAU_DEFAULT, TAU_MAX, TAU_MIN, TAU_STEP
 
