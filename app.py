@@ -10,10 +10,10 @@ import os
 import streamlit as st
 
 import ui
-from core.benchmarks import MEN_HUMAN_CEILING
-from core.records import runs_frame
-from core.settings import DEMO, store_choices
-from core.style import METHOD_LABELS
+from core.render.style import METHOD_LABELS
+from core.storage.records import runs_frame
+from core.text.benchmarks import MEN_HUMAN_CEILING
+from ui.settings import DEMO, store_choices
 
 p = ui.page("Home", "home", need="benchmark")
 

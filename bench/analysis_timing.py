@@ -19,13 +19,13 @@ import pandas as pd
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import core.alignment as alignment_module  # noqa: E402
-from core.alignment import method_alignment  # noqa: E402
-from core.benchmarks import load_men, words_of  # noqa: E402
-from core.concepts import read_domains  # noqa: E402
-from core.domains import domain_analysis  # noqa: E402
-from core.expert_index import ExpertIndex  # noqa: E402
-from core.similarity import METHODS, pair_similarities  # noqa: E402
+import core.analysis.alignment as alignment_module  # noqa: E402
+from core.analysis.alignment import method_alignment  # noqa: E402
+from core.analysis.domains import domain_analysis  # noqa: E402
+from core.analysis.similarity import METHODS, pair_similarities  # noqa: E402
+from core.experts.index import ExpertIndex  # noqa: E402
+from core.text.benchmarks import load_men, words_of  # noqa: E402
+from core.text.concepts import read_domains  # noqa: E402
 
 
 def random_index(concepts: list[str], n_units: int, frac: float, dim: int, seed: int = 0) -> ExpertIndex:

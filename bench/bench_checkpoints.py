@@ -47,7 +47,7 @@ def main() -> None:
     args = p.parse_args()
     import torch
 
-    from core.cli import main as cli
+    from core.cli.parser import main as cli
 
     torch.set_num_threads(args.threads)
     train = _train_module()

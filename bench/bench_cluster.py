@@ -66,11 +66,11 @@ def main() -> None:
     import numpy as np
     import ray
 
-    from core.cluster import Worker
     from core.config import DatasetConfig, ExtractConfig, ModelSpec, RunConfig
-    from core.extract import plan_tasks, prepare
-    from core.grid import grid_configs, plan_grid, run_grid
-    from core.store import Store
+    from core.extraction.cluster import Worker
+    from core.extraction.extract import plan_tasks, prepare
+    from core.extraction.grid import grid_configs, plan_grid, run_grid
+    from core.storage.store import Store
     from tests.tiny import WORDS
 
     concepts = tuple([w for w in dict.fromkeys(WORDS) if w.isalpha() and len(w) > 2][: args.concepts])

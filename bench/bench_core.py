@@ -6,7 +6,7 @@
    - the reference code's way, ``sklearn.metrics.average_precision_score`` per
      unit, timed on ``--sklearn-units`` units and scaled linearly to all units
      (it is a loop of identical calls);
-   - numba (``core.expertise.ap_numba``, on the CPU whatever ``--device``);
+   - numba (``core.experts.ap.ap_numba``, on the CPU whatever ``--device``);
    - torch on ``--device`` (``ap_torch``: sort both sets, searchsorted);
    - torch against a shared negative pool (``NegativePool``: the pool, with
      ``--left-out`` extra sentences the concept leaves out, sorted once per fold
@@ -16,7 +16,7 @@
    the base model, the hooked forward pass (max-pooling each run of
    equal-length rows over a slice), the same pooling through a masked copy of
    every hidden state (the way before; isolates the pooling cost), and the end-to-end
-   extraction (``core.extract.run_task``: hooked passes over one task's
+   extraction (``core.extraction.extract.run_task``: hooked passes over one task's
    positives and its shared negative pool, AP of every unit, parts written),
    each over the same corpus sentences, as a ratio to the bare pass (target
    >= 0.9 for the end-to-end one). The task has ``--e2e-concepts``
@@ -79,7 +79,7 @@ def timed(fn, device: str, repeats: int = 1):
 def bench_ap(a) -> None:
     import torch
 
-    from core.expertise import NegativePool, ap_numba, ap_torch
+    from core.experts.ap import NegativePool, ap_numba, ap_torch
 
     rng = np.random.default_rng(0)
     n_units = a.units
@@ -134,11 +134,11 @@ def corpus_texts(n: int, skip: int = 0) -> list[str]:
 def bench_extraction(a) -> None:
     import torch
 
-    from core.activations import encode, length_batches
     from core.config import DatasetConfig, ExtractConfig, ModelSpec, RunConfig
-    from core.extract import NegativePools, Task, pooling_pass, run_task
-    from core.models import load_model
-    from core.units import hook_groups, n_units
+    from core.extraction.extract import NegativePools, Task, pooling_pass, run_task
+    from core.model.activations import encode, length_batches
+    from core.model.loading import load_model
+    from core.model.units import hook_groups, n_units
 
     spec = ModelSpec(a.model, dtype=a.dtype, device=a.device)
     model = load_model(spec)
@@ -183,7 +183,7 @@ def bench_extraction(a) -> None:
             acts(all_texts)
 
     def hooked_masked() -> None:  # pooling by a masked copy of each hidden state, as before length runs
-        import core.activations as activations
+        import core.model.activations as activations
 
         runs, activations.length_runs = activations.length_runs, lambda *args: None
         try:

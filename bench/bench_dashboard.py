@@ -3,10 +3,10 @@
 Measures, on synthetic stores built here:
 
 * the concept-domain page at a new τ, 40 concepts (10 domains × 4): expert sets,
-  graph, ARI/NMI, seeded layout and the network HTML (``core.domain_view.domain_view``,
+  graph, ARI/NMI, seeded layout and the network HTML (``core.render.domain_view.domain_view``,
   the same call the page makes) — target < 100 ms;
 * the alignment at a new τ on 1000 MEN-style pairs with 1000 bootstrap
-  resamples (``core.alignment.alignment_table`` with the page's cached index) —
+  resamples (``core.analysis.alignment.alignment_table`` with the page's cached index) —
   target < 300 ms;
 * the resident memory (RSS) of a ``streamlit run app.py`` process after a
   browser has visited every page (Chromium via Playwright when
@@ -40,10 +40,10 @@ import pandas as pd
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from core import domain_view  # noqa: E402
-from core.store import Store  # noqa: E402
-from core.store_paths import DEFAULT_STORE  # noqa: E402
-from core.style import colours  # noqa: E402
+from core.render import domain_view  # noqa: E402
+from core.render.style import colours  # noqa: E402
+from core.storage.paths import DEFAULT_STORE  # noqa: E402
+from core.storage.store import Store  # noqa: E402
 from dashboard_server import CHROMIUM, keep_local, launch_chromium, serve  # noqa: E402
 
 TARGET_GRAPH_MS = 100.0
@@ -192,9 +192,9 @@ def report(name: str, ms: list[float], target: float) -> dict:
 
 
 def bench_graph(tmp: str, quick: bool) -> list[dict]:
-    from core.domains import domain_graph, domain_scores
-    from core.expert_index import ExpertIndex
-    from core.netview import network_html
+    from core.analysis.domains import domain_graph, domain_scores
+    from core.experts.index import ExpertIndex
+    from core.render.netview import network_html
 
     path = os.path.join(tmp, "graph.duckdb")
     run_id, concepts, domains = build_store(path, 40, n_units=110_000, folds=1)
@@ -233,8 +233,8 @@ def bench_graph(tmp: str, quick: bool) -> list[dict]:
 
 
 def bench_alignment(tmp: str, quick: bool) -> list[dict]:
-    from core.alignment import alignment_table
-    from core.expert_index import ExpertIndex
+    from core.analysis.alignment import alignment_table
+    from core.experts.index import ExpertIndex
 
     path = os.path.join(tmp, "men.duckdb")
     n_concepts = 650  # MEN's test split: 1000 pairs over roughly this many words
@@ -265,11 +265,11 @@ def bench_alignment(tmp: str, quick: bool) -> list[dict]:
 
 def bench_real(store_path: str, men_dir: str, quick: bool) -> list[dict]:
     """The domain page and the MEN-test alignment at a new τ on a real store's runs (read-only)."""
-    from core.alignment import alignment_table
-    from core.benchmarks import load_men
-    from core.concepts import read_domains
-    from core.expert_index import ExpertIndex
-    from core.runs import pick_runs
+    from core.analysis.alignment import alignment_table
+    from core.analysis.run_choice import pick_runs
+    from core.experts.index import ExpertIndex
+    from core.text.benchmarks import load_men
+    from core.text.concepts import read_domains
 
     store = Store(store_path, read_only=True)
     domains = read_domains()
@@ -316,8 +316,8 @@ def bench_memory(tmp: str) -> dict:
     env = {**os.environ, "EXPERTS_HOSTED": "1", "EXPERTS_MEN_DIR": os.path.join(tmp, "no-men")}
     for key in ("EXPERTS_STORE", "EXPERTS_BENCHMARK", "EXPERTS_DOMAINS"):
         env.pop(key, None)
-    from core.store import Store
-    from core.store_paths import DEMO_STORE
+    from core.storage.paths import DEMO_STORE
+    from core.storage.store import Store
 
     run_ids = Store(os.path.join(ROOT, DEMO_STORE), read_only=True).runs()
     run_ids = [r.run_id for r in run_ids]
@@ -412,7 +412,7 @@ def bench_tau_in_browser(quick: bool) -> list[dict]:
     """
     from playwright.sync_api import sync_playwright
 
-    from core.store_paths import DEMO_STORE
+    from core.storage.paths import DEMO_STORE
 
     env = {**os.environ, "EXPERTS_STORE": os.path.join(ROOT, DEMO_STORE), "EXPERTS_MEN_DIR": "/nonexistent"}
     for key in ("EXPERTS_BENCHMARK", "EXPERTS_DOMAINS", "EXPERTS_HOSTED"):

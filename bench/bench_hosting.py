@@ -26,9 +26,9 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from core.jobs import MODEL_STACK  # noqa: E402
 from dashboard_server import keep_local, launch_chromium, serve, wait_idle  # noqa: E402
 from deploy.recipe import install_command, start_command  # noqa: E402
+from ui.jobs import MODEL_STACK  # noqa: E402
 
 TARGET_VENV_MB = 400.0
 TARGET_RSS_MB = 600.0

@@ -1,8 +1,8 @@
 """What a half-precision forward pass costs in fidelity: expert sets found in fp32 vs bf16 (prints, never asserts).
 
 A few concepts are mined from the shared Wikipedia sample, their sets drawn as
-an extraction draws them (``core.sampling``, shared negatives), and each is
-extracted twice by ``core.extract.run_task`` with every AP kept: once with the
+an extraction draws them (``core.text.sampling``, shared negatives), and each is
+extracted twice by ``core.extraction.extract.run_task`` with every AP kept: once with the
 forward pass in float32, once in ``--dtype`` (bf16 by default; pooling and AP
 are float32 in both). For each concept and τ it prints the sizes of the two
 expert sets and their Jaccard, and the largest AP difference.
@@ -47,13 +47,13 @@ def main() -> None:
     import pyarrow.parquet as pq
 
     from core.config import DatasetConfig, ExtractConfig, ModelSpec, RunConfig
-    from core.expertise import experts
-    from core.extract import NegativePools, plan_tasks, run_task
-    from core.models import load_model
-    from core.sampling import make_plan
-    from core.sentences import iter_corpus, mine
-    from core.store import sentence_id
-    from core.units import hook_groups
+    from core.experts.ap import experts
+    from core.extraction.extract import NegativePools, plan_tasks, run_task
+    from core.model.loading import load_model
+    from core.model.units import hook_groups
+    from core.storage.store import sentence_id
+    from core.text.sampling import make_plan
+    from core.text.sentences import iter_corpus, mine
 
     concepts = tuple(c.strip() for c in a.concepts.split(",") if c.strip())
     found = mine(itertools.islice(iter_corpus(CORPUS), a.corpus_lines), concepts, limit=4 * a.n_pos)

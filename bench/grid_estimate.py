@@ -57,7 +57,7 @@ def sentences_per_run(run_dir: str) -> tuple[int, int]:
 def tokens_per_sentence(sample: int, max_length: int) -> float:
     from transformers import AutoTokenizer
 
-    from core.models import SMOLLM2_GGUF, smollm2_dir
+    from core.model.loading import SMOLLM2_GGUF, smollm2_dir
 
     tok = AutoTokenizer.from_pretrained(smollm2_dir(), gguf_file=SMOLLM2_GGUF)
     with gzip.open(CORPUS, "rt") as f:

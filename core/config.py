@@ -4,7 +4,7 @@ A run is identified by the hash of everything that changes its numbers (model,
 revision, data sampling, pooling, and the drawn sentence sets themselves) and of
 nothing that does not (device, batch size), so re-running the same command on
 another machine resumes the same run. ``RunConfig.config_id`` is the part that
-the configuration alone determines; ``core.extract.run_id`` adds the data.
+the configuration alone determines; ``core.extraction.extract.run_id`` adds the data.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ class ModelSpec:
     device : ``"auto"`` (cuda > mps > cpu) or a torch device string.
     module_patterns : for architectures not known here, regular expressions
         ``(attn_in, attn_out, mlp_in, mlp_out)`` naming the linear maps of a block;
-        see ``core.units``.
+        see ``core.model.units``.
     """
 
     model: str = "smollm2"
@@ -204,7 +204,7 @@ class ExtractConfig:
         threshold the method uses; 0 keeps the AP of every unit.
     batch_tokens : token budget of one length-bucketed batch. Not part of the run
         identity: no mode lets a sentence's score depend on its batch
-        (``tests/test_extract.py`` checks that APs do not move).
+        (``tests/extraction/test_extract.py`` checks that APs do not move).
     """
 
     pooling: str = "max"

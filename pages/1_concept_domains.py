@@ -7,8 +7,8 @@ import os
 import streamlit as st
 
 import ui
-from core.concepts import DEFAULT_DOMAINS, ConceptFileError, domain_list_text, read_domains
-from core.domain_view import domain_concepts
+from core.render.domain_view import domain_concepts
+from core.text.concepts import DEFAULT_DOMAINS, ConceptFileError, domain_list_text, read_domains
 
 p = ui.page("Concept domains", "domains", ("domains", "min_w", "pair"), need="domains")
 st.title("Concept domains")

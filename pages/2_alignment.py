@@ -5,11 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from core import alignment_figure, figures, series_figures
-from core.alignment import n_boot_for
-from core.benchmarks import MEN_HUMAN_CEILING
-from core.runs import alignment_runs
-from core.style import RHO_RANGE
+from core.analysis.alignment import n_boot_for
+from core.analysis.run_choice import alignment_runs
+from core.render import alignment_figure, figures, series_figures
+from core.render.style import RHO_RANGE
+from core.text.benchmarks import MEN_HUMAN_CEILING
 
 p = ui.page("Alignment", "alignment", ("bench", "runs"), need="benchmark")
 st.title("Alignment with human similarity")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from core import figures
-from core.runs import latest_per_model
-from core.style import size_label
+from core.analysis.run_choice import latest_per_model
+from core.render import figures
+from core.render.style import size_label
 
 p = ui.page("Stability", "stability", need="folds")
 st.title("Stability of expert sets")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from core import figures
-from core.layers import top_units
-from core.overlap import compare_sets, nearest
+from core.analysis.layers import top_units
+from core.experts.overlap import compare_sets, nearest
+from core.render import figures
 
 p = ui.page("Concept explorer", "explorer", ("concept", "other"))
 st.title("Concept explorer")

@@ -8,10 +8,10 @@ import shlex
 import streamlit as st
 
 import ui
-from core import jobs
-from core.concepts import ConceptFileError, read_concept_file
 from core.config import DatasetConfig, ModelSpec
-from core.store import Store
+from core.storage.store import Store
+from core.text.concepts import ConceptFileError, read_concept_file
+from ui import jobs
 
 p = ui.page("Extract", "extract")
 st.title("Extract experts")

@@ -30,14 +30,14 @@ for _ in $(seq 1 900); do
 done
 curl -sf "http://127.0.0.1:$PORT/_stcore/health" >/dev/null || { echo "app not serving on $PORT"; tail -20 "$LOG"; exit 1; }
 echo "make run: serving on port $PORT after $(( $(date +%s) - start )) s"
-store=$(.venv/bin/python -c "import os; from core.settings import resolve_settings; print(resolve_settings(os.environ).store)")
+store=$(.venv/bin/python -c "import os; from ui.settings import resolve_settings; print(resolve_settings(os.environ).store)")
 case "$store" in
   */cache/demo.duckdb) [ -f "$store" ] && echo "store: embedded demo store $store" || { echo "demo store missing: $store"; exit 1; } ;;
   *) echo "expected the demo store, got $store"; exit 1 ;;
 esac
 .venv/bin/python - "$store" <<'PY'
 import sys
-from core.store import Store
+from core.storage.store import Store
 runs = Store(sys.argv[1], read_only=True).runs()
 assert runs and sum(r.n_results for r in runs) > 0, "demo store has no results"
 print(f"demo store: {len(runs)} runs, {sum(r.n_results for r in runs)} results")

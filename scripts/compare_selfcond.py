@@ -39,8 +39,8 @@ import pandas as pd
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 from core.config import DatasetConfig, ExtractConfig, ModelSpec, RunConfig  # noqa: E402
-from core.extract import extract, prepare  # noqa: E402
-from core.store import Store  # noqa: E402
+from core.extraction.extract import extract, prepare  # noqa: E402
+from core.storage.store import Store  # noqa: E402
 
 TAU = 0.5
 
@@ -50,7 +50,7 @@ def make_models(work: str, layers: list[int]) -> list[str]:
     import torch
     from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
 
-    from core.models import resolve
+    from core.model.loading import resolve
 
     path, _, gguf = resolve(ModelSpec("smollm2"))
     tok = None
@@ -104,7 +104,7 @@ def run_reference(args, name: str, plan, concepts: list[str]) -> dict[str, pd.Da
 
 def fill_store(args, concepts: list[str]) -> Store:
     """A store under ``--work`` with sentences mined from ``--corpus`` for ``concepts``."""
-    from core.sentences import mine
+    from core.text.sentences import mine
 
     store = Store(os.path.join(args.work, "store.duckdb"))
     if not set(concepts) <= set(store.concepts()["concept"]):
@@ -116,7 +116,7 @@ def fill_store(args, concepts: list[str]) -> Store:
 
 def both_modes(store: Store, model: str, ds: DatasetConfig, max_length: int) -> dict:
     """Run ids of the reference-mode and masked runs of ``model`` (APs of every unit stored)."""
-    from core.models import load_model
+    from core.model.loading import load_model
 
     loaded = load_model(ModelSpec(model))  # once for both runs (a GGUF takes minutes to load)
     runs = {}

@@ -1,5 +1,5 @@
 """Write core/legacy.sha256: the SHA-256 of every committed result file (part, pack, run manifest) without a
-checksum, the only such files ``core.legacy`` trusts. Run once when the committed results change:
+checksum, the only such files ``core.storage.legacy`` trusts. Run once when the committed results change:
 ``python scripts/list_legacy_files.py``; ``sha256sum -c core/legacy.sha256`` checks the list against results/."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import pyarrow.parquet as pq  # noqa: E402
 
-from core.legacy import LIST, file_sha256  # noqa: E402
-from core.manifests import MANIFEST_CHECKSUM_KEY  # noqa: E402
-from core.parts import CHECKSUM_KEY, META_KEY, PACK_CHECKSUM_KEY  # noqa: E402
+from core.storage.legacy import LIST, file_sha256  # noqa: E402
+from core.storage.manifests import MANIFEST_CHECKSUM_KEY  # noqa: E402
+from core.storage.parts import CHECKSUM_KEY, META_KEY, PACK_CHECKSUM_KEY  # noqa: E402
 
 
 def has_checksum(path: str) -> bool:

@@ -2,7 +2,7 @@
 
 `python scripts/redraw_series_figures.py [--results results] [--store cache/demo.duckdb]`: the figures of
 `python -m core report`, drawn from `alignment_over_training.csv` and `alignment_where_when.csv` (left unchanged)
-with the training log and the model names and colours (`core.style.model_looks`) of a store that holds the same runs,
+with the training log and the model names and colours (`core.render.style.model_looks`) of a store that holds the same runs,
 so that a figure change does not need the hours-long extraction behind the CSVs.
 """
 
@@ -15,10 +15,10 @@ import pandas as pd
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from core.benchmarks import MEN_HUMAN_CEILING  # noqa: E402
-from core.series_figures import training_png, where_when_png  # noqa: E402
-from core.store import Store  # noqa: E402
-from core.style import model_looks  # noqa: E402
+from core.render.series_figures import training_png, where_when_png  # noqa: E402
+from core.render.style import model_looks  # noqa: E402
+from core.storage.store import Store  # noqa: E402
+from core.text.benchmarks import MEN_HUMAN_CEILING  # noqa: E402
 
 
 def main() -> None:

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from core.config import DatasetConfig, ModelSpec, RunConfig
-from core.manifests import write_manifest
-from core.parts import write_part
-from core.store import Store
+from core.storage.manifests import write_manifest
+from core.storage.parts import write_part
+from core.storage.store import Store
 
 DOMAINS = {
     "animal": ["cat", "dog", "horse", "cheetah"],

@@ -10,9 +10,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from core.cli import main
-from core.store import SCHEMA_VERSION, Store
-from tests.test_extract import fill_store
+from core.cli.parser import main
+from core.storage.store import SCHEMA_VERSION, Store
+from tests.extraction.test_extract import fill_store
 from tests.tiny import save_tiny_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -302,7 +302,7 @@ def test_stray_quote_does_not_swallow_later_rows(capsys, store_path, tmp_path, e
 
 
 def test_quoted_cells_that_close_are_still_read(tmp_path):
-    from core.sentences import read_pairs
+    from core.text.sentences import read_pairs
 
     f = tmp_path / "ok.csv"
     f.write_text('concept,sentence\ncat,"The cat sat, on the mat."\ndog,"The ""dog"" ran in the park."\n')

@@ -17,9 +17,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from core.cli import main
-from core.extract import extract
-from core.parts import (
+from core.cli.parser import main
+from core.extraction.extract import extract
+from core.storage.parts import (
     CHECKSUM_KEY,
     META_KEY,
     PACK_CHECKSUM_KEY,
@@ -30,8 +30,8 @@ from core.parts import (
     part_files,
     write_part,
 )
-from core.store import Store
-from tests.test_extract import config, fill_store
+from core.storage.store import Store
+from tests.extraction.test_extract import config, fill_store
 from tests.tiny import save_tiny_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -447,7 +447,7 @@ def test_footer_bit_flips_that_only_duckdb_trips_on_never_give_a_traceback(capsy
 # -- kill test for pack ----------------------------------------------------------------------------------------------
 KILLER = """
 import os, signal, sys
-import core.parts as parts
+import core.storage.parts as parts
 mode = sys.argv[1]
 if mode == "write":  # killed inside the temp write: part of the file is on disk
     real = parts.os.fsync
@@ -460,7 +460,7 @@ else:  # killed after the first part is removed
         real(path)
         os.kill(os.getpid(), signal.SIGKILL)
     parts.os.remove = remove
-from core.cli import main
+from core.cli.parser import main
 sys.exit(main(sys.argv[2:]))
 """
 

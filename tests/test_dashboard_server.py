@@ -1,4 +1,4 @@
-"""dashboard_server: the request filter that keeps a browser on 127.0.0.1 (the server itself: tests/test_browser.py)."""
+"""dashboard_server: the request filter that keeps a browser on 127.0.0.1 (the server itself: tests/ui/test_browser.py)."""
 
 from dashboard_server import keep_local
 

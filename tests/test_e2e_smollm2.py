@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from core.config import DatasetConfig, ExtractConfig, ModelSpec, RunConfig
-from core.extract import extract
-from core.sentences import mine
-from core.store import Store
+from core.extraction.extract import extract
+from core.storage.store import Store
+from core.text.sentences import mine
 
 CORPUS = os.path.join(
     os.path.dirname(__file__), "..", "..", "shared", "data", "corpus", "enwiki2015_sample", "sentences.jsonl.gz"

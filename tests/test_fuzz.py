@@ -5,11 +5,11 @@ import string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.benchmarks import BenchmarkError, parse_pairs, read_pairs
-from core.concepts import ConceptFileError, read_domains
-from core.links import parse_choice, parse_multi, parse_number, parse_tau
-from core.sentences import SentenceFileError
-from core.sentences import read_pairs as read_sentences
+from core.text.benchmarks import BenchmarkError, parse_pairs, read_pairs
+from core.text.concepts import ConceptFileError, read_domains
+from core.text.sentences import SentenceFileError
+from core.text.sentences import read_pairs as read_sentences
+from ui.link_values import parse_choice, parse_multi, parse_number, parse_tau
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 text_lines = st.lists(st.text(alphabet=string.printable + "éü<>'\";\x00", max_size=40), max_size=8).map("\n".join)

@@ -17,9 +17,9 @@ import subprocess
 
 import pytest
 
-from core.jobs import MODEL_STACK
 from dashboard_server import CHROMIUM, free_port, keep_local, launch_chromium, serve, wait_idle
 from deploy.recipe import CLOUD_DIR, ROOT, base_image, start_command
+from ui.jobs import MODEL_STACK
 
 VENV = os.environ.get("EXPERTS_HOSTED_VENV")
 ARTIFACTS = os.path.join(ROOT, "artifacts", "hosted_install")

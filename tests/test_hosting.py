@@ -11,8 +11,8 @@ import os
 import re
 import subprocess
 
-from core.jobs import MODEL_STACK
 from deploy import recipe
+from ui.jobs import MODEL_STACK
 
 ROOT = recipe.ROOT
 

@@ -10,10 +10,10 @@ import time
 import pandas as pd
 import pytest
 
-from core.expert_index import ExpertIndex
-from core.parts import part_files
-from core.store import Store
-from tests.test_extract import CONCEPTS, fill_store
+from core.experts.index import ExpertIndex
+from core.storage.parts import part_files
+from core.storage.store import Store
+from tests.extraction.test_extract import CONCEPTS, fill_store
 from tests.tiny import save_tiny_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from core import runs as run_policy
-from core.domain_view import domain_layout
-from core.domain_view import domain_view as compose_domain_view
+from core.analysis import run_choice as run_policy
+from core.render.domain_view import domain_layout
+from core.render.domain_view import domain_view as compose_domain_view
 from core.tau import CURVE_STEP, grid
 
 from .data import _domain_list, _index, _mtime, _read, locked, open_store, page_read, runs
@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 
 def _analysis(name: str):
     """The analysis ``name`` as ``f(index, units, *args)`` (imported when first used)."""
-    from core import layers, stability
-    from core.domains import shared_experts
+    from core.analysis import layers, stability
+    from core.analysis.domains import shared_experts
 
     return {
         "domain_view": lambda idx, _, *a: compose_domain_view(idx, _domain_list(a[0], a[1]), *a[2:-1], positions=a[-1]),
@@ -64,7 +64,7 @@ def shared(p: Page, a: str, b: str) -> pd.DataFrame:
 
 @page_read
 def fold_overlap(p: Page, taus: Sequence[float], run_id: str | None = None) -> pd.DataFrame:
-    """``core.stability.fold_overlap`` of a run (default: the page's) on a τ grid (cached)."""
+    """``core.analysis.stability.fold_overlap`` of a run (default: the page's) on a τ grid (cached)."""
     return _on_index(p.path, p.stamp, run_id or p.run_id, "fold_overlap", tuple(taus))
 
 
@@ -114,7 +114,7 @@ def sets(p: Page) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _by_size(path: str, stamp: tuple, run_ids: tuple, tau: float) -> pd.DataFrame:
-    from core.stability import stability_by_size
+    from core.analysis.stability import stability_by_size
 
     cache = {rid: _index(path, stamp, rid) for rid in run_ids}
     known = {r.run_id: r for r in runs(path, stamp)}

@@ -1,7 +1,7 @@
 """Cached reads and analyses for the pages: every public function takes the page (``ui.page``) first.
 
 Nothing here keeps a DuckDB connection. Cached results are keyed by the store
-path and its stamp (mtime/size of the file and its WAL, ``core.store_paths.store_stamp``),
+path and its stamp (mtime/size of the file and its WAL, ``core.storage.paths.store_stamp``),
 so an extraction writing to the store is picked up on the next rerun and the
 file is never held open between reruns. ``ExpertIndex`` objects are shared by
 sessions (``st.cache_resource``), so calls into them hold one lock.
@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import streamlit as st
 
-from core import runs as run_policy
-from core.alignment import N_BOOT
-from core.records import Run, RunContents, runs_frame
-from core.store import Store, StoreError
-from core.style import METHODS
+from core.analysis import run_choice as run_policy
+from core.analysis.alignment import N_BOOT
+from core.render.style import METHODS
+from core.storage.records import Run, RunContents, runs_frame
+from core.storage.store import Store, StoreError
 from core.tau import TAU_MIN
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def page_read(fn: Callable) -> Callable:
     """A page's read: a store that fails mid-read (corrupt, locked too long) stops the page with one line, no traceback.
 
     Opening the store is checked in ``ui.page``; this covers reads deeper in a page, where DuckDB only meets a
-    damaged block when a query reaches it (``core.connection`` turns that into a ``StoreError`` naming the file).
+    damaged block when a query reaches it (``core.storage.connection`` turns that into a ``StoreError`` naming the file).
     """
 
     @functools.wraps(fn)
@@ -109,7 +109,7 @@ def overview(p: Page) -> dict:
 
 @st.cache_resource(show_spinner="Reading the run's stored APs…", max_entries=48)
 def _index(path: str, stamp: tuple, run_id: str):
-    from core.expert_index import ExpertIndex
+    from core.experts.index import ExpertIndex
 
     return ExpertIndex.from_store(open_store(path, stamp), run_id)
 
@@ -151,7 +151,7 @@ def results(p: Page) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _domain_list(path: str, mtime: float) -> dict[str, str]:
-    from core.concepts import read_domains
+    from core.text.concepts import read_domains
 
     return read_domains(path)
 
@@ -163,7 +163,7 @@ def domain_list(p: Page) -> dict[str, str]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def benchmark_pairs(path: str, mtime: float) -> pd.DataFrame:
-    from core.benchmarks import read_pairs
+    from core.text.benchmarks import read_pairs
 
     return read_pairs(path)
 
@@ -232,7 +232,7 @@ def coverage(p: Page, bench_path: str | None, name: str | None = None) -> dict[s
 def _alignment(
     path: str, stamp: tuple, bench: str, bench_mtime: float, run_ids: tuple, tau: float, n_boot: int
 ) -> pd.DataFrame:
-    from core.alignment import alignment_table
+    from core.analysis.alignment import alignment_table
 
     pairs = benchmark_pairs(bench, bench_mtime)
     cache = {rid: _index(path, stamp, rid) for rid in run_ids}
@@ -244,7 +244,7 @@ def _alignment(
 def alignment(
     p: Page, bench: str | None, run_ids: Sequence[str], n_boot: int = N_BOOT, name: str | None = None
 ) -> pd.DataFrame:
-    """``core.alignment.alignment_table`` of runs on a benchmark file at the page's τ (cached).
+    """``core.analysis.alignment.alignment_table`` of runs on a benchmark file at the page's τ (cached).
 
     With no file (``bench`` None), the store's snapshot of benchmark ``name`` at this τ is read instead.
     """
@@ -260,7 +260,7 @@ def alignment(
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _where(path: str, stamp: tuple, run_id: str, bench: str, bench_mtime: float, tau: float) -> tuple:
-    from core.layers import alignment_by_layer
+    from core.analysis.layers import alignment_by_layer
 
     idx, table = _index(path, stamp, run_id), _read(path, stamp, "units", run_id)
     pairs = benchmark_pairs(bench, bench_mtime)
@@ -271,7 +271,7 @@ def _where(path: str, stamp: tuple, run_id: str, bench: str, bench_mtime: float,
 def where(p: Page, bench: str | None, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """ρ from one layer and one module kind at a time, for the page's run (live, or from the snapshot)."""
     if bench is None:
-        from core.layers import groups_from_rows
+        from core.analysis.layers import groups_from_rows
 
         t = _snapshot(p.path, p.stamp, name, round(p.tau, 2))
         t = t[t["run_id"] == p.run_id]
@@ -281,7 +281,7 @@ def where(p: Page, bench: str | None, name: str) -> tuple[pd.DataFrame, pd.DataF
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _series_layers(path: str, stamp: tuple, run_ids: tuple, bench: str, bench_mtime: float, tau: float):
-    from core.layers import group_alignment_rows
+    from core.analysis.layers import group_alignment_rows
 
     pairs = benchmark_pairs(bench, bench_mtime)
     return group_alignment_rows(open_store(path, stamp), list(run_ids), pairs, (tau,), by="layer")
@@ -293,7 +293,7 @@ def series(p: Page, bench: str | None, name: str) -> dict[str, pd.DataFrame]:
 
     Live from the benchmark file, or from the store's alignment snapshot when there is none.
     """
-    from core.series import series_models, where_when
+    from core.analysis.series import series_models, where_when
 
     frame = runs_frame(run_policy.with_results(p.runs))
     ids = tuple(frame[frame["model"].isin(series_models(frame))]["run_id"]) if len(frame) else ()
@@ -320,7 +320,7 @@ def training_log(p: Page) -> pd.DataFrame:
 @page_read
 def same_weights(p: Page) -> dict[str, str]:
     """``{run_id: revision}`` of checkpoints whose weights equal those of the checkpoint before them."""
-    from core.checkpoints import identical_neighbours
+    from core.model.checkpoints import identical_neighbours
 
     return identical_neighbours(runs_frame(p.runs))
 

@@ -17,14 +17,14 @@ from typing import Any
 
 import streamlit as st
 
-from core import runs as run_policy
-from core.links import md_escape, parse_tau
-from core.records import Run
-from core.settings import DEMO, Settings, resolve_settings, store_choices, with_store
-from core.store import Store, StoreError
-from core.store_paths import ROOT, store_stamp
-from core.style import ModelLook, fmt_number, model_looks
+from core.analysis import run_choice as run_policy
+from core.render.style import ModelLook, fmt_number, model_looks
+from core.storage.paths import ROOT, store_stamp
+from core.storage.records import Run
+from core.storage.store import Store, StoreError
 from core.tau import TAU_DEFAULT, TAU_MAX, TAU_MIN, TAU_STEP
+from ui.link_values import md_escape, parse_tau
+from ui.settings import DEMO, Settings, resolve_settings, store_choices, with_store
 
 from . import data, widget_states
 from .links import choice, copy_widget, forget, from_link, linked, pick, session_value, set_link
@@ -299,5 +299,5 @@ def require_run(p: Page, what: str = "") -> None:
 
 
 def fmt(x: Any, digits: int = 3) -> str:
-    """A number for display; '—' for missing or infinite values (``core.style.fmt_number``)."""
+    """A number for display; '—' for missing or infinite values (``core.render.style.fmt_number``)."""
     return fmt_number(x, digits)

@@ -13,7 +13,7 @@ from typing import Any
 
 import streamlit as st
 
-from core import links
+from ui import link_values as links
 
 
 def _state() -> dict:

@@ -1,0 +1,1 @@
+"""Analysis: alignment with human ratings, domains, stability, layers, series, run choice."""

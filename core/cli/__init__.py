@@ -1,0 +1,1 @@
+"""Command line: the parser (built from the config dataclasses) and what each command does."""

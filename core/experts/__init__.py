@@ -1,0 +1,1 @@
+"""Experts: the AP of every unit for a concept, and expert sets at any tau."""

@@ -1,0 +1,1 @@
+"""Render: colours and names, figures, the domain graph, the report and the demo store."""

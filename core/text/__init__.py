@@ -1,0 +1,1 @@
+"""Text: concept words, their sentences, benchmark pairs and the seeded sets of a run."""

@@ -1,0 +1,135 @@
+import os
+
+import duckdb
+import numpy as np
+import pytest
+
+from core.config import DatasetConfig, ModelSpec, RunConfig
+from core.storage.parts import part_path, write_part
+from core.storage.store import SCHEMA_VERSION, Store, StoreError
+from tests.synthetic import unit_frame
+
+
+def meta(concept="cat", fold=0, run_id="r1"):
+    return {
+        "run_id": run_id,
+        "concept": concept,
+        "fold": fold,
+        "n_pos": 4,
+        "n_neg": 8,
+        "n_units": 10,
+        "n_stored": 3,
+        "ap_floor": 0.5,
+        "max_ap": 0.9,
+        "mean_ap": 0.3,
+        "vectors": {"word": [1.0, 2.0]},
+    }
+
+
+def test_ingest_is_atomic_and_idempotent(tmp_path):
+    store = Store(str(tmp_path / "s.duckdb"))
+    cfg = RunConfig(ModelSpec("m"), DatasetConfig(("cat", "dog"), n_pos=4, n_neg=8))
+    units = unit_frame(1, 12)[:10]  # the run's 10 units: a part is range-checked against them
+    store.add_run({"run_id": "r1", "model": "m", "n_units": 10, "unit_table": "t", "config": cfg.to_json()}, units)
+    part = write_part(
+        part_path(store.parts_dir, "r1", "cat", 0), meta(), np.array([1, 4, 7]), np.array([0.55, 0.7, 0.9])
+    )
+    assert store.pending_parts() == [part]
+    assert store.ingest(part) is True
+    assert store.ingest(part) is False  # a second ingest adds nothing
+    assert store.pending_parts() == []
+    assert store.ap("r1", above=0.6)["unit"].tolist() == [4, 7]
+    assert store.done("r1") == {("cat", 0)}
+    assert store.vectors("r1", "word")["cat"].tolist() == [1.0, 2.0]
+    assert not any(f.endswith(".tmp") or ".tmp" in f for f in os.listdir(os.path.dirname(part)))
+
+
+def test_sentences_dedupe_and_count(tmp_path):
+    store = Store(str(tmp_path / "s.duckdb"))
+    assert store.add_sentences("cat", ["A cat sat.", "A cat sat.", "Two cats ran."], "t") == 2
+    assert store.add_sentences("cat", ["A cat sat.", "A cat ate."], "t") == 1
+    assert store.concepts().set_index("concept")["n_sentences"].to_dict() == {"cat": 3}
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = str(tmp_path / "s.duckdb")
+    Store(path)
+    con = duckdb.connect(path)
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION + 1)])
+    con.close()
+    for read_only in (False, True):
+        with pytest.raises(StoreError, match="newer than this code"):
+            Store(path, read_only=read_only)
+
+
+def test_corrupt_file_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "s.duckdb"
+    path.write_bytes(b"this is not a database" * 100)
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="cannot be opened"):
+        Store(str(path))
+    assert path.read_bytes() == before
+
+
+def test_foreign_duckdb_file_is_refused(tmp_path):
+    path = str(tmp_path / "other.duckdb")
+    con = duckdb.connect(path)
+    con.execute("CREATE TABLE customers(id INTEGER)")
+    con.close()
+    with pytest.raises(StoreError, match="not an expert store"):
+        Store(path)
+
+
+def test_read_only_store(tmp_path):
+    with pytest.raises(StoreError, match="no store"):
+        Store(str(tmp_path / "missing.duckdb"), read_only=True)
+    Store(str(tmp_path / "s.duckdb"))
+    ro = Store(str(tmp_path / "s.duckdb"), read_only=True)
+    with pytest.raises(StoreError, match="read-only"):
+        ro.add_sentences("cat", ["A cat sat."], "t")
+
+
+def test_alignment_snapshot_round_trip_and_older_stores(tmp_path):
+    import pandas as pd
+
+    store = Store(str(tmp_path / "s.duckdb"))
+    store.add_run({"run_id": "r1", "model": "m", "revision": "step5", "step": 5})
+    rows = pd.DataFrame(
+        {
+            "run_id": ["r1"] * 4,
+            "method": ["experts", "word_embedding"] * 2,
+            "tau": [0.5, 0.5, 0.7000000001, 0.7],
+            "rho": [0.6, 0.3, 0.5, 0.3],
+            "ci_low": [0.5, 0.2, 0.4, 0.2],
+            "ci_high": [0.7, 0.4, 0.6, 0.4],
+            "p_value": [1e-5, 0.01, 1e-4, 0.01],
+            "p_vs_experts": [None, 0.02, None, 0.1],
+            "n_pairs": [100, 100, 100, 100],
+            "n_missing": [900] * 4,
+        }
+    )
+    assert store.save_alignment_snapshot("MEN test", rows, n_boot=1000) == 4
+    assert store.save_alignment_snapshot("MEN test", rows.iloc[:1].assign(rho=0.65), n_boot=1000) == 1  # replaces
+    got = Store(store.path, read_only=True).alignment_snapshot("MEN test", tau=0.7)
+    assert got["rho"].tolist() == [0.5, 0.3] and set(got["step"]) == {5} and set(got["n_boot"]) == {1000}
+    assert store.alignment_snapshot(tau=0.5)["rho"].tolist() == [0.65, 0.3]
+    assert store.alignment_snapshot("SimLex").empty
+
+    old = str(tmp_path / "old.duckdb")  # a store from before snapshots existed
+    con = duckdb.connect(old)
+    con.execute("CREATE TABLE meta(key VARCHAR PRIMARY KEY, value VARCHAR)")
+    con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+    con.close()
+    assert Store(old, read_only=True).alignment_snapshot().empty
+
+
+def test_counts_name_concepts_with_sentences_apart_from_listed_ones(tmp_path):
+    """Home shows "Concepts with sentences" beside "Sentences": both count stored sentence texts."""
+    from tests.synthetic import make_store
+
+    store, _ = make_store(str(tmp_path / "with.duckdb"))
+    c = store.counts()
+    assert c["concepts_with_sentences"] == 8 and c["sentences"] == 48
+    bare, _ = make_store(str(tmp_path / "bare.duckdb"), sentences=False)
+    c = bare.counts()
+    assert c["concepts_with_sentences"] == 0 and c["sentences"] == 0 and c["concepts_done"] == 8
