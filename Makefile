@@ -35,6 +35,8 @@ chromium:
 lint: $(VENV)/.test-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/pyright
 
 test: $(VENV)/.test-installed chromium lint
 	$(PY) -m pytest -q -p no:cacheprovider
