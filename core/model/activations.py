@@ -57,7 +57,8 @@ def length_batches(
 Runs = list[tuple[int, int, int]]
 # On a CPU a slice per run saves each hooked module a masked copy of its output, however many runs a batch has
 # (``bench/bench_core.py`` times the hooked pass both ways). On an accelerator every slice is a kernel launch, so
-# past a few runs the one masked pass is kept there (a guess, not measured: no GPU was lent while this was built).
+# past a few runs one masked pass is cheaper; the threshold is an estimate until ``bench_core.py --device cuda``
+# times both there.
 MAX_RUNS_ACCELERATOR = 8
 
 

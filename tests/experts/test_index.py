@@ -112,3 +112,18 @@ def test_unknown_run_is_a_clear_error(synth):
     store, _, _ = synth
     with pytest.raises(ValueError, match="no run 'nope'"):
         ExpertIndex.from_store(store, "nope")
+
+
+def test_a_run_stored_above_a_higher_floor_refuses_tau_below_it(synth):
+    """The floor comes from the run's results (``ap_floor``), not from an assumed 0.5."""
+    rows = pd.DataFrame([("a", 0, 1, 0.9), ("b", 0, 1, 0.8)], columns=["concept", "fold", "unit", "ap"])
+    results = pd.DataFrame({"concept": ["a", "b"], "fold": [0, 0], "ap_floor": [0.7, 0.7]})
+    idx = ExpertIndex.from_frame(rows, results=results)
+    assert idx.floor == 0.7
+    assert idx.sets(0.7)["a"].tolist() == [1]
+    with pytest.raises(ValueError, match="below this run's AP floor 0.7"):
+        idx.sets(0.6)
+    store, run_ids, _ = synth
+    stored = ExpertIndex.from_store(store, run_ids[0])
+    assert stored.floor == 0.5 and len(stored.sets(0.5)) > 0  # the synthetic store's parts record 0.5
+    assert ExpertIndex.from_frame(rows).floor == 0.5  # no results: the method's lowest tau
