@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import core.analysis.alignment as alignment_module  # noqa: E402
 from core.analysis.alignment import method_alignment  # noqa: E402
 from core.analysis.domains import domain_analysis  # noqa: E402
-from core.analysis.similarity import METHODS, pair_similarities  # noqa: E402
+from core.analysis.similarity import pair_similarities  # noqa: E402
 from core.experts.index import ExpertIndex  # noqa: E402
 from core.text.benchmarks import load_men, words_of  # noqa: E402
 from core.text.concepts import read_domains  # noqa: E402
@@ -75,7 +75,7 @@ def main() -> None:
 
     def alignment() -> None:
         sims = pair_similarities(index, index.vectors["word"], index.vectors["sentence"], pairs, next(taus))
-        method_alignment(sims, METHODS, n_boot=1000, seed=0)
+        method_alignment(sims, n_boot=1000, seed=0)
 
     def domains_at_new_tau() -> None:
         domain_analysis(index, domains, next(taus))

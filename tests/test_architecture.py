@@ -53,7 +53,11 @@ def test_every_stage_package_is_in_the_layers_contract():
 
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
     layered = {
-        name.strip() for c in config if c["type"] == "layers" for layer in c["layers"] for name in layer.split("|")
+        name.strip()
+        for c in config
+        if c["type"] == "layers"
+        for layer in c["layers"]
+        for name in re.split(r"[|:]", layer)
     }
     packages = {f"core.{p.parent.name}" for p in (ROOT / "core").glob("*/__init__.py")}
     assert packages <= layered, packages - layered

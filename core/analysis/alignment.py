@@ -23,8 +23,9 @@ from core.experts.index import ExpertIndex
 from core.storage.records import Run
 from core.tau import check_tau
 
+from .measures import BASELINE, alignment_methods
 from .run_choice import with_results
-from .similarity import METHODS, pair_similarities
+from .similarity import pair_similarities
 
 N_BOOT = 1000  # bootstrap resamples for CIs and paired tests (the paper's)
 
@@ -215,12 +216,14 @@ def paired_difference(
 
 def method_alignment(
     sims: pd.DataFrame,
-    methods: Iterable[str] = METHODS,
+    methods: Iterable[str] | None = None,
     n_boot: int = N_BOOT,
     seed: int = 0,
     confidence: float = 0.95,
 ) -> pd.DataFrame:
     """ρ, CI, p and the paired test against ``experts`` for each method column of ``pair_similarities``.
+
+    ``methods`` defaults to the registered alignment measures (``core.analysis.measures``).
 
     A method is scored on the pairs where it has a value (a missing vector
     leaves a pair out for that method only); a paired test uses the pairs where
@@ -236,8 +239,8 @@ def method_alignment(
         return boots[key]
 
     rows = []
-    methods = list(methods)
-    ref = sims["experts"].to_numpy(np.float64) if "experts" in sims else None
+    methods = list(alignment_methods() if methods is None else methods)
+    ref = sims[BASELINE].to_numpy(np.float64) if BASELINE in sims else None
     for m in methods:
         x = sims[m].to_numpy(np.float64)
         ok = ~np.isnan(x)
@@ -249,7 +252,7 @@ def method_alignment(
             if n >= 3:
                 r["rho"], r["p_value"] = _spearman(x[ok], human[ok])
         p_vs = float("nan")
-        if m != "experts" and ref is not None:
+        if m != BASELINE and ref is not None:
             both = ok & ~np.isnan(ref)
             if both.sum() >= 3:
                 boot = boot_for(both) if n_boot >= 1 else None
@@ -332,7 +335,7 @@ def alignment_table(
     for run in _runs(store, run_ids, index_cache, check_fresh):
         idx = get_index(store, run.run_id, index_cache, run.n_results if check_fresh else None)
         sims = pair_similarities(idx, idx.vectors.get("word"), idx.vectors.get("sentence"), pairs, tau)
-        t = method_alignment(sims, METHODS, n_boot, seed, confidence)
+        t = method_alignment(sims, None, n_boot, seed, confidence)
         for col in RUN_COLUMNS:
             t[col] = getattr(run, col)
         t["tau"] = tau

@@ -1,8 +1,7 @@
-"""Concept similarity from expert sets (Jaccard) and from embeddings (cosine).
+"""The per-pair similarities of a benchmark, by every registered measure.
 
-Expert sets come from ``core.experts.index.ExpertIndex`` (one run's APs in
-memory); here are the set and vector arithmetic and the per-pair similarities
-of a benchmark by the three methods.
+Expert sets come from ``core.experts.index.ExpertIndex`` (one run's APs in memory), the set and vector arithmetic
+from ``core.experts.overlap``, the measures from ``core.analysis.measures``.
 """
 
 from __future__ import annotations
@@ -13,12 +12,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from core.experts.overlap import vector_cosines
+from .measures import MEASURES, Pairs, alignment_methods
 
 if TYPE_CHECKING:
     from core.experts.index import ExpertIndex
-
-METHODS = ("experts", "word_embedding", "sentence_embedding")
 
 
 def covered_mask(pairs: pd.DataFrame, concepts: Iterable[str]) -> np.ndarray:
@@ -35,11 +32,12 @@ def pair_similarities(
     pairs: pd.DataFrame,
     tau: float = 0.5,
     fold: int = 0,
+    methods: Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """Similarity of every covered benchmark pair by the three methods.
+    """Similarity of every covered benchmark pair by each measure (``methods``; default: the alignment measures).
 
-    Returns columns word1, word2, score (human), experts (Jaccard at τ),
-    word_embedding and sentence_embedding (cosines; NaN where a vector is missing).
+    Returns columns word1, word2, score (human) and one column per measure (``core.analysis.measures``), e.g.
+    experts (Jaccard at τ), word_embedding and sentence_embedding (cosines; NaN where a vector is missing).
     Only pairs whose two words have a result in ``fold`` are returned; the rest
     are listed by ``core.text.benchmarks.coverage(pairs, set(index.concepts_of(fold)))``.
     Passing the index's own vectors (``index.vectors["word"]``) reuses cached cosines.
@@ -47,13 +45,7 @@ def pair_similarities(
     ok = covered_mask(pairs, index.concepts_of(fold))
     w1, w2 = pairs["word1"].to_numpy()[ok].tolist(), pairs["word2"].to_numpy()[ok].tolist()
     out = pd.DataFrame({"word1": w1, "word2": w2, "score": pairs["score"].to_numpy(np.float64)[ok]})
-    out["experts"] = index.pair_jaccard(w1, w2, tau, fold)
-    for column, kind, vectors in (
-        ("word_embedding", "word", vectors_word),
-        ("sentence_embedding", "sentence", vectors_sentence),
-    ):
-        if vectors is not None and vectors is index.vectors.get(kind):
-            out[column] = index.pair_cosines(kind, w1, w2)
-        else:
-            out[column] = vector_cosines(vectors, w1, w2)
+    given = Pairs(index, w1, w2, tau, fold, {"word": vectors_word, "sentence": vectors_sentence})
+    for name in alignment_methods() if methods is None else methods:
+        out[name] = MEASURES[name].pairs(given)
     return out

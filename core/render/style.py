@@ -11,11 +11,10 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.analysis.similarity import METHODS
+from core.analysis.measures import MEASURES, alignment_methods
 
-METHOD_LABELS = dict(
-    zip(METHODS, ("Expert neurons (Jaccard)", "Word embedding (cosine)", "Sentence embedding (cosine)"))
-)
+METHODS = alignment_methods()
+METHOD_LABELS = {name: m.label for name, m in MEASURES.items()}
 # Ten colours that stay distinct for colour-blind readers (Okabe-Ito + Tol), then repeats with a dash.
 PALETTE = [
     "#0072B2",
@@ -31,7 +30,7 @@ PALETTE = [
     "#999933",
     "#AA4499",
 ]
-METHOD_COLOURS = dict(zip(METHODS, PALETTE))
+METHOD_COLOURS = {name: m.colour for name, m in MEASURES.items()}
 WITHIN_COLOUR, BETWEEN_COLOUR, SIZE_COLOUR = PALETTE[0], PALETTE[5], PALETTE[2]
 CEILING_COLOUR = "#555555"
 MISSING_COLOUR = "#B0B0B0"  # a heatmap cell without a result: grey, never the white of rho = 0

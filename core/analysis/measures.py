@@ -1,0 +1,133 @@
+"""Similarity measures: each one once, with everything a consumer needs to compute, name and draw it.
+
+A ``Measure`` scores the covered pairs of a benchmark (``pairs``); a set measure also says how it follows from
+shared counts and set sizes (``from_counts``, used for whole concept × concept matrices such as the domain
+graph). Alignment, layers, series, the report, the figures and every page read ``MEASURES`` at call time, so adding
+a measure is one ``register`` call (and its test): it then appears in the alignment table, the report and the
+Alignment page. ``experts`` (Jaccard) is the method the paper compares the others against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.experts.index import ExpertIndex
+from core.experts.overlap import jaccard_from_counts, vector_cosines
+
+BASELINE = "experts"  # every paired test is against this measure
+
+
+@dataclass(frozen=True)
+class Pairs:
+    """What a measure may read to score pairs: the run's index, the pairs' words, τ, fold and the vectors."""
+
+    index: ExpertIndex
+    words1: list[str]
+    words2: list[str]
+    tau: float
+    fold: int
+    vectors: Mapping[str, Mapping[str, np.ndarray] | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One similarity measure: its key, its names, its look, and how it scores pairs."""
+
+    name: str  # the key in tables, links and snapshots
+    label: str  # legend and picker label
+    short: str  # in sentences of the report and captions
+    colour: str
+    dash: str  # Plotly line dash
+    linestyle: str  # matplotlib line style
+    pairs: Callable[[Pairs], np.ndarray]
+    from_counts: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
+    alignment: bool = True  # scored against human ratings (alignment table, report, Alignment page)
+
+
+MEASURES: dict[str, Measure] = {}
+
+
+def register(measure: Measure) -> Measure:
+    """Add a measure to the registry (its name must be new)."""
+    if measure.name in MEASURES:
+        raise ValueError(f"a measure named {measure.name!r} is already registered")
+    MEASURES[measure.name] = measure
+    return measure
+
+
+def alignment_methods() -> tuple[str, ...]:
+    """The measures scored against human ratings, baseline first, in registration order."""
+    return tuple(name for name, m in MEASURES.items() if m.alignment)
+
+
+def reciprocal_from_counts(inter: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> np.ndarray:
+    """|A∩B| / sqrt(|A|·|B|) from counts (0 where a set is empty): does not shrink when one set is much larger."""
+    den = np.sqrt(np.asarray(size_a, np.float64) * np.asarray(size_b, np.float64))
+    inter = np.asarray(inter, np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, inter / np.where(den > 0, den, 1.0), 0.0)
+
+
+def _set_pairs(from_counts) -> Callable[[Pairs], np.ndarray]:
+    def score(p: Pairs) -> np.ndarray:
+        if not p.words1:
+            return np.zeros(0)
+        po = p.index.pair_overlap(p.words1, p.words2, p.fold)
+        sizes = p.index.sizes(p.tau, p.fold)
+        return from_counts(po.shared(p.tau), sizes[po.rows_a], sizes[po.rows_b])
+
+    return score
+
+
+def _cosine_pairs(kind: str) -> Callable[[Pairs], np.ndarray]:
+    def score(p: Pairs) -> np.ndarray:
+        vectors = p.vectors.get(kind)
+        if vectors is not None and vectors is p.index.vectors.get(kind):
+            return p.index.pair_cosines(kind, p.words1, p.words2)  # cached with the index
+        return vector_cosines(vectors, p.words1, p.words2)
+
+    return score
+
+
+register(
+    Measure(
+        "experts",
+        "Expert neurons (Jaccard)",
+        "experts",
+        "#0072B2",
+        "solid",
+        "-",
+        _set_pairs(jaccard_from_counts),
+        jaccard_from_counts,
+    )
+)
+register(
+    Measure("word_embedding", "Word embedding (cosine)", "word embedding", "#E69F00", "dot", ":", _cosine_pairs("word"))
+)
+register(
+    Measure(
+        "sentence_embedding",
+        "Sentence embedding (cosine)",
+        "sentence embedding",
+        "#009E73",
+        "dash",
+        "--",
+        _cosine_pairs("sentence"),
+    )
+)
+register(
+    Measure(
+        "reciprocal_overlap",
+        "Expert neurons (reciprocal overlap)",
+        "reciprocal overlap",
+        "#CC79A7",
+        "dashdot",
+        "-.",
+        _set_pairs(reciprocal_from_counts),
+        reciprocal_from_counts,
+        alignment=False,  # the domain graph's edge weight; not one of the paper's alignment methods
+    )
+)
