@@ -264,7 +264,11 @@ def cmd_pack(args) -> int:
         raise ValueError(f"no run {args.run!r} in {args.store}; `python -m core runs` lists them")
     packed = 0
     for rid in [args.run] if args.run else list(runs):
-        cfg = RunConfig.from_json(runs[rid].config)
+        config = runs[rid].config
+        if config is None:  # registered without its settings: what the run should hold is unknown
+            print(f"run {rid}: no stored configuration, left as it is")
+            continue
+        cfg = RunConfig.from_json(config)
         wanted = {(c, f) for c in cfg.dataset.concepts for f in range(cfg.dataset.folds)}
         done = store.done(rid) & wanted
         if done != wanted:

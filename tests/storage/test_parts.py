@@ -253,3 +253,10 @@ def test_a_pack_without_a_checksum_is_refused_unless_it_is_a_committed_legacy_on
     for committed in sorted(os.listdir("results/checkpoints/parts"))[:2]:
         if committed.endswith(PACK_SUFFIX):
             check_pack(os.path.join("results/checkpoints/parts", committed))
+
+
+def test_pack_leaves_a_run_without_a_stored_configuration(tmp_path, capsys):
+    store, _ = make_store(str(tmp_path / "a.duckdb"), folds=1)
+    store.add_run({"run_id": "bare", "model": "m"})  # a run registered without its settings: nothing says it is done
+    assert main(["--store", store.path, "pack", "--run", "bare"]) == 0
+    assert "run bare: no stored configuration, left as it is" in capsys.readouterr().out
