@@ -15,6 +15,7 @@ import math
 import numbers
 import re
 from dataclasses import asdict, dataclass, field, fields
+from typing import cast
 
 from core.tau import TAU_MIN
 
@@ -80,9 +81,9 @@ def check_number(value, lo: float, hi: float | None = None, integer: bool = True
             raise ValueError(f"{expected}, got {value[:40]!r}") from None
     if isinstance(number, bool) or not isinstance(number, numbers.Integral if integer else numbers.Real):
         raise ValueError(f"{expected}, got {str(value)[:40]!r}")
-    if (not integer and not math.isfinite(number)) or number < lo or (hi is not None and number > hi):
+    if (not integer and not math.isfinite(number)) or number < lo or (hi is not None and number > hi):  # pyright: ignore[reportOperatorIssue]  # numbers.Real declares < and <= only
         raise ValueError(f"{expected}, got {str(number)[:40]}")
-    return int(number) if integer else float(number)
+    return int(cast(numbers.Integral, number)) if integer else float(number)
 
 
 def check_fields(obj) -> None:

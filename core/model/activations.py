@@ -179,6 +179,7 @@ class ActivationRecorder:
         g = self.groups[i]
         if self.pooling != "max":  # a max is exact in any dtype; a mean is summed in float32
             x = x.float()
+        assert self._buffer is not None and self._mask is not None  # hooks run only inside ``run``, which sets both
         out = self._buffer[:, g.offset : g.offset + g.size]
         pool(x, self._mask, self.pooling, self.include_padding, self._runs, out)
         self._pending.discard(i)
@@ -282,7 +283,7 @@ def pooled_matrix(
     batch_tokens,
     max_length,
     device="cpu",
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
     fixed_length: bool = False,
     embeddings: bool = True,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:

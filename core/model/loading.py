@@ -9,9 +9,14 @@ import importlib.util
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from core.config import ModelSpec
 from core.errors import first_line
+
+if TYPE_CHECKING:
+    import torch
+    from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 SMOLLM2_ALIAS = "smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -24,9 +29,9 @@ class ModelLoadError(RuntimeError):
 
 @dataclass
 class LoadedModel:
-    base: object  # the transformers base model (e.g. LlamaModel), eval mode
-    tokenizer: object
-    config: object
+    base: PreTrainedModel  # the transformers base model (e.g. LlamaModel), eval mode
+    tokenizer: PreTrainedTokenizerBase
+    config: PretrainedConfig
     device: str
     name: str
     n_params: int
@@ -82,7 +87,7 @@ def pick_device(device: str = "auto") -> str:
             raise ModelLoadError(
                 f"device {device!r} is not available on this machine (torch {torch.__version__}); use --device auto or cpu"
             )
-        if index and kind in ("cuda", "xpu") and int(index) >= backend.device_count():
+        if index and kind in ("cuda", "xpu") and backend is not None and int(index) >= backend.device_count():
             raise ModelLoadError(
                 f"device {device!r} does not exist: this machine has {backend.device_count()} {kind} device(s)"
             )
@@ -118,7 +123,7 @@ def load_causal_lm(spec: ModelSpec):
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
-    return tokenizer, model.to(pick_device(spec.device)).eval()
+    return tokenizer, model.to(pick_device(spec.device)).eval()  # pyright: ignore[reportArgumentType]  # functools.wraps on transformers' `to` hides that it is a method
 
 
 @contextmanager
@@ -143,7 +148,7 @@ def _gguf_bar(shown: bool):
 def load_model(spec: ModelSpec) -> LoadedModel:
     """The base model (no LM head) and tokenizer of ``spec`` (see ``ModelSpec``)."""
     tokenizer, model = load_causal_lm(spec)
-    base = model.base_model
+    base = cast("PreTrainedModel", model.base_model)  # a causal LM's body is itself a transformers model
     n_params = sum(p.numel() for p in base.parameters())
     return LoadedModel(base, tokenizer, model.config, str(next(base.parameters()).device), spec.model, n_params)
 
@@ -153,7 +158,7 @@ def word_embedding(loaded: LoadedModel, word: str):
     import torch
 
     ids = loaded.tokenizer(" " + word, add_special_tokens=False)["input_ids"]
-    weight = loaded.base.get_input_embeddings().weight
+    weight = cast("torch.Tensor", loaded.base.get_input_embeddings().weight)  # an embedding table's weight
     with torch.inference_mode():
         return weight[torch.tensor(ids, device=weight.device)].float().mean(dim=0).cpu().numpy()
 

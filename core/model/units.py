@@ -119,7 +119,7 @@ def hook_groups(base_model, config, module_patterns: tuple[str, ...] | None = No
             raise UnknownArchitectureError(f"module {name!r} not found in this {model_type} model")
         n_in, n_out = _linear_sizes(named[name])
         size = n_in if hook == "in" else n_out
-        fused = {"gpt2": "gpt2", "gpt_neox": "neox"}.get(model_type) if kind == "attn_qkv" else None
+        fused = {"gpt2": "gpt2", "gpt_neox": "neox"}.get(str(model_type)) if kind == "attn_qkv" else None
         hd = head_dim if kind.startswith("attn_") and kind != "attn_out" else None
         groups.append(HookGroup(layer, name, kind, hook, size, offset, hd, fused))
         offset += size

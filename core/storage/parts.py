@@ -224,7 +224,7 @@ def _pack(parts_dir: str, run_id: str) -> str | None:
     blob = zlib.compress(json.dumps(ordered).encode(), 9)
     table = table.replace_schema_metadata({PACK_KEY: blob, PACK_CHECKSUM_KEY: pack_checksum(blob, table).encode()})
     tmp = f"{out}.tmp{os.getpid()}"
-    pq.write_table(table, tmp, compression="zstd", use_dictionary=["concept", "kind"])
+    pq.write_table(table, tmp, compression="zstd", use_dictionary=["concept", "kind"])  # pyright: ignore[reportArgumentType]  # bool or list (pyarrow docs); untyped, inferred from the default
     with open(tmp, "rb") as f:
         os.fsync(f.fileno())
     os.replace(tmp, out)
@@ -355,9 +355,9 @@ def pack_checksum(blob: bytes, table) -> str:
     for name in ("concept", "kind"):
         h.update(json.dumps(table.column(name).to_pylist(), separators=(",", ":")).encode())
     vec = table.column("vec").combine_chunks()
-    lengths = pc.fill_null(pc.list_value_length(vec), -1).to_numpy(zero_copy_only=False)
+    lengths = pc.fill_null(pc.list_value_length(vec), -1).to_numpy(zero_copy_only=False)  # pyright: ignore[reportAttributeAccessIssue]  # pyarrow.compute defines its functions at import
     h.update(np.ascontiguousarray(lengths, dtype="<i8").tobytes())
-    h.update(np.ascontiguousarray(pc.list_flatten(vec).to_numpy(zero_copy_only=False), dtype="<f4").tobytes())
+    h.update(np.ascontiguousarray(pc.list_flatten(vec).to_numpy(zero_copy_only=False), dtype="<f4").tobytes())  # pyright: ignore[reportAttributeAccessIssue]  # as above
     return h.hexdigest()
 
 

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import cast
 
 import duckdb
 import numpy as np
@@ -81,7 +82,7 @@ class Store:
         if os.path.exists(self.path):  # a read-only look first: a truncated file is refused before anything writes
             with self.connect() as con:
                 check_size(
-                    self.path, *con.execute("SELECT used_blocks, block_size FROM pragma_database_size()").fetchone()
+                    self.path, *con.execute("SELECT used_blocks, block_size FROM pragma_database_size()").fetchall()[0]
                 )
                 if read_only and self._version(con) is None:
                     raise StoreError(f"{self.path!r} is not an expert store (no schema version)")
@@ -221,7 +222,7 @@ class Store:
         counts |= {"concepts_done": "count(DISTINCT concept) FROM results", "ap_rows": "count(*) FROM ap"}
         counts |= {"concepts_with_sentences": "count(DISTINCT concept) FROM concept_sentences"}
         row = self.query("SELECT " + ", ".join(f"(SELECT {c}) AS {k}" for k, c in counts.items())).iloc[0]
-        return {k: int(v) for k, v in row.items()}
+        return {str(k): int(v) for k, v in row.items()}
 
     def unit_table_of(self, run_id: str) -> str | None:
         """The id of the run's registered unit table, None before the run's model was first loaded."""
@@ -363,7 +364,7 @@ class Store:
                 [run_id, run_id, TAU_MIN],
             ).fetchnumpy()
             vecs = con.execute("SELECT concept, kind, vec FROM vectors WHERE run_id = ?", [run_id]).df()
-        return IndexRows(run, results, rows, vecs if vectors else None)
+        return IndexRows(run, results, cast(dict[str, np.ndarray], rows), vecs if vectors else None)  # numeric columns
 
     def copy_runs(self, source: str, run_ids: list[str], sentence_sources: str) -> None:
         """Copy runs, their unit tables, APs, results, vectors and training logs from the store ``source`` into this one.

@@ -131,12 +131,17 @@ def _download_men(folder: str) -> None:
     else:
         raise BenchmarkError(f"cannot download MEN ({'; '.join(errors)}); pass --men-dir with a local copy")
     opener = tarfile.open(fileobj=io.BytesIO(data)) if not data[:2] == b"PK" else zipfile.ZipFile(io.BytesIO(data))
-    names = opener.getnames() if hasattr(opener, "getnames") else opener.namelist()
+    names = opener.getnames() if isinstance(opener, tarfile.TarFile) else opener.namelist()
     for fname in MEN_SHA256:
         member = next((n for n in names if n.endswith(fname)), None)
         if member is None:
             continue
-        content = opener.extractfile(member).read() if hasattr(opener, "extractfile") else opener.read(member)
+        if isinstance(opener, zipfile.ZipFile):
+            content = opener.read(member)
+        elif (extracted := opener.extractfile(member)) is not None:
+            content = extracted.read()
+        else:
+            continue  # a folder of that name, not the file
         with open(os.path.join(folder, fname), "wb") as f:
             f.write(content)
 

@@ -63,7 +63,7 @@ def generate_sentences(
     torch.manual_seed(seed)
     for _ in range(max_rounds):
         with torch.inference_mode():
-            out = lm.generate(
+            out = lm.generate(  # pyright: ignore[reportAttributeAccessIssue]  # transformers' self-type protocol for generate wants hf_quantizer, which its own auto class lacks
                 **inputs,
                 do_sample=True,
                 temperature=temperature,
