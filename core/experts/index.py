@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from core.storage.records import Run, vectors_by_kind
 from core.tau import TAU_MIN, check_tau
 
 from .overlap import intersections, jaccard_from_counts, sets_matrix, vector_cosines
+
+if TYPE_CHECKING:
+    from core.storage.store import Store
 
 
 def ap_floor_of(results: pd.DataFrame | None) -> float:
@@ -196,7 +200,7 @@ class ExpertIndex:
         return cls(concepts, ci, rows["fold"].to_numpy(), rows["unit"].to_numpy(), rows["ap"].to_numpy(), **kwargs)
 
     @classmethod
-    def from_store(cls, store, run_id: str, vectors: bool = True) -> ExpertIndex:
+    def from_store(cls, store: Store, run_id: str, vectors: bool = True) -> ExpertIndex:
         """Read a run's AP rows (all folds), results and vectors (``Store.index_rows``, one connection)."""
         rows = store.index_rows(run_id, vectors)
         results = rows.results

@@ -28,6 +28,7 @@ from .extract import NegativePools, describe_run, register_run, run_task
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # never phone home
 
 import ray  # noqa: E402  (after the environment it reads)
+import ray.exceptions  # noqa: E402
 
 
 def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
@@ -39,7 +40,7 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
         ray.init(address=address, log_to_driver=False)
         return False
     # a local Ray stays on this machine: loopback address, no dashboard, no usage statistics
-    options = dict(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
+    options: dict = dict(num_cpus=num_cpus, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
     try:
         ray.init(**options)
     except Exception:  # Ray gives its node 30 s to register: an overloaded machine can miss that once
@@ -77,6 +78,7 @@ class Worker:
     def describe(self, cfg, rid: str):
         """The run's ``runs`` row and unit table (``Store.add_run`` arguments)."""
         self._load(cfg.model)
+        assert self.model is not None  # loaded just now
         return describe_run(cfg, rid, self.model, self.groups)
 
     def run(self, cfg, task) -> list[tuple[str, bytes | None]]:
@@ -84,6 +86,7 @@ class Worker:
         import torch
 
         self._load(cfg.model)
+        assert self.model is not None  # loaded just now
         torch.manual_seed(0)
         paths = list(run_task(task, self.model, self.groups, cfg, self.parts_dir, self.scratch_dir, None, self.pools))
         if self.shared:

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.config import RunConfig
 from core.model.activations import encode
+
+if TYPE_CHECKING:
+    from core.model.loading import LoadedModel
+    from core.storage.store import Store
 
 PART_BYTES_PER_UNIT = 8  # int32 unit + float32 AP per stored row, before compression
 AP_PROBE_UNITS = 32_768  # units scored in the AP probe; the time is scaled to all units
@@ -95,7 +100,9 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def probe(model, groups, cfg: RunConfig, texts: list[str], n_pos: int, n_neg: int, n_sentences: int = 32) -> Probe:
+def probe(
+    model: LoadedModel, groups, cfg: RunConfig, texts: list[str], n_pos: int, n_neg: int, n_sentences: int = 32
+) -> Probe:
     """Time the hooked forward pass on ``texts[:n_sentences]`` and one concept's AP at the run's set sizes."""
     import torch
 
@@ -114,6 +121,7 @@ def probe(model, groups, cfg: RunConfig, texts: list[str], n_pos: int, n_neg: in
         _, emb = acts(sample)
         sync()
         forward_s = time.perf_counter() - t
+    assert emb is not None  # asked for, of a sample that is not empty
     tokens = count_tokens(model.tokenizer, sample, x)
     units = n_units(groups)
     sub = min(units, AP_PROBE_UNITS)
@@ -129,7 +137,13 @@ def probe(model, groups, cfg: RunConfig, texts: list[str], n_pos: int, n_neg: in
     return Probe(str(model.device), units, emb.shape[1], len(sample), tokens, forward_s, ap_s, pool.backend)
 
 
-def dry_run(store, cfg: RunConfig, concepts_per_task: int = 8, model=None, measured: Probe | None = None) -> DryRun:
+def dry_run(
+    store: Store,
+    cfg: RunConfig,
+    concepts_per_task: int = 8,
+    model: LoadedModel | None = None,
+    measured: Probe | None = None,
+) -> DryRun:
     """Plan ``cfg`` against ``store`` (read only) and estimate its cost; ``measured`` reuses an earlier probe."""
     from core.model.activations import fits
     from core.model.loading import check_context, load_model
@@ -181,7 +195,7 @@ def count_tokens(tokenizer, texts: list[str], x) -> int:
     return sum(len(ids) for ids in encode(tokenizer, texts, x.max_length))
 
 
-def _stored_fraction(store, units: int) -> float | None:
+def _stored_fraction(store: Store, units: int) -> float | None:
     """Mean fraction of units kept by the store's results that have ``units`` units (None without any)."""
     rows = store.results()
     rows = rows[rows["n_units"] == units]

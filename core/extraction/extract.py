@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,9 @@ from core.storage.store import Store
 from core.text.sampling import Plan, make_plan
 
 from .negative_pools import NegativePools
+
+if TYPE_CHECKING:
+    from core.model.loading import LoadedModel
 
 
 @dataclass(frozen=True)
@@ -103,7 +107,7 @@ def _ordered_union(arrays) -> list[int]:
 
 
 @contextmanager
-def pooling_pass(model, groups, x: ExtractConfig, progress: Callable[[int], None] | None = None):
+def pooling_pass(model: LoadedModel, groups, x: ExtractConfig, progress: Callable[[int], object] | None = None):
     """Hooks ``model``; yields ``acts(texts, embeddings)`` → pooled activations (and sentence embeddings or None).
 
     Applies ``x``'s pooling, reference mode, batching and truncation; tensors stay on the model's device.
@@ -123,12 +127,12 @@ def pooling_pass(model, groups, x: ExtractConfig, progress: Callable[[int], None
 
 def run_task(
     task: Task,
-    model,
+    model: LoadedModel,
     groups,
     cfg: RunConfig,
     parts_dir: str,
     scratch_dir: str | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
     pools: NegativePools | None = None,
 ) -> Iterator[str]:
     """Compute a task; yield the path of each concept's part as it is written.
@@ -160,7 +164,7 @@ def run_task(
             if done:
                 yield path
                 continue
-            if reference:
+            if reference and neg_fits is not None:  # neg_fits is None exactly when not reference
                 pos_texts = tuple(t for t, ok in zip(pos_texts, fits(model.tokenizer, pos_texts, x.max_length)) if ok)
                 neg_idx = tuple(j for j in neg_idx if neg_fits[j])
                 if not pos_texts or not neg_idx:
@@ -187,6 +191,7 @@ def run_task(
                 "vectors": {},
             }
             if task.vectors:
+                assert emb is not None  # asked for, of positives that are not empty
                 meta["vectors"] = {
                     "sentence": emb.mean(dim=0).cpu().numpy().round(6).tolist(),
                     "word": np.asarray(word_embedding(model, concept)).round(6).tolist(),
@@ -222,7 +227,7 @@ def extract(
     show_progress: bool = True,
     scratch_dir: str | None = None,
     max_tasks: int | None = None,
-    model=None,
+    model: LoadedModel | None = None,
 ) -> ExtractSummary:
     """Compute and store every (concept, fold) of a run that is not stored yet.
 
@@ -344,7 +349,7 @@ def keep_training_log(store: Store, cfg: RunConfig) -> None:
         store.add_training_log(cfg.model.model, log)
 
 
-def describe_run(cfg: RunConfig, rid: str, model, groups) -> tuple[dict, object]:
+def describe_run(cfg: RunConfig, rid: str, model: LoadedModel, groups) -> tuple[dict, object]:
     """The ``runs`` row and unit table of a run, from its loaded model (what ``Store.add_run`` takes)."""
     from core.model.units import unit_table
 
@@ -356,7 +361,7 @@ def describe_run(cfg: RunConfig, rid: str, model, groups) -> tuple[dict, object]
 def _run_row(
     cfg: RunConfig,
     rid: str,
-    model=None,
+    model: LoadedModel | None = None,
     n_units: int | None = None,
     table_id: str | None = None,
     weights: str | None = None,
