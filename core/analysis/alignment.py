@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,9 @@ from core.tau import check_tau
 from .measures import BASELINE, alignment_methods
 from .run_choice import with_results
 from .similarity import pair_similarities
+
+if TYPE_CHECKING:
+    from core.storage.store import Store
 
 N_BOOT = 1000  # bootstrap resamples for CIs and paired tests (the paper's)
 
@@ -144,7 +148,7 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     if x.size < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return float("nan"), float("nan")
     res = stats.spearmanr(x, y)
-    return float(res.statistic), float(res.pvalue)
+    return float(res.statistic), float(res.pvalue)  # pyright: ignore[reportAttributeAccessIssue]  # scipy builds SignificanceResult at run time
 
 
 def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -273,7 +277,7 @@ def method_alignment(
     return pd.DataFrame(rows)
 
 
-def get_index(store, run_id: str, index_cache: dict | None = None, n_results: int | None = None) -> ExpertIndex:
+def get_index(store: Store, run_id: str, index_cache: dict | None = None, n_results: int | None = None) -> ExpertIndex:
     """The ``ExpertIndex`` of a run, from ``index_cache`` when it is still current.
 
     A cached index is rebuilt when the run's number of stored results has
@@ -289,7 +293,7 @@ def get_index(store, run_id: str, index_cache: dict | None = None, n_results: in
     return idx
 
 
-def _runs(store, run_ids: Iterable[str] | None, index_cache: dict | None, check_fresh: bool) -> list[Run]:
+def _runs(store: Store, run_ids: Iterable[str] | None, index_cache: dict | None, check_fresh: bool) -> list[Run]:
     """The runs to score (all with results when ``run_ids`` is None); from the cached indexes when allowed."""
     if not check_fresh and run_ids is not None and index_cache is not None:
         run_ids = list(run_ids)
@@ -301,7 +305,7 @@ def _runs(store, run_ids: Iterable[str] | None, index_cache: dict | None, check_
 
 
 def alignment_table(
-    store,
+    store: Store,
     run_ids: Iterable[str] | None,
     pairs: pd.DataFrame,
     tau: float = 0.5,
@@ -354,7 +358,7 @@ def n_boot_for(n_runs: int) -> int:
 
 
 def alignment_over_taus(
-    store,
+    store: Store,
     run_ids: Iterable[str] | None,
     pairs: pd.DataFrame,
     taus: Iterable[float],

@@ -9,6 +9,7 @@ shows which part of the network carries the human-like similarity.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,9 @@ from scipy import sparse, stats
 from core.experts.index import ExpertIndex
 from core.experts.overlap import jaccard_from_counts
 from core.text.benchmarks import coverage
+
+if TYPE_CHECKING:
+    from core.storage.store import Store
 
 UNKNOWN_LAYER = -1
 UNKNOWN_KIND = "unknown"
@@ -103,9 +107,9 @@ def alignment_by_layer(
     covered, _ = coverage(pairs, set(index.concepts_of(fold)))
     groups, code = _layer_groups(units, index.n_units, [by])
     g = _indicator(code, len(groups))
-    x = index.matrix(tau, fold).astype(np.int32)
+    x = cast(sparse.csr_matrix, index.matrix(tau, fold).astype(np.int32))
     a, b = index.position(covered["word1"]), index.position(covered["word2"])
-    sizes = np.asarray((x @ g).toarray())  # concepts × groups
+    sizes = np.asarray(cast(sparse.csr_matrix, x @ g).toarray())  # concepts × groups
     inter = np.asarray((x[a].multiply(x[b]) @ g).toarray()) if len(covered) else np.zeros((0, len(groups)))
     jac = jaccard_from_counts(inter, sizes[a], sizes[b])
     human = covered["score"].to_numpy(np.float64)
@@ -118,7 +122,7 @@ def alignment_by_layer(
         col = jac[:, k]
         if len(col) >= 3 and np.ptp(col) > 0 and np.ptp(human) > 0:
             res = stats.spearmanr(col, human)
-            rho, p = float(res.statistic), float(res.pvalue)
+            rho, p = float(res.statistic), float(res.pvalue)  # pyright: ignore[reportAttributeAccessIssue]  # scipy builds SignificanceResult at run time
         else:
             rho = p = float("nan")
         rows.append(
@@ -138,7 +142,7 @@ GROUP_PREFIX = {"layer": "layer:", "kind": "kind:"}
 
 
 def group_alignment_rows(
-    store, run_ids: Iterable[str], pairs: pd.DataFrame, taus: Iterable[float], by: str = "layer"
+    store: Store, run_ids: Iterable[str], pairs: pd.DataFrame, taus: Iterable[float], by: str = "layer"
 ) -> pd.DataFrame:
     """``alignment_by_layer`` of runs at several τs, as alignment-table rows with method ``layer:<n>``/``kind:<k>``.
 

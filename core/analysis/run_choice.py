@@ -69,6 +69,7 @@ def choose_run(
     if not t:
         return None, notices
     fallback = default_run(t, prefer)
+    assert fallback is not None  # t is not empty
     if model in (None, ""):
         model = fallback.model
     elif model not in {r.model for r in t}:
@@ -124,11 +125,15 @@ def size_variants(runs: Iterable[Run], run: Run) -> list[str]:
     if run.folds < 2 or not run.concepts:
         return []
     same = [
-        r
+        (r, s.dataset)
         for r in with_results(runs)
-        if r.model == run.model and r.rev == run.rev and r.folds > 1 and r.concepts == run.concepts
+        if r.model == run.model
+        and r.rev == run.rev
+        and r.folds > 1
+        and r.concepts == run.concepts
+        and (s := r.settings) is not None  # always, for a run with folds > 1
     ]
-    return [r.run_id for r in sorted(same, key=lambda r: (r.settings.dataset.n_pos, r.settings.dataset.n_neg))]
+    return [r.run_id for r, d in sorted(same, key=lambda rd: (rd[1].n_pos, rd[1].n_neg))]
 
 
 # -- what a page or the report needs: {run_id: score}, higher first ---------------------------

@@ -19,9 +19,9 @@ def cmd_analyse(args) -> int:
 
     from core.render.outputs import check_output, write_output
     from core.storage.store import Store
-    from core.tau import check_tau
+    from core.tau import TAU_DEFAULT, check_tau
 
-    tau = check_tau(args.tau) if hasattr(args, "tau") else None
+    tau = check_tau(getattr(args, "tau", TAU_DEFAULT))  # stability has no --tau (and no use for one)
     check_output(args.out, args.store, args.force)
     store = Store(args.store, read_only=True)
 

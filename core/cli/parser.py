@@ -54,7 +54,7 @@ def number(lo: float, hi: float | None = None, integer: bool = True):
         except ValueError as e:
             raise argparse.ArgumentTypeError(str(e)) from None
 
-    parse.range = (lo, hi, integer)  # type: ignore[attr-defined]  # what tests and help can read
+    parse.range = (lo, hi, integer)  # what tests and help can read
     return parse
 
 
@@ -143,7 +143,7 @@ def _add_extract_args(p: argparse.ArgumentParser, model: bool = True) -> None:
     add_config_options(p, ExtractConfig)
     p.add_argument("--concepts-per-task", type=number(1, 10_000), default=8, help="concepts per task")
     p.add_argument("--max-tasks", type=number(1), help="stop after this many tasks")
-    hidden = dict(default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # the old spellings: still accepted, not shown
+    hidden: dict = dict(default=argparse.SUPPRESS, help=argparse.SUPPRESS)  # old spellings: still accepted, not shown
     p.add_argument("--concepts-per-unit", dest="concepts_per_task", type=number(1, 10_000), **hidden)
     p.add_argument("--max-units", dest="max_tasks", type=number(1), **hidden)
     p.add_argument("--limit-concepts", type=number(1), help="only the first N concepts")
@@ -160,7 +160,7 @@ def _add_extract_args(p: argparse.ArgumentParser, model: bool = True) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog="python -m core", description=__doc__.splitlines()[0])
+    parser = Parser(prog="python -m core", description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--store", default=os.environ.get("EXPERTS_STORE", DEFAULT_STORE), help="DuckDB store file")
     parser.add_argument(
         "--debug", action="store_true", help="show tracebacks (EXPERTS_LOAD_PROGRESS=1 shows the model-loading bars)"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -26,6 +27,9 @@ from core.text.benchmarks import MEN_HUMAN_CEILING, coverage
 
 from .series_figures import training_png, where_when_png
 from .style import model_looks
+
+if TYPE_CHECKING:
+    from core.storage.store import Store
 
 
 def describe_runs(runs: list[Run], results: pd.DataFrame) -> pd.DataFrame:
@@ -58,7 +62,7 @@ def describe_runs(runs: list[Run], results: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_report(
-    store,
+    store: Store,
     out_dir: str,
     pairs: pd.DataFrame | None,
     domains: dict[str, str],
@@ -76,7 +80,7 @@ def write_report(
     if not described.empty:
         described.assign(concepts=described["concepts"].map(len)).to_csv(os.path.join(out_dir, "runs.csv"), index=False)
 
-    if picked["benchmark"]:
+    if picked["benchmark"] and pairs is not None:  # a benchmark run is picked only with pairs
         rid = picked["benchmark"]
         index = ExpertIndex.from_store(store, rid)
         table = alignment_table(store, [rid], pairs, tau, n_boot=n_boot, seed=seed)
@@ -122,7 +126,7 @@ def write_report(
     return summary
 
 
-def write_series(store, out_dir, pairs, runs, tau, n_boot, seed, benchmark_name) -> dict:
+def write_series(store: Store, out_dir, pairs, runs, tau, n_boot, seed, benchmark_name) -> dict:
     """Alignment over a checkpoint series (models with several steps): CSVs, the two PNGs and the Markdown lines."""
     frame = runs_frame(with_results(runs))
     models = series_models(frame)
@@ -218,7 +222,7 @@ def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str
         f"(τ = {summary['tau']}); every number below comes from the CSV files beside this one.",
         "",
     ]
-    by_id = described.set_index("run_id") if not described.empty else None
+    by_id = described.set_index("run_id") if not described.empty else described  # empty: no run to look up
 
     def run_line(rid: str) -> str:
         r = by_id.loc[rid]
