@@ -124,5 +124,5 @@ def _by_size(path: str, stamp: tuple, run_ids: tuple, tau: float) -> pd.DataFram
 @page_read
 def by_size(p: Page) -> pd.DataFrame:
     """Fold overlap at the page's τ of the runs that differ from the chosen one only in set sizes."""
-    ids = run_policy.size_variants(p.runs, p.run)
+    ids = run_policy.size_variants(p.runs, p.run) if p.run is not None else []
     return _by_size(p.path, p.stamp, tuple(ids), round(p.tau, 2)) if len(ids) > 1 else pd.DataFrame()

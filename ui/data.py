@@ -354,7 +354,7 @@ def snapshot_meta(p: Page, name: str) -> pd.DataFrame:
 @page_read
 def benchmarks(p: Page) -> list[tuple[str, str | None]]:
     """Benchmarks to show: files on disk, then those only the store's snapshots hold (path None)."""
-    live = list(p.settings.benchmarks)
+    live: list[tuple[str, str | None]] = list(p.settings.benchmarks)
     if p.store is None:
         return live
     names = {n for n, _ in live}

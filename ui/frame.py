@@ -71,6 +71,7 @@ class Page:
 
     @property
     def run_id(self) -> str:
+        assert self.run is not None, "no run chosen (check Page.ready first)"
         return self.run.run_id
 
     @property
@@ -155,7 +156,8 @@ def page(title: str, key: str, params: Sequence[str] = (), need: str | None = No
                 help="Training checkpoint (final = the model's released weights)",
             )
             run, _ = run_policy.choose_run(table, model, rev, session_value("run"), prefer)
-            run = _run_picker(run_policy.runs_of(table, model, rev), run, data.contents(path, stamp))
+            if run is not None:  # always: the table has runs
+                run = _run_picker(run_policy.runs_of(table, model, rev), run, data.contents(path, stamp))
         tau = linked(
             st.slider,
             "tau",
@@ -226,7 +228,7 @@ def _run_picker(same: list[Run], run: Run, held: dict) -> Run:
         "Run",
         options,
         key=wkey,
-        format_func=lambda r: labels.get(r, r),
+        format_func=lambda r: labels.get(r, str(r)),
         on_change=copy_widget,
         args=(wkey, "run", ""),
         help="This model and revision have several runs (concept sets, set sizes, folds); "
@@ -287,8 +289,8 @@ def empty_state(p: Page, what: str = "") -> None:
 
 def require_run(p: Page, what: str = "") -> None:
     """Stop the page with a clear panel unless a run with results is chosen."""
-    if not p.ready or p.run.n_results == 0:
-        if p.ready:
+    if p.run is None or p.run.n_results == 0:
+        if p.run is not None:
             st.info(
                 f"Run {p.run.title} has no results yet (an extraction may still be writing). {what}",
                 icon=":material/hourglass_empty:",

@@ -24,12 +24,9 @@ from __future__ import annotations
 import logging
 
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
-from streamlit.runtime.state.session_state import (
-    Serialized,
-    SessionState,
-    get_max_widget_state_size_bytes,
-    unpack_widget_state_value,
-)
+from streamlit.runtime.runtime_util import get_max_widget_state_size_bytes
+from streamlit.runtime.state.common import unpack_widget_state_value
+from streamlit.runtime.state.session_state import Serialized, SessionState
 
 log = logging.getLogger(__name__)
 
