@@ -314,6 +314,7 @@ def alignment_table(
     index_cache: dict | None = None,
     confidence: float = 0.95,
     check_fresh: bool = True,
+    methods: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """One row per (run, method): Spearman ρ with human scores, CI, p and paired test vs experts.
 
@@ -328,6 +329,7 @@ def alignment_table(
         is read again.
     check_fresh : with False, runs already in ``index_cache`` are used without
         asking the store whether they changed (no database access at all).
+    methods : the measures to score (default: ``measures.alignment_methods()``).
 
     Returns columns run_id, model, family, n_params, revision, step, method, tau,
     rho, ci_low, ci_high, p_value, p_vs_experts, n_pairs, n_missing. ``n_missing``
@@ -335,11 +337,12 @@ def alignment_table(
     or without a vector); ``core.text.benchmarks.coverage`` lists them.
     """
     tau = check_tau(tau)
+    methods = None if methods is None else tuple(methods)
     tables = []
     for run in _runs(store, run_ids, index_cache, check_fresh):
         idx = get_index(store, run.run_id, index_cache, run.n_results if check_fresh else None)
-        sims = pair_similarities(idx, idx.vectors.get("word"), idx.vectors.get("sentence"), pairs, tau)
-        t = method_alignment(sims, None, n_boot, seed, confidence)
+        sims = pair_similarities(idx, idx.vectors.get("word"), idx.vectors.get("sentence"), pairs, tau, 0, methods)
+        t = method_alignment(sims, methods, n_boot, seed, confidence)
         for col in RUN_COLUMNS:
             t[col] = getattr(run, col)
         t["tau"] = tau
@@ -364,10 +367,13 @@ def alignment_over_taus(
     taus: Iterable[float],
     n_boot: int = N_BOOT,
     seed: int = 0,
+    methods: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """``alignment_table`` at every τ of ``taus``, stacked (each run's APs are read once)."""
     cache: dict = {}
-    tables = [alignment_table(store, run_ids, pairs, tau, n_boot, seed, index_cache=cache) for tau in taus]
+    tables = [
+        alignment_table(store, run_ids, pairs, tau, n_boot, seed, index_cache=cache, methods=methods) for tau in taus
+    ]
     return pd.concat(tables, ignore_index=True)
 
 

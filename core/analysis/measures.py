@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.experts.ap_vectors import clipped_cosine, clipped_weighted_jaccard, raw_ap_kl
 from core.experts.index import ExpertIndex
 from core.experts.overlap import jaccard_from_counts, vector_cosines
 
@@ -45,6 +46,7 @@ class Measure:
     pairs: Callable[[Pairs], np.ndarray]
     from_counts: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
     alignment: bool = True  # scored against human ratings (alignment table, report, Alignment page)
+    default: bool = True  # in every alignment table and series; False: only where asked for by name
 
 
 MEASURES: dict[str, Measure] = {}
@@ -58,9 +60,10 @@ def register(measure: Measure) -> Measure:
     return measure
 
 
-def alignment_methods() -> tuple[str, ...]:
-    """The measures scored against human ratings, baseline first, in registration order."""
-    return tuple(name for name, m in MEASURES.items() if m.alignment)
+def alignment_methods(every: bool = False) -> tuple[str, ...]:
+    """The measures scored against human ratings, baseline first, in registration order (``every``: also those
+    not shown by default)."""
+    return tuple(name for name, m in MEASURES.items() if m.alignment and (m.default or every))
 
 
 def reciprocal_from_counts(inter: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> np.ndarray:
@@ -88,6 +91,28 @@ def _cosine_pairs(kind: str) -> Callable[[Pairs], np.ndarray]:
         if vectors is not None and vectors is p.index.vectors.get(kind):
             return p.index.pair_cosines(kind, p.words1, p.words2)  # cached with the index
         return vector_cosines(vectors, p.words1, p.words2)
+
+    return score
+
+
+def _clipped_pairs(measure) -> Callable[[Pairs], np.ndarray]:
+    """Pairs scored on ``(AP − floor)₊`` of the stored APs (no τ): exact from what the store keeps."""
+
+    def score(p: Pairs) -> np.ndarray:
+        if not p.words1:
+            return np.zeros(0)
+        rows_a, rows_b = p.index.position(p.words1), p.index.position(p.words2)
+        return measure(p.index.ap_matrix(p.fold), rows_a, rows_b, p.index.floor)
+
+    return score
+
+
+def _raw_ap_pairs(measure) -> Callable[[Pairs], np.ndarray]:
+    """Pairs scored on full AP vectors (``vectors["ap"]``, stored by ``--ap-floor 0`` runs); NaN without them."""
+
+    def score(p: Pairs) -> np.ndarray:
+        vectors = p.vectors.get("ap") or p.index.vectors.get("ap")
+        return measure(vectors, p.words1, p.words2)
 
     return score
 
@@ -129,5 +154,55 @@ register(
         _set_pairs(reciprocal_from_counts),
         reciprocal_from_counts,
         alignment=False,  # the domain graph's edge weight; not one of the paper's alignment methods
+    )
+)
+# Threshold-free measures of the AP vectors (``core.experts.ap_vectors``): asked for by name (the report's table
+# of measures, the demo snapshot), not added to every alignment table and series.
+register(
+    Measure(
+        "weighted_jaccard",
+        "Expert neurons (weighted Jaccard of APs)",
+        "weighted Jaccard",
+        "#56B4E9",
+        "longdash",
+        "-",
+        _clipped_pairs(clipped_weighted_jaccard),
+        default=False,
+    )
+)
+register(
+    Measure(
+        "clipped_ap_cosine",
+        "Expert neurons (cosine of clipped APs)",
+        "cosine of clipped APs",
+        "#D55E00",
+        "longdashdot",
+        "-.",
+        _clipped_pairs(clipped_cosine),
+        default=False,
+    )
+)
+register(
+    Measure(
+        "raw_ap_cosine",
+        "All units (cosine of raw APs)",
+        "cosine of raw APs",
+        "#999999",
+        "dot",
+        ":",
+        _raw_ap_pairs(vector_cosines),
+        default=False,
+    )
+)
+register(
+    Measure(
+        "raw_ap_kl",
+        "All units (−symmetric KL of APs)",
+        "−KL of raw APs",
+        "#000000",
+        "dash",
+        "--",
+        _raw_ap_pairs(raw_ap_kl),
+        default=False,
     )
 )
