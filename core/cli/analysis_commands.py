@@ -29,7 +29,7 @@ def cmd_analyse(args) -> int:
         from core.text.benchmarks import load_men, read_pairs
 
         if args.benchmark:
-            return read_pairs(args.benchmark)
+            return read_pairs(args.benchmark, args.score_column)
         if args.men_split:
             return load_men(args.men_split, args.men_dir)
         raise ValueError("no benchmark given: use --benchmark FILE or --men-split test [--men-dir DIR]")
@@ -102,7 +102,7 @@ def cmd_report(args) -> int:
 
     tau = check_tau(args.tau)
     store = Store(args.store, read_only=True)
-    pairs = read_pairs(args.benchmark) if args.benchmark else load_men(args.men_split, args.men_dir)
+    pairs = read_pairs(args.benchmark, args.score_column) if args.benchmark else load_men(args.men_split, args.men_dir)
     name = os.path.basename(args.benchmark) if args.benchmark else f"MEN {args.men_split}"
     domains = read_domains(args.domains) if args.domains else read_domains()
     summary = write_report(
@@ -141,5 +141,5 @@ def _snapshot_benchmarks(args) -> dict:
     if args.men_dir:
         out["MEN test"] = load_men("test", args.men_dir)
     for path in args.benchmark or []:
-        out[os.path.splitext(os.path.basename(path))[0]] = read_pairs(path)
+        out[os.path.splitext(os.path.basename(path))[0]] = read_pairs(path, args.score_column)
     return out

@@ -19,7 +19,11 @@ def _concept_list(args) -> list[str]:
     if getattr(args, "benchmark", None) or getattr(args, "men_split", None):
         from core.text.benchmarks import coverage_order, load_men, read_pairs
 
-        pairs = read_pairs(args.benchmark) if args.benchmark else load_men(args.men_split, args.men_dir)
+        pairs = (
+            read_pairs(args.benchmark, getattr(args, "score_column", None))
+            if args.benchmark
+            else load_men(args.men_split, args.men_dir)
+        )
         concepts += coverage_order(pairs)
     out = list(dict.fromkeys(normalise_concept(c) for c in concepts))
     if not out:

@@ -31,7 +31,7 @@ from core.errors import first_line
 from core.storage.paths import DEFAULT_STORE, DEMO_STORE
 from core.tau import STABILITY_TAUS, TAU_DEFAULT, TAU_MAX, TAU_MIN
 
-from . import analysis_commands, commands
+from . import analysis_commands, benchmark_commands, commands
 
 KNOWN_ERRORS: tuple[type[BaseException], ...] = (ValueError, RuntimeError, OSError, KeyError)
 MAX_ERROR = 600  # characters of an error line: a message quoting user input stays one readable line
@@ -66,6 +66,7 @@ CHOICES = {
 }  # fields with a closed set of values
 NOT_OPTIONS = {"concepts", "module_patterns"}  # set from the concept arguments and --modules
 MEN_SPLITS = ("dev", "test", "full")
+SCORE_COLUMN_HELP = "the benchmark file's score column by name (default: SimLex999, Human (mean), score or the third)"
 TAU_HELP = f"expert threshold in [{TAU_MIN}, {TAU_MAX:g}]"
 FORCE_HELP = "replace --out if it exists (never the store itself)"
 
@@ -123,6 +124,7 @@ def _add_concept_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--concepts", help="comma-separated concepts, e.g. cat,dog,car")
     p.add_argument("--concepts-file", help="one concept per line, or a domain file (domain: a, b, c)")
     p.add_argument("--benchmark", help="use the words of a 'word1 word2 score' file, in pair-coverage order")
+    p.add_argument("--score-column", help=SCORE_COLUMN_HELP)
     p.add_argument("--men-split", choices=MEN_SPLITS, help="use the words of a MEN split")
     p.add_argument("--men-dir", help="local MEN folder (default: download the official archive into cache/)")
 
@@ -245,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     la.add_argument("--by", default="layer", choices=["layer", "kind", "module"])
     for q in (a, la):
         q.add_argument("--benchmark", help="'word1 word2 score' file")
+        q.add_argument("--score-column", help=SCORE_COLUMN_HELP)
         q.add_argument("--men-split", choices=MEN_SPLITS, help="a MEN split")
         q.add_argument("--men-dir", help="local MEN folder (default: download the official archive into cache/)")
     for q in (d, st, la):
@@ -258,6 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="write results/ (CSV + README.md): alignment, domains, stability, layers")
     p.add_argument("--out", default="results")
     p.add_argument("--benchmark", help="a 'word1 word2 score' file (default: MEN)")
+    p.add_argument("--score-column", help=SCORE_COLUMN_HELP)
     p.add_argument("--men-split", default="test", choices=MEN_SPLITS)
     p.add_argument("--men-dir", help="local MEN folder (default: download the official archive into cache/)")
     p.add_argument("--domains", help="domain list (default: data/domains.txt)")
@@ -275,10 +279,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-mb", type=number(0.1, 100_000, integer=False), default=50.0)
     p.add_argument("--men-dir", help="local MEN folder: keep MEN-test alignment at every slider τ (not the ratings)")
     p.add_argument("--benchmark", action="append", help="another word-pair file to keep alignment of (repeatable)")
+    p.add_argument("--score-column", help=SCORE_COLUMN_HELP + " (the same for every --benchmark)")
     p.add_argument(
         "--n-boot", type=number(1, MAX_BOOT), default=N_BOOT, help="bootstrap resamples for CIs and paired tests"
     )
     p.set_defaults(func=analysis_commands.cmd_build_demo)
+
+    p = sub.add_parser("benchmark", help="a benchmark file's coverage before anything runs")
+    bench = p.add_subparsers(dest="benchmark_command", required=True)
+    q = bench.add_parser("coverage", help="which words have sentences in the store and which need mining")
+    q.add_argument("file", help="SimLex-999, WordSim-353 or any 'word1 word2 score' file")
+    q.add_argument("--score-column", help=SCORE_COLUMN_HELP)
+    q.add_argument("--n-pos", type=number(1, 1_000_000), help="positives a word needs (default: extract's --n-pos)")
+    q.add_argument("--min-pos", type=number(1, 1_000_000), help="fewer positives accepted down to this (--min-pos)")
+    q.add_argument("--out", help="CSV of every word with its sentences and status")
+    q.set_defaults(func=benchmark_commands.cmd_benchmark)
     return parser
 
 

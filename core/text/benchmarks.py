@@ -42,11 +42,20 @@ class BenchmarkError(ValueError):
     """A benchmark file that cannot be read."""
 
 
-def read_pairs(path: str) -> pd.DataFrame:
+# Score columns of benchmark files as distributed, found by name when no --score-column is given:
+# SimLex-999 (``SimLex-999.txt``) and WordSim-353 (``combined.tab``, ``set1.tab``, ``combined.csv``).
+SCORE_COLUMNS = ("SimLex999", "Human (mean)", "score")
+SIMLEX_POS = {"A": "j", "N": "n", "V": "v"}  # SimLex-999's POS column in MEN's suffix letters
+
+
+def read_pairs(path: str, score_column: str | None = None) -> pd.DataFrame:
     """Word pairs of a benchmark file: columns word1, word2, score, pos1, pos2.
 
     Lines are ``word1 word2 score`` separated by tabs or spaces; a header line
     (non-numeric score) is skipped; POS suffixes ``-n/-v/-j`` go to ``pos1/pos2``.
+    A file whose header is tab- or comma-separated (SimLex-999, WordSim-353 as distributed) is read by column
+    name: the words from the first two columns, the score from ``score_column`` or the first of
+    ``SCORE_COLUMNS`` present (else the third column).
     """
     if not os.path.isfile(path):
         raise BenchmarkError(f"no such benchmark file: {path!r}")
@@ -58,10 +67,62 @@ def read_pairs(path: str) -> pd.DataFrame:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise BenchmarkError(f"{path!r} is not UTF-8 text (byte {e.start})") from None
-    return parse_pairs(text, path)
+    return parse_pairs(text, path, score_column)
 
 
-def parse_pairs(text: str, name: str = "benchmark") -> pd.DataFrame:
+def _table_delimiter(text: str, score_column: str | None) -> str | None:
+    """The delimiter of a file with a header read by column name (None: plain ``word1 word2 score`` lines)."""
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    fields = re.split(r"[\t ]+", first.strip())
+    try:
+        float(fields[2] if len(fields) > 2 else "")
+        return None if score_column is None else r"[\t ]+"  # no header to name a column by
+    except ValueError:
+        pass
+    if "\t" in first:
+        return "\t"
+    if "," in first:
+        return ","
+    return r"[\t ]+" if score_column is not None else None
+
+
+def parse_table(text: str, name: str, delimiter: str, score_column: str | None = None) -> pd.DataFrame:
+    """Pairs of a benchmark with a header line, by column name (see ``read_pairs``)."""
+    lines = [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
+    split = (lambda line: line.strip().split(delimiter)) if delimiter in ("\t", ",") else re.compile(delimiter).split
+    header = [h.strip() for h in split(lines[0][1].strip())]
+    if score_column is not None and score_column not in header:
+        raise BenchmarkError(f"{name}: no column {score_column!r} (columns: {', '.join(header)})")
+    if len(header) < 3 and score_column is None:
+        raise BenchmarkError(f"{name}:1: expected a header of at least 3 columns, got {lines[0][1].strip()[:60]!r}")
+    col = header.index(score_column or next((c for c in SCORE_COLUMNS if c in header), header[2]))
+    pos_col = header.index("POS") if "POS" in header else None
+    rows = []
+    for i, line in lines[1:]:
+        fields = [f.strip() for f in split(line.strip())]
+        if len(fields) <= max(col, 1):
+            raise BenchmarkError(f"{name}:{i}: expected {len(header)} columns, got {line.strip()[:60]!r}")
+        try:
+            score = float(fields[col])
+        except ValueError:
+            raise BenchmarkError(f"{name}:{i}: {header[col]} {fields[col][:20]!r} is not a number") from None
+        if score != score:
+            raise BenchmarkError(f"{name}:{i}: score is NaN")
+        pos = SIMLEX_POS.get(fields[pos_col], "") if pos_col is not None and pos_col < len(fields) else ""
+        try:
+            w1, w2 = normalise_concept(fields[0]), normalise_concept(fields[1])
+        except ConceptError as e:
+            raise BenchmarkError(f"{name}:{i}: {e}") from None
+        rows.append((w1, w2, score, pos, pos))
+    if not rows:
+        raise BenchmarkError(f"{name}: no word pairs found")
+    return pd.DataFrame(rows, columns=["word1", "word2", "score", "pos1", "pos2"])
+
+
+def parse_pairs(text: str, name: str = "benchmark", score_column: str | None = None) -> pd.DataFrame:
+    delimiter = _table_delimiter(text, score_column)
+    if delimiter is not None:
+        return parse_table(text, name, delimiter, score_column)
     rows = []
     for i, line in enumerate(text.splitlines(), 1):
         fields = re.split(r"[\t ]+", line.strip())
@@ -204,3 +265,21 @@ def find_benchmarks(men_dir: str, extra: Iterable[str] = ()) -> list[tuple[str, 
         if os.path.isfile(path):
             out.append((os.path.splitext(os.path.basename(path))[0], path))
     return out
+
+
+def word_coverage(pairs: pd.DataFrame, sentence_counts: dict[str, int], n_pos: int, min_pos: int | None = None):
+    """(words, pairs_ready): each benchmark word's sentences and status, and the pairs both of whose words are ready.
+
+    A word is ``ready`` with at least ``n_pos`` sentences, ``short`` with fewer but at least ``min_pos`` (usable
+    with ``--min-pos``), else ``needs mining``. ``words`` has columns word, n_sentences, n_pairs, status, most
+    frequent words first; a pair is ready when neither word needs mining.
+    """
+    floor = n_pos if min_pos is None else min(min_pos, n_pos)
+    counts = pd.concat([pairs["word1"], pairs["word2"]]).value_counts()
+    words = words_of(pairs)
+    n_sent = [int(sentence_counts.get(w, 0)) for w in words]
+    status = ["ready" if n >= n_pos else "short" if n >= floor else "needs mining" for n in n_sent]
+    table = pd.DataFrame({"word": words, "n_sentences": n_sent, "n_pairs": [int(counts[w]) for w in words]})
+    table["status"] = status
+    usable = set(table.loc[table["status"] != "needs mining", "word"])
+    return table, coverage(pairs, usable)[0]

@@ -51,3 +51,41 @@ def test_real_men_test_split():
     assert pairs["score"].between(0, 50).all()
     assert set(pairs["pos1"]) <= {"n", "v", "j"}
     assert not pairs["word1"].str.contains("-").any()
+
+
+# A few lines in the distributed formats, written for these tests (not copied from the datasets' files).
+SIMLEX = (
+    "word1\tword2\tPOS\tSimLex999\tconc(w1)\tconc(w2)\tconcQ\tAssoc(USF)\tSimAssoc333\tSD(SimLex)\n"
+    "happy\tglad\tA\t8.9\t2.1\t2.3\t1\t6.1\t1\t0.7\n"
+    "cat\tdog\tN\t3.5\t4.9\t4.8\t4\t2.0\t0\t1.2\n"
+    "run\tjog\tV\t7.1\t4.0\t3.9\t3\t0.9\t0\t0.8\n"
+)
+WORDSIM_TAB = "Word 1\tWord 2\tHuman (mean)\ntiger\tcat\t7.35\nFBI\tinvestigation\t8.31\n"
+WORDSIM_SET = "Word 1\tWord 2\tHuman (mean)\t1\t2\t3\nmoney\tcash\t9.15\t9\t9.5\t9\n"
+WORDSIM_CSV = "Word 1,Word 2,Human (mean)\nlove,sex,6.77\n"
+
+
+def test_simlex_999_is_read_as_distributed_by_its_score_column(tmp_path):
+    pairs = read_pairs(write(tmp_path, SIMLEX, "SimLex-999.txt"))
+    assert pairs[["word1", "word2"]].values.tolist() == [["happy", "glad"], ["cat", "dog"], ["run", "jog"]]
+    assert pairs["score"].tolist() == [8.9, 3.5, 7.1]  # SimLex999, not POS or conc(w1)
+    assert pairs["pos1"].tolist() == ["j", "n", "v"]
+    other = read_pairs(write(tmp_path, SIMLEX, "SimLex-999.txt"), score_column="Assoc(USF)")
+    assert other["score"].tolist() == [6.1, 2.0, 0.9]
+
+
+def test_wordsim_353_files_are_read_as_distributed(tmp_path):
+    tab = read_pairs(write(tmp_path, WORDSIM_TAB, "combined.tab"))
+    assert tab.values[:, :3].tolist() == [["tiger", "cat", 7.35], ["fbi", "investigation", 8.31]]
+    assert read_pairs(write(tmp_path, WORDSIM_SET, "set1.tab"))["score"].tolist() == [9.15]  # not a rater column
+    assert read_pairs(write(tmp_path, WORDSIM_SET, "set1.tab"), score_column="2")["score"].tolist() == [9.5]
+    assert read_pairs(write(tmp_path, WORDSIM_CSV, "combined.csv")).values[0, :3].tolist() == ["love", "sex", 6.77]
+
+
+def test_a_score_column_that_is_not_there_is_named_in_one_line(tmp_path):
+    with pytest.raises(BenchmarkError, match=r"no column 'SimLex' \(columns: word1, word2, POS, SimLex999"):
+        read_pairs(write(tmp_path, SIMLEX), score_column="SimLex")
+    with pytest.raises(BenchmarkError, match=r"bench.txt:3: SimLex999 'x' is not a number"):
+        read_pairs(write(tmp_path, SIMLEX.replace("\t3.5\t", "\tx\t")))
+    with pytest.raises(BenchmarkError, match=r"bench.txt:2: expected 10 columns"):
+        read_pairs(write(tmp_path, SIMLEX.replace("happy\tglad\tA\t8.9\t2.1\t2.3\t1\t6.1\t1\t0.7", "happy\tglad\tA")))
