@@ -15,16 +15,20 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from core.analysis.alignment import N_BOOT, alignment_over_taus, alignment_table
+from core.analysis.domain_baselines import domain_baselines
 from core.analysis.domains import domain_analysis
 from core.analysis.layers import alignment_by_layer, group_alignment_rows
 from core.analysis.run_choice import pick_runs, size_variants, with_results
 from core.analysis.series import claim_lines, over_training, series_markdown, series_models, series_sizes, where_when
 from core.analysis.stability import fold_overlap, stability_by_size
+from core.analysis.threshold_free import measure_alignment
+from core.experts.ap_vectors import full_ap_vectors
 from core.experts.index import ExpertIndex
 from core.storage.records import Run, runs_frame
 from core.tau import REPORT_TAUS, TAU_DEFAULT
 from core.text.benchmarks import MEN_HUMAN_CEILING, coverage
 
+from .measures_report import domain_baseline_lines, measure_lines
 from .series_figures import training_png, where_when_png
 from .style import model_looks
 
@@ -99,12 +103,16 @@ def write_report(
         by_tau = by_tau[by_tau["method"] == "experts"]
         by_tau.to_csv(os.path.join(out_dir, "alignment_by_tau.csv"), index=False)
         summary["by_tau"] = by_tau
+        summary["measures"] = write_measures(store, out_dir, index, pairs, tau, n_boot, seed)
 
     if picked["domains"]:
         index = ExpertIndex.from_store(store, picked["domains"])
         graph, scores = domain_analysis(index, domains, tau, seed=seed)
         pd.DataFrame([scores]).to_csv(os.path.join(out_dir, "domains.csv"), index=False)
         summary["domains"] = scores
+        baselines = domain_baselines(index, domains, tau, seed=seed)
+        baselines.to_csv(os.path.join(out_dir, "domain_baselines.csv"), index=False)
+        summary["domain_baselines"] = baselines
 
     if picked["stability"]:
         index = ExpertIndex.from_store(store, picked["stability"])
@@ -124,6 +132,19 @@ def write_report(
         f.write(markdown(summary, described, benchmark_name))
         f.write("\n".join(summary.get("series", {}).get("lines", [])))
     return summary
+
+
+def write_measures(store: Store, out_dir, index, pairs, tau, n_boot, seed) -> pd.DataFrame:
+    """ρ of every alignment measure and the τ-averaged Jaccard (``alignment_by_measure.csv``).
+
+    A run that stored every AP (``--ap-floor 0``) also gets the raw-AP measures.
+    """
+    full = full_ap_vectors(store, index.run_id) if index.run_id else None
+    if full is not None:
+        index.vectors["ap"] = full
+    table = measure_alignment(index, pairs, tau, n_boot=n_boot, seed=seed)
+    table.to_csv(os.path.join(out_dir, "alignment_by_measure.csv"), index=False)
+    return table
 
 
 def write_series(store: Store, out_dir, pairs, runs, tau, n_boot, seed, benchmark_name) -> dict:
@@ -290,6 +311,8 @@ def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str
                 + ".",
                 "",
             ]
+        if summary.get("measures") is not None:
+            lines += measure_lines(summary["measures"], summary["tau"])
     else:
         lines += ["## Alignment", "", "No run covering the benchmark has results yet.", ""]
 
@@ -304,6 +327,8 @@ def markdown(summary: dict, described: pd.DataFrame, benchmark_name: str) -> str
             "Edge weight = reciprocal expert overlap |A∩B| / sqrt(|A|·|B|); communities by seeded Louvain.",
             "",
         ]
+        if summary.get("domain_baselines") is not None:
+            lines += domain_baseline_lines(summary["domain_baselines"], summary["tau"])
     if "stability" in summary:
         st = summary["stability"]
         lines += section("Stability across folds", "stability", columns=("τ", *JACCARD_COLUMNS))
