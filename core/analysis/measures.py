@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.experts.ap_vectors import clipped_cosine, clipped_weighted_jaccard, raw_ap_kl
+from core.experts.ap_vectors import cosine_rows_sparse, raw_ap_kl, weighted_jaccard_rows
 from core.experts.index import ExpertIndex
 from core.experts.overlap import jaccard_from_counts, vector_cosines
 
@@ -102,7 +102,7 @@ def _clipped_pairs(measure) -> Callable[[Pairs], np.ndarray]:
         if not p.words1:
             return np.zeros(0)
         rows_a, rows_b = p.index.position(p.words1), p.index.position(p.words2)
-        return measure(p.index.ap_matrix(p.fold), rows_a, rows_b, p.index.floor)
+        return measure(p.index.clipped_matrix(p.fold), rows_a, rows_b)
 
     return score
 
@@ -166,7 +166,7 @@ register(
         "#56B4E9",
         "longdash",
         "-",
-        _clipped_pairs(clipped_weighted_jaccard),
+        _clipped_pairs(weighted_jaccard_rows),
         default=False,
     )
 )
@@ -178,7 +178,7 @@ register(
         "#D55E00",
         "longdashdot",
         "-.",
-        _clipped_pairs(clipped_cosine),
+        _clipped_pairs(cosine_rows_sparse),
         default=False,
     )
 )

@@ -18,7 +18,7 @@ from scipy import sparse
 KL_EPS = 1e-12  # APs are > 0 (every unit ranks some positive); guards log(0) only for a hand-made zero
 
 
-def _clipped(ap_matrix: sparse.csr_matrix, floor: float) -> sparse.csr_matrix:
+def clip_aps(ap_matrix: sparse.csr_matrix, floor: float) -> sparse.csr_matrix:
     """``(AP − floor)₊`` of a stored-AP CSR (entries at or below the floor become explicit zeros, then dropped)."""
     x = ap_matrix.astype(np.float64, copy=True)
     x.data = np.maximum(x.data - float(floor), 0.0)
@@ -37,15 +37,25 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 def clipped_weighted_jaccard(ap_matrix: sparse.csr_matrix, rows_a, rows_b, floor: float) -> np.ndarray:
     """(n_pairs,) ``Σ_u min(a_u, b_u) / Σ_u max(a_u, b_u)`` of ``(AP − floor)₊`` for each row pair (0 if both empty)."""
-    a, b = _rows(_clipped(ap_matrix, floor), rows_a, rows_b)
+    return weighted_jaccard_rows(clip_aps(ap_matrix, floor), rows_a, rows_b)
+
+
+def clipped_cosine(ap_matrix: sparse.csr_matrix, rows_a, rows_b, floor: float) -> np.ndarray:
+    """(n_pairs,) cosine of the ``(AP − floor)₊`` vectors of each row pair (0 where one is all zero)."""
+    return cosine_rows_sparse(clip_aps(ap_matrix, floor), rows_a, rows_b)
+
+
+def weighted_jaccard_rows(x: sparse.csr_matrix, rows_a, rows_b) -> np.ndarray:
+    """(n_pairs,) weighted Jaccard of pairs of rows of a non-negative CSR (``clip_aps``'s)."""
+    a, b = _rows(x, rows_a, rows_b)
     both = np.asarray(a.minimum(b).sum(axis=1)).ravel()
     union = np.asarray(a.sum(axis=1)).ravel() + np.asarray(b.sum(axis=1)).ravel() - both  # max = a + b − min
     return _ratio(both, union)
 
 
-def clipped_cosine(ap_matrix: sparse.csr_matrix, rows_a, rows_b, floor: float) -> np.ndarray:
-    """(n_pairs,) cosine of the ``(AP − floor)₊`` vectors of each row pair (0 where one is all zero)."""
-    a, b = _rows(_clipped(ap_matrix, floor), rows_a, rows_b)
+def cosine_rows_sparse(x: sparse.csr_matrix, rows_a, rows_b) -> np.ndarray:
+    """(n_pairs,) cosine of pairs of rows of a CSR (0 where a row is all zero)."""
+    a, b = _rows(x, rows_a, rows_b)
     dot = np.asarray(a.multiply(b).sum(axis=1)).ravel()
     na = np.sqrt(np.asarray(a.multiply(a).sum(axis=1)).ravel())
     nb = np.sqrt(np.asarray(b.multiply(b).sum(axis=1)).ravel())

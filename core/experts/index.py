@@ -25,6 +25,7 @@ from scipy import sparse
 from core.storage.records import Run, vectors_by_kind
 from core.tau import TAU_MIN, check_tau
 
+from .ap_vectors import clip_aps
 from .overlap import intersections, jaccard_from_counts, sets_matrix, vector_cosines
 
 if TYPE_CHECKING:
@@ -279,6 +280,10 @@ class ExpertIndex:
     def ap_matrix(self, fold: int = 0) -> sparse.csr_matrix:
         """Concepts × units CSR of the stored APs (> 0.5) of one fold (cached)."""
         return self._cached(("ap", int(fold)), lambda: self._csr(fold, None, self._ap[self._rows(fold)]))
+
+    def clipped_matrix(self, fold: int = 0) -> sparse.csr_matrix:
+        """Concepts × units CSR of ``(AP − floor)₊`` of one fold (cached): what the threshold-free measures read."""
+        return self._cached(("clipped", int(fold)), lambda: clip_aps(self.ap_matrix(fold), self.floor))
 
     def sizes(self, tau: float = 0.5, fold: int = 0) -> np.ndarray:
         """Number of experts at τ of every concept of ``self.concepts`` (0 without a result)."""

@@ -114,9 +114,14 @@ def _build(src, source, tmp, snapshot, ids, max_mb, benchmarks, n_boot) -> tuple
     if benchmarks:
         from core.analysis.alignment import alignment_over_taus
         from core.analysis.layers import group_alignment_rows
+        from core.analysis.measures import alignment_methods
 
         for name, pairs in benchmarks.items():
-            table = alignment_over_taus(demo, ids, pairs, SLIDER_TAUS, n_boot=n_boot)
+            every = alignment_methods(every=True)  # every registered measure, for a picker on the hosted demo
+            table = alignment_over_taus(demo, ids, pairs, SLIDER_TAUS, n_boot=n_boot, methods=every)
+            table = table[
+                table["method"].isin(alignment_methods()) | (table["n_pairs"] > 0)
+            ]  # raw-AP rows need --ap-floor 0
             n_snap += demo.save_alignment_snapshot(name, table, n_boot)
             for by in ("layer", "kind"):  # where in the network: one group of units at a time
                 n_snap += demo.save_alignment_snapshot(

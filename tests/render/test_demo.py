@@ -38,12 +38,17 @@ def test_demo_store_keeps_alignment_at_every_slider_tau_but_not_the_ratings(tmp_
     src, run_ids = make_store(str(tmp_path / "src.duckdb"), revisions=("step1", "step1000"))
     pairs = read_pairs(write_benchmark(str(tmp_path / "bench.txt")))
     info = build_demo(src.path, str(tmp_path / "demo.duckdb"), benchmarks={"MEN test": pairs}, n_boot=200)
-    per_tau = 3 + 4 + 4  # three methods, then ρ from each of the 4 layers and each of the 4 module kinds
+    # the three default methods and the two threshold-free ones defined here (the raw-AP ones need --ap-floor 0),
+    # then ρ from each of the 4 layers and each of the 4 module kinds
+    per_tau = 3 + 2 + 4 + 4
     assert info["snapshot_rows"] == len(run_ids) * len(SLIDER_TAUS) * per_tau
     demo = Store(info["path"], read_only=True)
     snap = demo.alignment_snapshot("MEN test", tau=0.7)
     snap = snap[~snap["method"].str.contains(":")].set_index(["run_id", "method"]).sort_index()
-    live = alignment_table(src, run_ids, pairs, tau=0.7, n_boot=200).set_index(["run_id", "method"]).sort_index()
+    every = ("experts", "word_embedding", "sentence_embedding", "weighted_jaccard", "clipped_ap_cosine")
+    live = alignment_table(src, run_ids, pairs, tau=0.7, n_boot=200, methods=every)
+    live = live.set_index(["run_id", "method"]).sort_index()
+    assert set(snap.index.get_level_values("method")) == set(every)
     for col in ("rho", "ci_low", "ci_high", "p_value", "n_pairs"):
         np.testing.assert_allclose(snap[col].astype(float), live[col].astype(float), equal_nan=True)
     tables = set(demo.query("SELECT table_name FROM information_schema.tables")["table_name"])
