@@ -85,3 +85,33 @@ def test_report_over_a_checkpoint_series(tmp_path):
         assert (out / name).stat().st_size > 0
     where = pd.read_csv(out / "alignment_where_when.csv")
     assert set(where["step"]) == {0, 1, 8, 64} and where["layer"].nunique() == 4
+
+
+def test_report_adds_measures_and_domain_baselines_without_touching_the_other_tables(tmp_path):
+    store, run_ids = make_store(str(tmp_path / "s.duckdb"), folds=1)
+    pairs = read_pairs(write_benchmark(str(tmp_path / "bench.txt")))
+    domains = {c: d for d, cs in DOMAINS.items() for c in cs}
+    out = tmp_path / "results"
+    summary = write_report(store, str(out), pairs, domains, tau=0.5, n_boot=100)
+    measures = pd.read_csv(out / "alignment_by_measure.csv").set_index("method")
+    assert list(measures.index) == [
+        "experts",
+        "word_embedding",
+        "sentence_embedding",
+        "weighted_jaccard",
+        "clipped_ap_cosine",
+        "tau_averaged",
+    ]
+    alignment = pd.read_csv(out / "alignment.csv").set_index("method")
+    assert set(alignment.index) == {"experts", "word_embedding", "sentence_embedding"}  # unchanged by the new ones
+    for m in alignment.index:
+        assert measures.loc[m, "rho"] == alignment.loc[m, "rho"]  # same pairs, same resamples
+        assert measures.loc[m, "ci_low"] == alignment.loc[m, "ci_low"]
+    baselines = pd.read_csv(out / "domain_baselines.csv")
+    assert len(baselines) == 5 and baselines.loc[0, "ari"] == summary["domains"]["ari"]
+    text = (out / "README.md").read_text()
+    assert "### Alignment by measure (threshold-free)" in text and "### Domains from embeddings (baselines)" in text
+    wj = measures.loc["weighted_jaccard"]
+    assert f"| Expert neurons (weighted Jaccard of APs) | {wj['rho']:.3f} | [{wj['ci_low']:.3f}, " in text
+    assert "experts above every embedding for domains" in text
+    assert text.index("### Alignment by measure") < text.index("## Concept domains") < text.index("### Domains from")
