@@ -145,3 +145,47 @@ def test_pair_similarities_score_the_new_measures_on_covered_pairs_only():
     assert sims["word2"].tolist() == ["b", "e"]
     assert sims["weighted_jaccard"].tolist() == pytest.approx([0.6 / 0.9, 0.0], abs=1e-6)
     assert "weighted_jaccard" not in pair_similarities(index, None, None, pairs, 0.5).columns  # not a default
+
+
+def floor_zero_store(path):
+    """A store with one run that kept every AP (``--ap-floor 0``): three concepts over the 1000 synthetic units."""
+    import os
+
+    from core.config import DatasetConfig, ModelSpec, RunConfig
+    from core.storage.parts import write_part
+    from core.storage.store import Store
+    from tests.synthetic import unit_frame
+
+    store = Store(path)
+    units = unit_frame()
+    n = len(units)
+    config = RunConfig(ModelSpec("synthetic/full"), DatasetConfig(("cat", "dog", "bus")))
+    row = {"run_id": "full", "model": "synthetic/full", "revision": None, "step": None, "family": "toy"}
+    row |= {"n_params": 1, "n_units": n, "n_layers": 4, "unit_table": "synthetic-units", "dataset_hash": "x"}
+    store.add_run(row | {"config": config.to_json(), "versions": "{}"}, units)
+    rng = np.random.default_rng(0)
+    full = {c: rng.uniform(0.05, 1.0, n).astype(np.float32) for c in ("cat", "dog", "bus")}
+    for c, ap in full.items():
+        meta = {"run_id": "full", "concept": c, "fold": 0, "n_pos": 6, "n_neg": 20, "n_units": n, "n_stored": n}
+        meta |= {"ap_floor": 0.0, "max_ap": float(ap.max()), "mean_ap": float(ap.mean()), "vectors": {}}
+        store.ingest(write_part(os.path.join(store.parts_dir, "full", f"{c}__f0.parquet"), meta, np.arange(n), ap))
+    return store, full
+
+
+def test_full_ap_vectors_come_back_only_from_a_run_that_stored_every_ap(tmp_path, synth):
+    from core.analysis.threshold_free import measure_alignment
+    from core.experts.ap_vectors import full_ap_vectors
+
+    store, full = floor_zero_store(str(tmp_path / "s.duckdb"))
+    got = full_ap_vectors(store, "full")
+    assert sorted(got) == sorted(full)
+    for c in full:
+        np.testing.assert_array_equal(got[c], full[c])
+    assert full_ap_vectors(synth[0], synth[1][0]) is None  # APs above 0.5 only: the raw vectors are not stored
+    index = ExpertIndex.from_store(store, "full")
+    index.vectors["ap"] = got
+    pairs = pd.DataFrame({"word1": ["cat", "cat", "dog"], "word2": ["dog", "bus", "bus"], "score": [1.0, 2.0, 3.0]})
+    table = measure_alignment(index, pairs, n_boot=20, taus=(0.5,)).set_index("method")
+    assert {"raw_ap_cosine", "raw_ap_kl"} <= set(table.index) and table.loc["raw_ap_kl", "n_pairs"] == 3
+    sims = pair_similarities(index, None, None, pairs, methods=("raw_ap_cosine",))
+    assert sims["raw_ap_cosine"].iloc[0] == pytest.approx(direct_cosine(full["cat"].astype(float), full["dog"]))
