@@ -170,6 +170,8 @@ def base_command(path: tuple[str, ...], env: dict, out: str) -> tuple[list[str],
         return argv, lambda stdout: os.path.exists(os.path.join(folder, "README.md"))
     if path == ("build-demo",):
         return ["--store", synth, "build-demo", "--n-boot", "50", "--out", out], wrote
+    if path == ("benchmark", "coverage"):
+        return ["--store", synth, *path, env["bench"], "--out", out], wrote
     raise AssertionError(f"no base command for {path}: add one")
 
 
