@@ -6,6 +6,11 @@ weighted Jaccard ``Σ min / Σ max`` and the cosine of those vectors are exact f
 (``clipped_*``). For a run extracted with ``--ap-floor 0`` every AP is stored and the raw AP vectors themselves can
 be compared: cosine (``vector_cosines``) and the symmetrised KL divergence of the vectors normalised to sum 1
 (``raw_ap_kl``). A concept with no stored AP has the zero vector: its weighted Jaccard and cosines are 0.
+
+Choices the paper's text (Fedzechkina et al. 2025, arXiv 2502.15090) does not fix, as made here: the vectors run
+over every hooked unit of the run; KL needs distributions, so each AP vector is divided by its sum; KL is not
+symmetric, so the two directions are averaged; and it is negated so that higher means more alike, as for every
+other measure (Spearman ρ only sees the order).
 """
 
 from __future__ import annotations
