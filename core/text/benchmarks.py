@@ -89,6 +89,8 @@ def _table_delimiter(text: str, score_column: str | None) -> str | None:
 def parse_table(text: str, name: str, delimiter: str, score_column: str | None = None) -> pd.DataFrame:
     """Pairs of a benchmark with a header line, by column name (see ``read_pairs``)."""
     lines = [(i, line) for i, line in enumerate(text.splitlines(), 1) if line.strip()]
+    if not lines:
+        raise BenchmarkError(f"{name}: no word pairs found")
     split = (lambda line: line.strip().split(delimiter)) if delimiter in ("\t", ",") else re.compile(delimiter).split
     header = [h.strip() for h in split(lines[0][1].strip())]
     if score_column is not None and score_column not in header:

@@ -85,6 +85,10 @@ def test_wordsim_353_files_are_read_as_distributed(tmp_path):
 def test_a_score_column_that_is_not_there_is_named_in_one_line(tmp_path):
     with pytest.raises(BenchmarkError, match=r"no column 'SimLex' \(columns: word1, word2, POS, SimLex999"):
         read_pairs(write(tmp_path, SIMLEX), score_column="SimLex")
+    with pytest.raises(BenchmarkError, match="no word pairs found"):
+        read_pairs(write(tmp_path, "", "empty.txt"), score_column="SimLex999")
+    with pytest.raises(BenchmarkError, match="no word pairs found"):
+        read_pairs(write(tmp_path, SIMLEX.splitlines()[0] + "\n", "header.txt"))
     with pytest.raises(BenchmarkError, match=r"bench.txt:3: SimLex999 'x' is not a number"):
         read_pairs(write(tmp_path, SIMLEX.replace("\t3.5\t", "\tx\t")))
     with pytest.raises(BenchmarkError, match=r"bench.txt:2: expected 10 columns"):
