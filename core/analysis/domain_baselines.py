@@ -5,8 +5,10 @@ edge wherever the pair's weight exceeds ``min_weight`` (0: a negative cosine is 
 Louvain, scored by ``domain_scores`` (ARI, NMI, mean within/between-domain weight with a missing edge counting 0).
 The weights are reciprocal expert overlap for experts and the cosine of word or sentence embeddings for the
 baselines, raw or centred (the mean vector over the run's concepts subtracted first: raw embedding cosines are
-nearly uniform, so centring is what gives them a chance). The uncertainty is over Louvain seeds ``0 … n_seeds−1``:
-the graph is fixed, so this is the spread of the clustering, not of the concepts sampled.
+nearly uniform, so centring is what gives them a chance). Two uncertainties: over Louvain seeds ``0 … n_seeds−1``
+(the graph fixed: the spread of the clustering), and over concepts (``n_draws`` subsamples that drop one concept
+of each domain at random and score the rest's subgraph with seed ``seed``: how much the result rests on which
+concepts were picked).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from core.experts.overlap import cosine_rows
 from .domains import domain_analysis, domain_scores
 
 N_SEEDS = 100  # Louvain seeds for the spread of ARI and NMI
+N_DRAWS = 200  # concept subsamples (one concept of each domain left out) for the spread over concepts
 EMBEDDINGS = ("word", "sentence")
 
 
@@ -59,6 +62,28 @@ def seed_spread(graph: nx.Graph, domains: Mapping[str, str], seed: int = 0, n_se
     return scores
 
 
+def concept_spread(graph: nx.Graph, domains: Mapping[str, str], seed: int = 0, n_draws: int = N_DRAWS) -> dict:
+    """2.5–97.5% range of ARI and NMI over subgraphs that leave one random concept of each domain out."""
+    by_domain: dict[str, list[str]] = {}
+    for c in graph.nodes:
+        if c in domains:
+            by_domain.setdefault(domains[c], []).append(c)
+    rng = np.random.default_rng(seed)
+    values: dict[str, list[float]] = {"ari": [], "nmi": []}
+    for _ in range(n_draws):
+        kept = [c for cs in by_domain.values() for c in (rng.permutation(cs)[1:] if len(cs) > 1 else cs)]
+        scores = domain_scores(graph.subgraph(kept), domains, seed)
+        for key in values:
+            values[key].append(scores[key])
+    out: dict = {"n_draws": n_draws}
+    for key, v in values.items():
+        ok = np.asarray(v, dtype=np.float64)
+        ok = ok[np.isfinite(ok)]
+        lo, hi = np.quantile(ok, [0.025, 0.975]) if ok.size else (float("nan"), float("nan"))
+        out[f"{key}_concepts_low"], out[f"{key}_concepts_high"] = float(lo), float(hi)
+    return out
+
+
 def domain_baselines(
     index: ExpertIndex,
     domains: Mapping[str, str],
@@ -67,6 +92,7 @@ def domain_baselines(
     min_weight: float = 0.0,
     seed: int = 0,
     n_seeds: int = N_SEEDS,
+    n_draws: int = N_DRAWS,
 ) -> pd.DataFrame:
     """One row per representation (experts; word and sentence embeddings, raw and centred) of domain recovery.
 
@@ -78,6 +104,7 @@ def domain_baselines(
     rows = [
         {"representation": "experts", "weight": "reciprocal overlap", "centred": False}
         | seed_spread(graph, domains, seed, n_seeds)
+        | concept_spread(graph, domains, seed, n_draws)
     ]
     for kind in EMBEDDINGS:
         vectors = index.vectors.get(kind) or {}
@@ -87,5 +114,5 @@ def domain_baselines(
                 continue
             g = weight_graph(names, cosine_weights(vectors, names, centred), domains, min_weight)
             row = {"representation": f"{kind}_embedding", "weight": "cosine", "centred": centred}
-            rows.append(row | seed_spread(g, domains, seed, n_seeds))
+            rows.append(row | seed_spread(g, domains, seed, n_seeds) | concept_spread(g, domains, seed, n_draws))
     return pd.DataFrame(rows)

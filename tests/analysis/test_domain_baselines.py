@@ -35,7 +35,7 @@ def test_weight_graph_drops_non_positive_weights_as_domain_graph_does():
 def test_embeddings_and_experts_recover_planted_domains_with_a_seed_spread(synth):
     store, run_ids, _ = synth
     index = ExpertIndex.from_store(store, run_ids[0])
-    table = domain_baselines(index, DOMAIN_OF, 0.5, n_seeds=20).set_index(["representation", "centred"])
+    table = domain_baselines(index, DOMAIN_OF, 0.5, n_seeds=20, n_draws=10).set_index(["representation", "centred"])
     assert set(table.index) == {
         ("experts", False),
         ("word_embedding", False),
@@ -48,7 +48,9 @@ def test_embeddings_and_experts_recover_planted_domains_with_a_seed_spread(synth
     for _, r in table.iterrows():
         assert r["ari_low"] - 1e-12 <= r["ari_mean"] <= r["ari_high"] + 1e-12 and r["n_seeds"] == 20
         assert r["n_concepts"] == len(DOMAIN_OF)
+        assert r["ari_concepts_low"] <= r["ari_concepts_high"] and r["n_draws"] == 10
     assert table.loc[("experts", False), "ari"] == pytest.approx(1.0)  # planted blocks: recovered exactly
+    assert table.loc[("experts", False), "ari_concepts_low"] == pytest.approx(1.0)  # whichever concepts are left
 
 
 def test_clustered_embeddings_recover_domains_that_raw_cosines_blur(synth):
@@ -74,3 +76,17 @@ def test_seed_spread_varies_with_the_seed_on_an_ambiguous_graph():
     domains = {c: str(i % 4) for i, c in enumerate(names)}
     s = seed_spread(weight_graph(names, w, domains), domains, n_seeds=30)
     assert s["ari_low"] < s["ari_high"]  # random weights: Louvain's result depends on the seed
+
+
+def test_concept_spread_leaves_one_concept_of_each_domain_out():
+    from core.analysis.domain_baselines import concept_spread
+
+    names = ["a1", "a2", "a3", "b1", "b2", "b3"]
+    domains = {c: c[0] for c in names}
+    w = np.zeros((6, 6))
+    w[:3, :3] = w[3:, 3:] = 1.0  # two clean blocks: any 2 + 2 concepts are still recovered
+    s = concept_spread(weight_graph(names, w, domains), domains, n_draws=15)
+    assert s["n_draws"] == 15 and s["ari_concepts_low"] == s["ari_concepts_high"] == pytest.approx(1.0)
+    w[0, 3] = w[3, 0] = w[1, 4] = w[4, 1] = 1.0  # a1–b1 and a2–b2 as strong as within: it depends on who is left
+    s = concept_spread(weight_graph(names, w, domains), domains, n_draws=40)
+    assert s["ari_concepts_low"] < s["ari_concepts_high"]
