@@ -4,7 +4,9 @@ A ``Measure`` scores the covered pairs of a benchmark (``pairs``); a set measure
 shared counts and set sizes (``from_counts``, used for whole concept × concept matrices such as the domain
 graph). Alignment, layers, series, the report, the figures and every page read ``MEASURES`` at call time, so adding
 a measure is one ``register`` call (and its test): it then appears in the alignment table, the report and the
-Alignment page. ``experts`` (Jaccard) is the method the paper compares the others against.
+Alignment page (``default=False``: only where named, as the report's table of every measure and the demo
+snapshot name them; ``alignment_methods(every=True)`` lists those too). ``experts`` (Jaccard) is the method the
+paper compares the others against.
 """
 
 from __future__ import annotations
