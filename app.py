@@ -10,7 +10,8 @@ import os
 import streamlit as st
 
 import ui
-from core.render.style import METHOD_LABELS
+from core.analysis.measures import alignment_methods
+from core.render.style import method_label
 from core.storage.records import runs_frame
 from core.text.benchmarks import MEN_HUMAN_CEILING
 from ui.settings import DEMO, store_choices
@@ -95,19 +96,20 @@ else:
 if table is not None:
     rows = {str(r["method"]): r for r in table.to_dict("records")}
     st.caption(f"{p.run.title} · {name} · τ = {p.tau:.2f} · 95% bootstrap CI over pairs")
-    cols = st.columns(4)
-    for col, method in zip(cols, ("experts", "word_embedding", "sentence_embedding")):
+    methods = alignment_methods()
+    cols = st.columns(len(methods) + 1)
+    for col, method in zip(cols, methods):
         r = rows.get(method)
         if r is None:
-            col.metric(METHOD_LABELS[method], "—")
+            col.metric(method_label(method), "—")
             continue
         col.metric(
-            METHOD_LABELS[method],
+            method_label(method),
             f"ρ = {ui.fmt(r['rho'])}",
             help=f"95% CI [{ui.fmt(r['ci_low'])}, {ui.fmt(r['ci_high'])}], {int(r['n_pairs'])} pairs",
         )
         col.caption(f"CI [{ui.fmt(r['ci_low'])}, {ui.fmt(r['ci_high'])}] · {int(r['n_pairs'])} pairs")
-    cols[3].metric("Human ceiling (MEN)", f"{MEN_HUMAN_CEILING:.2f}")
+    cols[-1].metric("Human ceiling (MEN)", f"{MEN_HUMAN_CEILING:.2f}")
     missing = int(table["n_missing"].max()) if len(table) else 0
     if missing:
         st.caption(f"{missing} benchmark pair{'s have' if missing > 1 else ' has'} a word without results (left out).")

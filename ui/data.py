@@ -21,7 +21,7 @@ import streamlit as st
 
 from core.analysis import run_choice as run_policy
 from core.analysis.alignment import N_BOOT
-from core.render.style import METHODS
+from core.analysis.measures import alignment_methods
 from core.storage.records import Run, RunContents, runs_frame
 from core.storage.store import Store, StoreError
 from core.tau import TAU_MIN
@@ -250,9 +250,9 @@ def alignment(
     """
     if bench is None:
         t = _snapshot(p.path, p.stamp, name, round(p.tau, 2))
-        t = t[t["run_id"].isin(list(run_ids)) & t["method"].isin(METHODS)]
+        t = t[t["run_id"].isin(list(run_ids)) & t["method"].isin(alignment_methods())]
         t = t.drop(columns=["benchmark", "n_boot"])
-        order = {m: i for i, m in enumerate(METHODS)}  # the order alignment_table gives
+        order = {m: i for i, m in enumerate(alignment_methods())}  # the order alignment_table gives
         rank = t["run_id"].map({r: i for i, r in enumerate(run_ids)}) * 10 + t["method"].map(order).fillna(9)
         return t.assign(_o=rank).sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
     return _alignment(p.path, p.stamp, bench, _mtime(bench), tuple(run_ids), p.tau, n_boot)

@@ -17,30 +17,13 @@ import pandas as pd
 from core.experts.index import ExpertIndex
 from core.experts.overlap import intersections, sets_matrix
 
-
-def reciprocal_overlap(a: np.ndarray, b: np.ndarray) -> float:
-    """Geometric mean of |A∩B|/|A| and |A∩B|/|B|, i.e. |A∩B| / sqrt(|A|·|B|); 0 if either set is empty.
-
-    Unlike Jaccard it does not shrink when one set is much larger than the
-    other: it is high only when each set covers a good part of the other.
-    """
-    a, b = np.unique(np.asarray(a)), np.unique(np.asarray(b))
-    if a.size == 0 or b.size == 0:
-        return 0.0
-    inter = np.intersect1d(a, b, assume_unique=True).size
-    return float(inter / np.sqrt(a.size * b.size))
-
-
-def _reciprocal(inter: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Reciprocal overlap matrix from shared counts and set sizes (0 where a set is empty)."""
-    den = np.sqrt(np.outer(sizes, sizes).astype(np.float64))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, inter / np.where(den > 0, den, 1.0), 0.0)
+from .measures import reciprocal_from_counts
 
 
 def _graph(names: list[str], inter: np.ndarray, domains: Mapping[str, str], min_weight: float) -> nx.Graph:
     """Graph of concepts from a shared-count matrix whose diagonal holds the set sizes."""
-    weight = _reciprocal(inter, np.diag(inter))
+    sizes = np.diag(inter)
+    weight = reciprocal_from_counts(inter, sizes[:, None], sizes[None, :])
     g = nx.Graph()
     g.add_nodes_from((c, {"domain": domains[c], "n_experts": int(inter[i, i])}) for i, c in enumerate(names))
     rows, cols = np.nonzero(np.triu(weight > min_weight, k=1))

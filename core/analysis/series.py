@@ -15,6 +15,8 @@ import pandas as pd
 
 from core.model.checkpoints import identical_neighbours
 
+from .measures import alignment_methods
+
 LAYER_PREFIX = "layer:"  # method name of a one-layer-at-a-time row (core.analysis.layers.group_alignment_rows)
 
 
@@ -133,7 +135,7 @@ def series_markdown(curves: pd.DataFrame, sizes: pd.DataFrame, tau: float) -> li
     )
     order = {m: i for i, m in enumerate(dict.fromkeys(curves["model"]))}
     table = table.reset_index().sort_values(["model", "step"], key=lambda c: c.map(order) if c.name == "model" else c)
-    methods = [m for m in ("experts", "word_embedding", "sentence_embedding") if m in table]
+    methods = [m for m in alignment_methods() if m in table]
     lines += ["", f"ρ with MEN-test ratings at τ = {tau:g} (95% bootstrap CI) at every checkpoint:", ""]
     lines.append("| model | step | " + " | ".join(methods) + " | same weights as |")
     lines.append("|---|---|" + "---|" * len(methods) + "---|")

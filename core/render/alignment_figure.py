@@ -17,12 +17,12 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from core.analysis.measures import alignment_methods
 from core.analysis.series import step_positions
-from core.analysis.similarity import METHODS
 from core.storage.records import revision_label
 from core.text.benchmarks import MEN_HUMAN_CEILING
 
-from .style import CEILING_COLOUR, GRID, METHOD_LABELS, ModelLook, fmt_number, fmt_p, model_looks, rgba
+from .style import CEILING_COLOUR, GRID, ModelLook, fmt_number, fmt_p, method_label, model_looks, rgba
 
 FINAL_TICK = "final"  # the x tick of models without training steps
 
@@ -58,7 +58,7 @@ def curve_frame(
     t["x"] = step_positions(t["step"])[0]
     same = dict(same_weights or {})
     t["same_weights_as"] = [same.get(r, "") for r in t["run_id"]]
-    t["method_label"] = t["method"].map(METHOD_LABELS).fillna(t["method"])
+    t["method_label"] = t["method"].map(method_label)
     t["rev"] = [revision_label(r) for r in t["revision"]]
     return t
 
@@ -113,7 +113,8 @@ def _rows(cols: dict, idx: np.ndarray, **override) -> dict:
 def _layout(frame: pd.DataFrame, selected: str | None) -> dict:
     """What both renderers draw: panels (methods), series per panel (rows as arrays), x ticks."""
     present = list(dict.fromkeys(frame["method"])) if len(frame) else []
-    methods = [m for m in METHODS if m in present] + [m for m in present if m not in METHODS]
+    order = alignment_methods(every=True)
+    methods = [m for m in order if m in present] + [m for m in present if m not in order]
     curves = has_curves(frame)
     out = {"kind": "curves" if curves else "points", "methods": methods, "series": [], "ticks": ([], [])}
     if frame.empty:
@@ -263,7 +264,7 @@ def alignment_figure(
             yaxis.update(matches="y", showticklabels=False)
         layout["yaxis" + k] = yaxis
         layout["annotations"].append({
-            "text": METHOD_LABELS.get(m, m), "x": x0 + width / 2, "y": 1.0, "xref": "paper", "yref": "paper",
+            "text": method_label(m), "x": x0 + width / 2, "y": 1.0, "xref": "paper", "yref": "paper",
             "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 16},
         })  # fmt: skip
         if ceiling is not None:
@@ -329,9 +330,7 @@ def alignment_svg(
         def sx(x, px=px):
             return px + fx(x) * pw
 
-        out.append(
-            f'<text x="{px + pw / 2:.1f}" y="{top - 8}" text-anchor="middle">{e(METHOD_LABELS.get(method, method))}</text>'
-        )
+        out.append(f'<text x="{px + pw / 2:.1f}" y="{top - 8}" text-anchor="middle">{e(method_label(method))}</text>')
         for j in range(int(math.ceil(ymin * 10)), 11):  # y grid every 0.1
             y = j / 10
             out.append(f'<line x1="{px:.1f}" x2="{px + pw:.1f}" y1="{sy(y):.1f}" y2="{sy(y):.1f}" stroke="#e5e5e5"/>')

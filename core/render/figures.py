@@ -10,15 +10,17 @@ import html
 import numpy as np
 import pandas as pd
 
+from core.analysis.measures import BASELINE
+
 from .style import (
     BETWEEN_COLOUR,
     CEILING_COLOUR,
     GRID,
-    METHOD_COLOURS,
     PALETTE,
     SIZE_COLOUR,
     WITHIN_COLOUR,
     add_band,
+    method_colour,
     plotly_layout,
 )
 
@@ -175,7 +177,7 @@ def where_figure(
     """
     import plotly.graph_objects as go
 
-    colour = colour or METHOD_COLOURS["experts"]
+    colour = colour or method_colour(BASELINE)
     meta = {"model": model} if model else None
     data = [
         {

@@ -14,12 +14,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from core.analysis.measures import MEASURES
 from core.analysis.series import step_positions
 
 from .style import MISSING_COLOUR, RHO_RANGE, ModelLook, model_looks
-
-METHOD_STYLE = {"experts": "-", "word_embedding": ":", "sentence_embedding": "--"}
-METHOD_NAME = {"experts": "experts", "word_embedding": "word embedding", "sentence_embedding": "sentence embedding"}
 
 
 def _pyplot():
@@ -57,12 +55,12 @@ def training_png(
             ax.plot(
                 x,
                 g["rho"],
-                METHOD_STYLE.get(method, "-"),
+                MEASURES[method].linestyle if method in MEASURES else "-",
                 color=colour,
                 marker="o",
                 ms=3,
                 lw=1.6,
-                label=f"{name} · {METHOD_NAME.get(method, method)}",
+                label=f"{name} · {MEASURES[method].short if method in MEASURES else method}",
             )
             ax.fill_between(x, g["ci_low"], g["ci_high"], color=colour, alpha=0.12, lw=0)
             same = g[g["same_weights_as"].astype(bool)] if "same_weights_as" in g else g.iloc[:0]

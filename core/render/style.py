@@ -11,10 +11,8 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from core.analysis.measures import MEASURES, alignment_methods
+from core.analysis.measures import MEASURES
 
-METHODS = alignment_methods()
-METHOD_LABELS = {name: m.label for name, m in MEASURES.items()}
 # Ten colours that stay distinct for colour-blind readers (Okabe-Ito + Tol), then repeats with a dash.
 PALETTE = [
     "#0072B2",
@@ -30,7 +28,6 @@ PALETTE = [
     "#999933",
     "#AA4499",
 ]
-METHOD_COLOURS = {name: m.colour for name, m in MEASURES.items()}
 WITHIN_COLOUR, BETWEEN_COLOUR, SIZE_COLOUR = PALETTE[0], PALETTE[5], PALETTE[2]
 CEILING_COLOUR = "#555555"
 MISSING_COLOUR = "#B0B0B0"  # a heatmap cell without a result: grey, never the white of rho = 0
@@ -41,6 +38,18 @@ def rgba(hex_colour: str, alpha: float) -> str:
     """``#RRGGBB`` as a CSS ``rgba(r,g,b,alpha)`` string."""
     h = hex_colour.lstrip("#")
     return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
+
+
+def method_label(name: str) -> str:
+    """A similarity measure's label (``core.analysis.measures``; read at call time, so a new measure is named too)."""
+    m = MEASURES.get(name)
+    return m.label if m else str(name)
+
+
+def method_colour(name: str) -> str:
+    """A similarity measure's colour (the registry's; the first palette colour for an unknown name)."""
+    m = MEASURES.get(name)
+    return m.colour if m else PALETTE[0]
 
 
 def colours(keys) -> dict[str, str]:

@@ -10,13 +10,20 @@ from core.analysis.domains import (
     domain_graph,
     domain_scores,
     find_communities,
-    reciprocal_overlap,
     shared_experts,
 )
+from core.analysis.measures import reciprocal_from_counts
 from core.experts.index import ExpertIndex
 from tests.synthetic import DOMAINS
 
 DOMAIN_OF = {c: d for d, cs in DOMAINS.items() for c in cs}
+
+
+def reciprocal_overlap(a, b) -> float:
+    """The registry's reciprocal overlap of two unit sets, from their counts."""
+    a, b = np.unique(a), np.unique(b)
+    inter = np.intersect1d(a, b).size
+    return float(reciprocal_from_counts(np.array([inter]), np.array([a.size]), np.array([b.size]))[0])
 
 
 def test_reciprocal_overlap_hand_computed():

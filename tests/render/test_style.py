@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.analysis.measures import MEASURES
 from core.render import style
 
 
@@ -9,7 +10,9 @@ def test_labels_and_colours():
     assert style.size_label(70_000_000, "m") == "70M" and style.size_label(1.4e9, "m") == "1.4B"
     assert style.size_label(None, "m") == "m"
     assert style.rgba("#0072B2", 0.5) == "rgba(0,114,178,0.5)"
-    assert set(style.METHODS) <= set(style.METHOD_LABELS) == set(style.METHOD_COLOURS)
+    for name, measure in MEASURES.items():
+        assert style.method_label(name) == measure.label and style.method_colour(name) == measure.colour
+    assert style.method_label("not_a_measure") == "not_a_measure"
     assert style.colours(["b", "a", "b"]) == {"b": style.PALETTE[0], "a": style.PALETTE[1]}
 
 

@@ -1,0 +1,78 @@
+"""The registry of similarity measures: one entry is all a new measure needs to reach the tables, the report and
+the Alignment page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.analysis.alignment import alignment_table
+from core.analysis.measures import MEASURES, Measure, _set_pairs, alignment_methods, register
+from core.render.report import write_report
+from core.text.benchmarks import read_pairs
+from tests.synthetic import DOMAINS, make_store, write_benchmark
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def overlap_coefficient(inter, size_a, size_b):
+    """|A∩B| / min(|A|, |B|), 0 where a set is empty: a measure the project does not ship."""
+    small = np.minimum(np.asarray(size_a, np.float64), np.asarray(size_b, np.float64))
+    return np.where(small > 0, np.asarray(inter, np.float64) / np.where(small > 0, small, 1.0), 0.0)
+
+
+NEW = Measure(
+    "overlap_coefficient",
+    "Expert neurons (overlap coefficient)",
+    "overlap coefficient",
+    "#332288",
+    "dashdot",
+    "-.",
+    _set_pairs(overlap_coefficient),
+    overlap_coefficient,
+)
+
+
+@pytest.fixture
+def new_measure(monkeypatch):
+    """The one registry entry of a new measure (removed again after the test)."""
+    monkeypatch.setitem(MEASURES, NEW.name, NEW)
+    return NEW
+
+
+def test_the_shipped_measures_are_registered_once():
+    assert alignment_methods()[:3] == ("experts", "word_embedding", "sentence_embedding")
+    assert "reciprocal_overlap" in MEASURES and "reciprocal_overlap" not in alignment_methods(every=True)
+    with pytest.raises(ValueError, match="already registered"):
+        register(MEASURES["experts"])
+
+
+def test_a_new_measure_reaches_the_alignment_table_and_the_report(tmp_path, new_measure):
+    store, run_ids = make_store(str(tmp_path / "s.duckdb"), folds=1)
+    pairs = read_pairs(write_benchmark(str(tmp_path / "bench.txt")))
+    table = alignment_table(store, run_ids, pairs, n_boot=20)
+    assert new_measure.name in set(table["method"])
+    row = table[table["method"] == new_measure.name].iloc[0]
+    assert np.isfinite(row["rho"]) and np.isfinite(row["p_vs_experts"])
+    domains = {c: d for d, cs in DOMAINS.items() for c in cs}
+    write_report(store, str(tmp_path / "results"), pairs, domains, n_boot=20)
+    written = pd.read_csv(tmp_path / "results" / "alignment.csv")
+    assert new_measure.name in set(written["method"])
+
+
+def test_a_new_measure_is_drawn_on_the_alignment_page(tmp_path, monkeypatch, new_measure):
+    store, _ = make_store(str(tmp_path / "page.duckdb"))
+    monkeypatch.setenv("EXPERTS_STORE", store.path)
+    monkeypatch.setenv("EXPERTS_BENCHMARK", write_benchmark(str(tmp_path / "men_synthetic.txt")))
+    monkeypatch.delenv("EXPERTS_HOSTED", raising=False)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/2_alignment.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert new_measure.label in set(at.dataframe[0].value["method"])
+    figures = " ".join(str(c.proto.spec) for c in at.get("plotly_chart"))
+    assert new_measure.label in figures
