@@ -82,8 +82,10 @@ class Page:
     @property
     def named(self) -> str:
         """The chosen run as every section names it: display name, revision and short id."""
+        if self.run is None:
+            return "no run"
         look = self.looks.get(self.run.model)
-        return f"{look.name if look else self.run.model} @ {self.run.rev} (run `{self.run_id[:8]}`)"
+        return f"{look.name if look else self.run.model} @ {self.run.rev} (run `{self.run.run_id[:8]}`)"
 
 
 def page(title: str, key: str, params: Sequence[str] = (), need: str | None = None) -> Page:

@@ -16,6 +16,7 @@ other measure (Spearman ρ only sees the order).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import numpy as np
 from scipy import sparse
@@ -25,7 +26,7 @@ KL_EPS = 1e-12  # APs are > 0 (every unit ranks some positive); guards log(0) on
 
 def clip_aps(ap_matrix: sparse.csr_matrix, floor: float) -> sparse.csr_matrix:
     """``(AP − floor)₊`` of a stored-AP CSR (entries at or below the floor become explicit zeros, then dropped)."""
-    x = ap_matrix.astype(np.float64, copy=True)
+    x = cast(sparse.csr_matrix, ap_matrix.astype(np.float64, copy=True))  # scipy types astype as a bare matrix
     x.data = np.maximum(x.data - float(floor), 0.0)
     x.eliminate_zeros()
     return x

@@ -9,8 +9,12 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from core.experts.ap import NegativePool
 
 
 class NegativePools:
@@ -27,14 +31,14 @@ class NegativePools:
         self._key: tuple | None = None
         self._pool = None
 
-    def get(self, task, scratch_dir: str | None, compute, device, progress):
+    def get(self, task, scratch_dir: str | None, compute, device, progress) -> NegativePool:
         import torch
 
         from core.experts.ap import NegativePool
 
         digest = hashlib.sha1("\n".join(task.neg_texts).encode()).hexdigest()[:16]
         key = (task.run_id, task.fold, digest)
-        if key == self._key:
+        if key == self._key and self._pool is not None:
             if progress is not None:
                 progress(len(task.neg_texts))
             return self._pool
@@ -49,8 +53,9 @@ class NegativePools:
             acts = compute()
             if path and acts.device.type == "cpu":
                 _save_scratch(path, acts.numpy())
-        self._pool, self._key = NegativePool(acts), key
-        return self._pool
+        pool = NegativePool(acts)
+        self._pool, self._key = pool, key
+        return pool
 
 
 def _save_scratch(path: str, acts: np.ndarray) -> None:

@@ -137,12 +137,13 @@ def _gguf_bar(shown: bool):
 
     import transformers.modeling_gguf_pytorch_utils as gguf_utils
 
-    bar = gguf_utils.tqdm
-    gguf_utils.tqdm = partial(bar, disable=True)
+    # the loader calls the module's own ``tqdm`` name (imported there, not exported)
+    bar = gguf_utils.tqdm  # pyright: ignore[reportPrivateImportUsage]
+    gguf_utils.tqdm = partial(bar, disable=True)  # pyright: ignore[reportPrivateImportUsage]
     try:
         yield
     finally:
-        gguf_utils.tqdm = bar
+        gguf_utils.tqdm = bar  # pyright: ignore[reportPrivateImportUsage]
 
 
 def load_model(spec: ModelSpec) -> LoadedModel:

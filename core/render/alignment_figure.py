@@ -305,13 +305,17 @@ def alignment_svg(
         x0, x1 = (math.log10(v) for v in lay["x_range"])
         x0, x1 = x0 - 0.15, x1 + 0.15
 
-        def fx(x):
+        def fx_log(x):
             return (math.log10(max(x, 1e-9)) - x0) / (x1 - x0)
+
+        fx = fx_log
     else:
         n = max(len(text), 1)
 
-        def fx(x):
+        def fx_cat(x):
             return (x + 0.6) / (n + 0.2)
+
+        fx = fx_cat
 
     def sy(y):
         return top + (ymax - y) / (ymax - ymin) * ph

@@ -150,10 +150,10 @@ def loss_figure(log: pd.DataFrame, looks: Mapping[str, ModelLook] | None = None,
     fig = go.Figure()
     _, vals, text = step_positions(log["step"]) if len(log) else (np.array([]), [], [])
     zero_at = vals[0] if text and text[0] == "0" else 0.5
-    for model, g in sorted(log.groupby("model", sort=False), key=lambda kv: looks[kv[0]].order):
+    for model, g in sorted(log.groupby("model", sort=False), key=lambda kv: looks[str(kv[0])].order):
         g = g.sort_values("step")
         x = np.where(g["step"] == 0, zero_at, g["step"])
-        look, sel = looks[model], model == selected
+        look, sel = looks[str(model)], model == selected
         meta = {"model": look.name, "selected": sel}
         width = 4 if sel else 1.8
         fig.add_trace(

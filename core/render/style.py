@@ -10,6 +10,7 @@ import math
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from core.analysis.measures import MEASURES
 
@@ -89,7 +90,7 @@ def short_name(model: str) -> str:
     return base[: -len(".gguf")] if base.lower().endswith(".gguf") else base
 
 
-def model_looks(models: Iterable[tuple[str, object]]) -> dict[str, ModelLook]:
+def model_looks(models: Iterable[tuple[str, Any]]) -> dict[str, ModelLook]:
     """``{model: ModelLook}`` for ``(model, n_params)`` pairs (one per run is fine), ordered by parameter count.
 
     Pass every model of the store, not just those a figure shows, so that a model keeps its colour on every page

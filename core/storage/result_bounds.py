@@ -18,6 +18,8 @@ from .records import Run
 
 def check_results(path: str, metas: list[dict], rows: pd.DataFrame, run: Run, n_units: int) -> None:
     """Refuse (``PartError`` naming ``path`` and the first value out of range) results that do not fit ``run``."""
+    if run.config is None:
+        raise PartError(f"part {path}: run {run.run_id} has no stored configuration to check it against")
     cfg = RunConfig.from_json(run.config)
     ds = cfg.dataset
 
@@ -50,10 +52,12 @@ def check_results(path: str, metas: list[dict], rows: pd.DataFrame, run: Run, n_
     bad = ~((ap >= 0) & (ap <= 1))  # NaN too
     if bad.any():
         refuse(f"AP {ap[bad][0]} of unit {units[bad][0]} is not a number in [0, 1]")
-    groups = rows.groupby(["concept", "fold"])["ap"] if len(rows) else None
-    counts = groups.size().to_dict() if len(rows) else {}
-    highest = groups.max().to_dict() if len(rows) else {}
-    lowest = groups.min().to_dict() if len(rows) else {}
+    counts: dict = {}
+    highest: dict = {}
+    lowest: dict = {}
+    if len(rows):
+        groups = rows.groupby(["concept", "fold"])["ap"]
+        counts, highest, lowest = groups.size().to_dict(), groups.max().to_dict(), groups.min().to_dict()
     for meta in metas:
         key = (meta["concept"], meta["fold"])
         n = counts.get(key, 0)

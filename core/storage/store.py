@@ -270,13 +270,16 @@ class Store:
         rid = run_of(part)
         with self.connect() as con:
             found = con.execute("SELECT * FROM runs WHERE run_id = ? AND unit_table IS NOT NULL", [rid]).df()
-        if found.empty and manifest is None:
+        if len(found):
+            run = Run.from_row(found.iloc[0].to_dict())
+        elif manifest is not None:
+            run = Run.from_row(manifest[0])
+        else:
             raise UnknownRun(f"part {part} is of run {rid}, which this store does not have and no manifest describes")
-        run = Run.from_row(found.iloc[0].to_dict() if len(found) else manifest[0])
-        check_results(part, metas, rows, run, run.n_units)
+        check_results(part, metas, rows, run, run.n_units or 0)
         with self.connect(transaction=True) as con:
-            if found.empty:
-                _add_run(con, *manifest)
+            if manifest is not None and found.empty:
+                _add_run(con, manifest[0], manifest[1])
             have = set(con.execute("SELECT concept, fold FROM results WHERE run_id = ?", [rid]).fetchall())
             new = [m for m in metas if (m["concept"], m["fold"]) not in have]
             if not new:
