@@ -45,6 +45,7 @@ from core.render.style import colours  # noqa: E402
 from core.storage.paths import DEFAULT_STORE  # noqa: E402
 from core.storage.store import Store  # noqa: E402
 from dashboard_server import CHROMIUM, keep_local, launch_chromium, serve  # noqa: E402
+from ui.page_state import PAGES  # noqa: E402
 
 TARGET_GRAPH_MS = 100.0
 TARGET_ALIGN_MS = 300.0
@@ -377,7 +378,7 @@ def bench_memory(tmp: str) -> dict:
     return {"rss_mib": rss / 2**20, "rss_start_mib": rss_start / 2**20, "how": "streamlit+chromium"}
 
 
-TAU_PAGES = ["", "concept_domains", "alignment", "stability", "concept_explorer"]  # every page that reads τ
+TAU_PAGES = [link.path for link in PAGES if link.key != "extract"]  # every page that reads τ
 TARGET_STEP_MS, TARGET_DRAG_MS = 300.0, 2000.0
 WATCH_JS = """() => { window.__t0 = performance.now(); window.__last = window.__t0; window.__runs = 0;
     if (window.__obs) { window.__obs.disconnect(); window.__app.disconnect(); }

@@ -29,6 +29,7 @@ sys.path.insert(0, ROOT)
 from dashboard_server import keep_local, launch_chromium, serve, wait_idle  # noqa: E402
 from deploy.recipe import install_command, start_command  # noqa: E402
 from ui.jobs import MODEL_STACK  # noqa: E402
+from ui.page_state import PAGES as PAGE_LINKS  # noqa: E402
 
 TARGET_VENV_MB = 400.0
 TARGET_RSS_MB = 600.0
@@ -50,7 +51,7 @@ def size(dists):
     return sum(os.path.getsize(d.locate_file(f)) for d in dists for f in d.files or [] if os.path.isfile(d.locate_file(f)))
 print(size(map(md.distribution, seen)) / 2**20, size(md.distributions()) / 2**20)
 """
-PAGES = ["/", "/concept_domains", "/alignment", "/stability", "/concept_explorer", "/extract"]
+PAGES = ["/" + link.path for link in PAGE_LINKS]
 
 
 def mb(path: str) -> float:

@@ -65,7 +65,7 @@ others = [looks[m].name for m in sorted(set(frame["model"]) - {selected}, key=la
 why = "the Runs picker is set to every model and checkpoint" if scope == "all" else ""
 
 st.subheader("Alignment over training")
-key = (bench, bench_path, tuple(run_ids), round(p.tau, 2), selected, n_boot)
+key = (bench, bench_path, tuple(run_ids), p.tau, selected, n_boot)
 st.plotly_chart(
     ui.figure(p, "alignment", key, lambda: alignment_figure.alignment_figure(frame, ceiling, selected=selected)),
     config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": "alignment", "scale": 2}},
@@ -113,7 +113,7 @@ else:
     fig = ui.figure(
         p,
         "where",
-        (p.run_id, bench, bench_path, round(p.tau, 2)),
+        (p.run_id, bench, bench_path, p.tau),
         lambda: figures.where_figure(layers, kinds, overall, looks[selected].colour, name),
     )
     st.plotly_chart(fig, config={"displaylogo": False})
@@ -151,7 +151,7 @@ if series:
     fig = ui.figure(
         p,
         "where_when",
-        (bench, bench_path, round(p.tau, 2), selected, scope),
+        (bench, bench_path, p.tau, selected, scope),
         lambda: series_figures.where_when_figure(series, looks, selected),
     )
     st.plotly_chart(fig, config={"displaylogo": False})

@@ -19,7 +19,7 @@ st.markdown(
 ui.require_run(p)
 
 table = ui.fold_overlap_curve(p)
-here = table[table["tau"].round(2) == round(p.tau, 2)].iloc[0]
+here = table[table["tau"].round(2) == p.tau].iloc[0]
 n_folds = int(here["n_folds"])
 if n_folds < 2:
     st.info(
@@ -44,7 +44,7 @@ else:
         help="Same-concept over different-concept overlap; — when different concepts share no experts (undefined)",
     )
     m[3].metric("Concepts × folds", f"{int(here['n_concepts'])} × {n_folds}")
-    fig = ui.figure(p, "stability", (p.run_id, round(p.tau, 2)), lambda: figures.stability_figure(table, p.tau))
+    fig = ui.figure(p, "stability", (p.run_id, p.tau), lambda: figures.stability_figure(table, p.tau))
     st.plotly_chart(fig, config={"displaylogo": False})
 
 sized = ui.by_size(p)
@@ -54,7 +54,7 @@ if not sized.empty:
         f"Runs of the same concepts that differ only in how many positive and negative sentences each fold "
         f"draws, at τ = {p.tau:.2f}: do a few hundred sentences suffice for stable experts?"
     )
-    fig = ui.figure(p, "by_size", (p.run_id, round(p.tau, 2)), lambda: figures.stability_size_figure(sized))
+    fig = ui.figure(p, "by_size", (p.run_id, p.tau), lambda: figures.stability_size_figure(sized))
     st.plotly_chart(fig, config={"displaylogo": False})
     st.dataframe(
         sized[
@@ -77,13 +77,13 @@ if not sized.empty:
 st.subheader("Expert-set sizes")
 sizes = ui.set_sizes_curve(p)
 if not sizes.empty:
-    now = sizes[sizes["tau"].round(2) == round(p.tau, 2)].iloc[0]
+    now = sizes[sizes["tau"].round(2) == p.tau].iloc[0]
     st.caption(
         f"At τ = {p.tau:.2f}: median {now['median']:.0f} experts per concept (IQR {now['q25']:.0f}–"
         f"{now['q75']:.0f}), {int(now['no_experts'])} of {int(now['n_concepts'])} concepts have none. Log axis: "
         "a τ whose median is 0 has no point, and the band leaves out τ where a quartile is below one expert."
     )
-    fig = ui.figure(p, "set_sizes", (p.run_id, round(p.tau, 2)), lambda: figures.set_size_figure(sizes, p.tau))
+    fig = ui.figure(p, "set_sizes", (p.run_id, p.tau), lambda: figures.set_size_figure(sizes, p.tau))
     st.plotly_chart(fig, config={"displaylogo": False})
 
 others = latest_per_model(p.runs)
@@ -91,7 +91,7 @@ if len(others) > 1:
     st.subheader("Across models")
     rows = []
     for rid in others:
-        t = ui.fold_overlap(p, (round(p.tau, 2),), run_id=rid)
+        t = ui.fold_overlap(p, (p.tau,), run_id=rid)
         run = next(r for r in p.runs if r.run_id == rid)
         rows.append(
             {

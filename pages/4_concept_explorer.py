@@ -34,7 +34,7 @@ with left:
     if layers["n_experts"].sum() == 0:
         st.caption("No experts at this τ.")
     else:
-        fig = ui.figure(p, "layers", (p.run_id, round(p.tau, 2), concept), lambda: figures.layer_figure(layers, "kind"))
+        fig = ui.figure(p, "layers", (p.run_id, p.tau, concept), lambda: figures.layer_figure(layers, "kind"))
         st.plotly_chart(fig, config={"displaylogo": False})
 with right:
     st.subheader("Top units")
@@ -85,7 +85,7 @@ both = ui.by_layer(p, [concept, other])
 left, right = st.columns([3, 2])
 with left:
     if both["n_experts"].sum():
-        key = (p.run_id, round(p.tau, 2), concept, other)
+        key = (p.run_id, p.tau, concept, other)
         fig = ui.figure(p, "layers2", key, lambda: figures.layer_figure(both, "concept"))
         st.plotly_chart(fig, config={"displaylogo": False})
 with right:

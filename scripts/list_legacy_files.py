@@ -1,6 +1,6 @@
-"""Write core/legacy.sha256: the SHA-256 of every committed result file (part, pack, run manifest) without a
+"""Write core/storage/legacy.sha256: the SHA-256 of every committed result file (part, pack, run manifest) without a
 checksum, the only such files ``core.storage.legacy`` trusts. Run once when the committed results change:
-``python scripts/list_legacy_files.py``; ``sha256sum -c core/legacy.sha256`` checks the list against results/."""
+``python scripts/list_legacy_files.py``; ``sha256sum -c core/storage/legacy.sha256`` checks the list against results/."""
 
 from __future__ import annotations
 

@@ -16,9 +16,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
 from dashboard_server import keep_local, launch_chromium, serve  # noqa: E402
+from ui.page_state import PAGES as PAGE_LINKS  # noqa: E402
 
-PAGES = ["?tau=0.50", "concept_domains?tau=0.50", "alignment?tau=0.50", "stability?tau=0.50"]
-PAGES += ["concept_explorer?tau=0.50", "extract?tau=0.50"]
+PAGES = [f"{link.path}?tau=0.50" for link in PAGE_LINKS]
 IDLE = """() => { const a = document.querySelector('[data-testid="stApp"]');
     return a && a.getAttribute('data-test-script-state') !== 'running'
            && !document.querySelector('[data-testid="stSpinner"]'); }"""

@@ -108,9 +108,22 @@ def test_make_space_writes_a_self_contained_space_folder(tmp_path):
     assert (out / "README.md").read_text() == read("deploy/space/README.md")
     assert (out / "cache" / "demo.duckdb").read_bytes() == open(os.path.join(ROOT, "cache", "demo.duckdb"), "rb").read()
     assert "*.duckdb filter=lfs" in (out / ".gitattributes").read_text()
-    for path in ("Dockerfile", "app.py", "pages/2_alignment.py", "ui/frame.py", "core/schema.sql", "data/domains.txt",
+    for path in ("Dockerfile", "app.py", "pages/2_alignment.py", "ui/frame.py", "core/storage/schema.sql", "data/domains.txt",
                  ".streamlit/config.toml", "scripts/serve_hosted.sh", recipe.BROWSE_REQUIREMENTS):  # fmt: skip
         assert (out / path).read_bytes() == open(os.path.join(ROOT, path), "rb").read(), path
     assert not (out / "tests").exists() and not (out / "results").exists()
     again = subprocess.run([os.path.join(ROOT, "scripts", "make_space.sh"), str(out)], capture_output=True, text=True)
     assert again.returncode == 1 and "not empty" in again.stdout  # never writes over a folder
+
+
+def test_the_hosted_check_opens_every_page_of_the_page_list():
+    """The fresh-venv check's titles cover exactly the dashboard's pages (``ui.page_state.PAGES``)."""
+    import ast
+
+    from ui.page_state import PAGES as PAGE_LINKS
+
+    tree = ast.parse(open(os.path.join(ROOT, "tests", "test_hosted_install.py")).read())
+    titled = next(
+        n.value for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "PAGES"
+    )
+    assert {k.value for k in titled.keys} == {"/" + link.path for link in PAGE_LINKS}

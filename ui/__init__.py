@@ -39,10 +39,12 @@ from .data import (
     where,
 )
 from .figures import figure
-from .frame import Page, empty_state, fmt, html_frame, page, require_run
+from .frame import empty_state, fmt, html_frame, page, require_run
 from .links import choice, multi, number
+from .page_state import PAGES, Page
 
 __all__ = [
+    "PAGES",
     "Page",
     "alignment",
     "benchmark_pairs",

@@ -20,7 +20,7 @@ from core.tau import CURVE_STEP, grid
 from .data import _domain_list, _index, _mtime, _read, locked, open_store, page_read, runs
 
 if TYPE_CHECKING:
-    from .frame import Page
+    from .page_state import Page
 
 
 def _analysis(name: str):
@@ -77,8 +77,8 @@ def set_sizes(p: Page, taus: Sequence[float]) -> pd.DataFrame:
 def _curve(p: Page, name: str) -> pd.DataFrame:
     """An analysis on the fixed curve grid (computed once per run) plus the page's τ (the one part τ reruns)."""
     fixed = _on_index(p.path, p.stamp, p.run_id, name, grid(CURVE_STEP))
-    here = _on_index(p.path, p.stamp, p.run_id, name, (round(p.tau, 2),))
-    t = pd.concat([fixed[fixed["tau"].round(2) != round(p.tau, 2)], here], ignore_index=True)
+    here = _on_index(p.path, p.stamp, p.run_id, name, (p.tau,))
+    t = pd.concat([fixed[fixed["tau"].round(2) != p.tau], here], ignore_index=True)
     return t.sort_values("tau", ignore_index=True)
 
 
@@ -125,4 +125,4 @@ def _by_size(path: str, stamp: tuple, run_ids: tuple, tau: float) -> pd.DataFram
 def by_size(p: Page) -> pd.DataFrame:
     """Fold overlap at the page's τ of the runs that differ from the chosen one only in set sizes."""
     ids = run_policy.size_variants(p.runs, p.run) if p.run is not None else []
-    return _by_size(p.path, p.stamp, tuple(ids), round(p.tau, 2)) if len(ids) > 1 else pd.DataFrame()
+    return _by_size(p.path, p.stamp, tuple(ids), p.tau) if len(ids) > 1 else pd.DataFrame()

@@ -27,7 +27,7 @@ from core.storage.store import Store, StoreError
 from core.tau import TAU_MIN
 
 if TYPE_CHECKING:
-    from .frame import Page
+    from .page_state import Page
 
 _INDEX_LOCK = threading.Lock()  # ExpertIndex keeps a small LRU of matrices; sessions share cached indexes
 
@@ -249,7 +249,7 @@ def alignment(
     With no file (``bench`` None), the store's snapshot of benchmark ``name`` at this τ is read instead.
     """
     if bench is None:
-        t = _snapshot(p.path, p.stamp, name, round(p.tau, 2))
+        t = _snapshot(p.path, p.stamp, name, p.tau)
         t = t[t["run_id"].isin(list(run_ids)) & t["method"].isin(alignment_methods())]
         t = t.drop(columns=["benchmark", "n_boot"])
         order = {m: i for i, m in enumerate(alignment_methods())}  # the order alignment_table gives
@@ -273,10 +273,10 @@ def where(p: Page, bench: str | None, name: str) -> tuple[pd.DataFrame, pd.DataF
     if bench is None:
         from core.analysis.layers import groups_from_rows
 
-        t = _snapshot(p.path, p.stamp, name, round(p.tau, 2))
+        t = _snapshot(p.path, p.stamp, name, p.tau)
         t = t[t["run_id"] == p.run_id]
         return groups_from_rows(t, "layer"), groups_from_rows(t, "kind")
-    return _where(p.path, p.stamp, p.run_id, bench, _mtime(bench), round(p.tau, 2))
+    return _where(p.path, p.stamp, p.run_id, bench, _mtime(bench), p.tau)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -300,9 +300,9 @@ def series(p: Page, bench: str | None, name: str) -> dict[str, pd.DataFrame]:
     if not ids:
         return {}
     if bench is None:
-        rows = _snapshot(p.path, p.stamp, name, round(p.tau, 2))
+        rows = _snapshot(p.path, p.stamp, name, p.tau)
     else:
-        rows = _series_layers(p.path, p.stamp, ids, bench, _mtime(bench), round(p.tau, 2))
+        rows = _series_layers(p.path, p.stamp, ids, bench, _mtime(bench), p.tau)
     return where_when(rows[rows["run_id"].isin(ids)], frame) if len(rows) else {}
 
 
@@ -348,7 +348,7 @@ def _snapshot(path: str, stamp: tuple, name: str | None, tau: float | None) -> p
 @page_read
 def snapshot_meta(p: Page, name: str) -> pd.DataFrame:
     """The snapshot rows of benchmark ``name`` at the page's τ, with how they were computed."""
-    return _snapshot(p.path, p.stamp, name, round(p.tau, 2))
+    return _snapshot(p.path, p.stamp, name, p.tau)
 
 
 @page_read

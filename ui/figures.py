@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 if TYPE_CHECKING:
-    from .frame import Page
+    from .page_state import Page
 
 
 @st.cache_resource(show_spinner=False, max_entries=96)

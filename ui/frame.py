@@ -12,34 +12,25 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
 from core.analysis import run_choice as run_policy
-from core.render.style import ModelLook, fmt_number, model_looks
+from core.render.style import fmt_number
 from core.storage.paths import ROOT, store_stamp
 from core.storage.records import Run
-from core.storage.store import Store, StoreError
+from core.storage.store import StoreError
 from core.tau import TAU_DEFAULT, TAU_MAX, TAU_MIN, TAU_STEP
 from ui.link_values import md_escape, parse_tau
 from ui.settings import DEMO, Settings, resolve_settings, store_choices, with_store
 
 from . import data, widget_states
 from .links import choice, copy_widget, forget, from_link, linked, pick, session_value, set_link
+from .page_state import EXTRACT_PAGE, PAGES, Page
 
 log = logging.getLogger(__name__)
 APP_TITLE = "Expert neurons"
-PAGES: list[tuple[str, str, str]] = [  # (script, label, icon)
-    ("app.py", "Home", ":material/home:"),
-    ("pages/1_concept_domains.py", "Concept domains", ":material/hub:"),
-    ("pages/2_alignment.py", "Alignment", ":material/show_chart:"),
-    ("pages/3_stability.py", "Stability", ":material/balance:"),
-    ("pages/4_concept_explorer.py", "Concept explorer", ":material/search:"),
-    ("pages/5_extract.py", "Extract", ":material/play_circle:"),
-]
-EXTRACT_PAGE = "pages/5_extract.py"
 GLOBAL_PARAMS = ("store", "tau", "model", "rev", "run")
 
 
@@ -49,43 +40,6 @@ def _secrets() -> dict:
         return {k: st.secrets[k] for k in st.secrets}
     except Exception:  # no secrets file, or an unreadable one: settings fall back to env and defaults
         return {}
-
-
-@dataclass
-class Page:
-    """What every page gets: settings, the store (or None), its runs, the chosen run and τ."""
-
-    key: str
-    settings: Settings
-    path: str
-    stamp: tuple
-    store: Store | None
-    runs: list[Run]
-    run: Run | None
-    tau: float
-    error: str | None = None
-
-    @property
-    def ready(self) -> bool:
-        return self.run is not None
-
-    @property
-    def run_id(self) -> str:
-        assert self.run is not None, "no run chosen (check Page.ready first)"
-        return self.run.run_id
-
-    @property
-    def looks(self) -> dict[str, ModelLook]:
-        """Display name, size and colour of every model of the store (the same on every page)."""
-        return model_looks((r.model, r.n_params) for r in self.runs)
-
-    @property
-    def named(self) -> str:
-        """The chosen run as every section names it: display name, revision and short id."""
-        if self.run is None:
-            return "no run"
-        look = self.looks.get(self.run.model)
-        return f"{look.name if look else self.run.model} @ {self.run.rev} (run `{self.run.run_id[:8]}`)"
 
 
 def page(title: str, key: str, params: Sequence[str] = (), need: str | None = None) -> Page:
@@ -119,9 +73,8 @@ def page(title: str, key: str, params: Sequence[str] = (), need: str | None = No
             store = None
     tau = from_link("tau", parse_tau, TAU_DEFAULT)
     run, prefer = None, None
-    p = Page(key, cfg, path, stamp, store, table, None, float(tau), error)
-    if table:
-        prefer = data.preference(need, p)
+    if table:  # which run the page needs is judged on the store alone (no run chosen yet)
+        prefer = data.preference(need, Page(key, cfg, path, stamp, store, table, None, tau, error))
         run, notices = run_policy.choose_run(
             table,
             from_link("model", lambda raw: (raw, None), None),
@@ -177,8 +130,7 @@ def page(title: str, key: str, params: Sequence[str] = (), need: str | None = No
         st.error(f"The store cannot be read: {error}")
     for notice in () if cfg.hosted else cfg.notices:  # developer notices are for the person running it
         st.info(notice, icon=":material/info:")
-    p.run, p.tau = run, float(tau)
-    return p
+    return Page(key, cfg, path, stamp, store, table, run, tau, error)
 
 
 STORE_KEEPS = (":model", ":rev", ":run")  # what a store change clears: another store has other runs
@@ -247,22 +199,17 @@ def _drop_foreign_params(params: Sequence[str]) -> None:
 
 
 def html_frame(page_html: str, height: int) -> None:
-    """Embed a generated HTML page (``st.iframe`` where it exists, ``components.html`` before it)."""
-    if hasattr(st, "iframe"):
-        st.iframe(page_html, height=height)
-    else:  # Streamlit < 1.5x
-        import streamlit.components.v1 as components
-
-        components.html(page_html, height=height, scrolling=False)
+    """Embed a generated HTML page (a self-contained document, e.g. the domain graph)."""
+    st.iframe(page_html, height=height)
 
 
 def _sidebar_links(cfg: Settings) -> None:
     with st.sidebar:
         st.markdown(f"### {APP_TITLE}")
-        for script, label, icon in PAGES:
-            if script == EXTRACT_PAGE and not cfg.can_extract:
+        for link in PAGES:
+            if link.script == EXTRACT_PAGE and not cfg.can_extract:
                 continue
-            st.page_link(script, label=label, icon=icon)
+            st.page_link(link.script, label=link.label, icon=link.icon)
 
 
 def _store_caption(cfg: Settings, path: str, run: Run | None) -> None:

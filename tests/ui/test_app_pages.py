@@ -24,17 +24,11 @@ from ui import jobs
 
 streamlit_testing = pytest.importorskip("streamlit.testing.v1")
 AppTest = streamlit_testing.AppTest
+PAGE_LINKS = pytest.importorskip("ui.page_state").PAGES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 APP = os.path.join(ROOT, "app.py")
-PAGES = {
-    "home": None,
-    "domains": "pages/1_concept_domains.py",
-    "alignment": "pages/2_alignment.py",
-    "stability": "pages/3_stability.py",
-    "explorer": "pages/4_concept_explorer.py",
-    "extract": "pages/5_extract.py",
-}
+PAGES = {link.key: None if link.script == "app.py" else link.script for link in PAGE_LINKS}
 XSS = "<img src=x onerror=alert(1)>"
 
 
