@@ -122,19 +122,24 @@ def job_panel() -> None:
         st.caption("No extraction started from here yet.")
         return
     store = Store(target, read_only=True, lock_timeout=5.0) if os.path.exists(target) else None
+
+    def log_and_stop(job, state: str) -> None:
+        """A job's log tail, its command and, while it runs, a Stop button."""
+        tail = jobs.log_tail(job)
+        if tail:
+            st.code(tail, language=None)
+        st.caption(shlex.join(job.cmd[1:]))
+        if state == "running" and st.button("Stop", key=f"stop-{job.id}"):
+            jobs.stop(job)
+            st.rerun()
+
     for job in recent:
         state = jobs.status(job)
         kind = job.extra.get("kind", "extract")
         if kind != "extract":  # a sentence step: its log and command, no (concept, fold) progress
             with st.container(border=True):
                 st.markdown(f"**{kind} sentences** · job `{job.id}` · **{state}**")
-                tail = jobs.log_tail(job)
-                if tail:
-                    st.code(tail, language=None)
-                st.caption(shlex.join(job.cmd[1:]))
-                if state == "running" and st.button("Stop", key=f"stop-{job.id}"):
-                    jobs.stop(job)
-                    st.rerun()
+                log_and_stop(job, state)
             continue
         try:
             done, total = jobs.results_stored(store, job)
@@ -148,13 +153,7 @@ def job_panel() -> None:
                 f"job `{job.id}` · **{state}**" + (f" (exit code {job.returncode})" if state == "failed" else "")
             )
             st.progress(min(done / total, 1.0) if total else 0.0, text=f"{done} / {total} (concept, fold) results")
-            tail = jobs.log_tail(job)
-            if tail:
-                st.code(tail, language=None)
-            st.caption(shlex.join(job.cmd[1:]))
-            if state == "running" and st.button("Stop", key=f"stop-{job.id}"):
-                jobs.stop(job)
-                st.rerun()
+            log_and_stop(job, state)
 
 
 st.subheader("Jobs")

@@ -85,15 +85,9 @@ def concept_spread(graph: nx.Graph, domains: Mapping[str, str], seed: int = 0, n
 
 
 def domain_baselines(
-    index: ExpertIndex,
-    domains: Mapping[str, str],
-    tau: float = 0.5,
-    fold: int = 0,
-    min_weight: float = 0.0,
-    seed: int = 0,
-    n_seeds: int = N_SEEDS,
-    n_draws: int = N_DRAWS,
-) -> pd.DataFrame:
+    index: ExpertIndex, domains: Mapping[str, str], tau: float = 0.5, *, fold: int = 0, min_weight: float = 0.0,
+    seed: int = 0, n_seeds: int = N_SEEDS, n_draws: int = N_DRAWS,
+) -> pd.DataFrame:  # fmt: skip
     """One row per representation (experts; word and sentence embeddings, raw and centred) of domain recovery.
 
     Experts use the run's expert sets at τ (``domain_analysis``, so the seed-``seed`` row equals the report's domain

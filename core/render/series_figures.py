@@ -156,30 +156,22 @@ def loss_figure(log: pd.DataFrame, looks: Mapping[str, ModelLook] | None = None,
         look, sel = looks[str(model)], model == selected
         meta = {"model": look.name, "selected": sel}
         width = 4 if sel else 1.8
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=g["held_out_loss"],
-                name=f"{look.name} · held-out",
-                mode="lines+markers",
-                line={"color": look.colour, "width": width},
-                meta=meta,
-                legendgroup=look.name,
-                text=[f"step {s}" for s in g["step"]],
+        for column, kind, mode, line in (
+            ("held_out_loss", "held-out", "lines+markers", {"width": width}),
+            ("loss", "training", "lines", {"dash": "dot", "width": width / 1.5}),
+        ):
+            fig.add_trace(
+                go.Scatter(
+                    x=x,
+                    y=g[column],
+                    name=f"{look.name} · {kind}",
+                    mode=mode,
+                    line={"color": look.colour, **line},
+                    meta=meta,
+                    legendgroup=look.name,
+                    text=[f"step {s}" for s in g["step"]],
+                )
             )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=g["loss"],
-                name=f"{look.name} · training",
-                mode="lines",
-                meta=meta,
-                line={"color": look.colour, "dash": "dot", "width": width / 1.5},
-                legendgroup=look.name,
-                text=[f"step {s}" for s in g["step"]],
-            )
-        )
     fig.update_xaxes(type="log", tickvals=vals, ticktext=text, title="training step (log; step 0 at the left)")
     fig.update_yaxes(title="loss (nats/token)")
     fig.update_layout(

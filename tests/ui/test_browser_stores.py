@@ -10,8 +10,8 @@ import pytest
 
 from dashboard_server import CHROMIUM, keep_local, launch_chromium
 from tests.synthetic import make_store, write_benchmark
-from tests.ui.test_browser_inputs import on_failure, open_page, pick, query, wait_link, widget
 from tests.ui.test_browser import DEMO, ROOT, _serve, _shot, _wait_idle
+from tests.ui.test_browser_inputs import on_failure, open_page, pick, query, wait_link, widget
 
 pytestmark = [
     pytest.mark.browser,
