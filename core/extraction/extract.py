@@ -23,6 +23,7 @@ import numpy as np
 from core import __version__
 from core.config import ExtractConfig, RunConfig, stable_hash
 from core.model.checkpoints import parse_step, training_log_of, weights_hash
+from core.model.config_names import config_value
 from core.storage.manifests import write_manifest
 from core.storage.parts import REFUSED_DIR, PartError, is_part_file, part_path, read_metas, write_part
 from core.storage.store import Store
@@ -374,9 +375,7 @@ def _run_row(
             versions[pkg] = md.version(pkg)
         except md.PackageNotFoundError:
             pass
-    n_layers = (
-        getattr(model.config, "num_hidden_layers", None) or getattr(model.config, "n_layer", None) if model else None
-    )
+    n_layers = config_value(model.config, "n_layers") if model else None
     return {
         "run_id": rid,
         "model": cfg.model.model,

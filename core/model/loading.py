@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, cast
 from core.config import ModelSpec
 from core.errors import first_line
 
+from .config_names import config_value
+
 if TYPE_CHECKING:
     import torch
     from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
@@ -188,7 +190,7 @@ def check_context(config, max_length: int, tokenizer=None, texts=None) -> None:
     With ``texts`` (the default mode, which truncates to ``max_length`` rather than padding to it), a
     ``max_length`` beyond the context is refused only when one of them is longer than the context and the
     model's positions are a learned table (GPT-2, OPT); rotary positions (Llama, GPT-NeoX) extend past it."""
-    context = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+    context = config_value(config, "context")
     if not isinstance(context, int) or max_length <= context:
         return
     note = ""

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .config_names import config_value
+
 # (module suffix, kind, hook) per block; hook "out" = module output, "in" = its input.
 LAYOUTS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "gpt2": (
@@ -98,8 +100,7 @@ def hook_groups(base_model, config, module_patterns: tuple[str, ...] | None = No
         specs = [(layer, name, "custom", hook) for layer, _, name, hook in sorted(found)]
     elif model_type in LAYOUTS:
         prefix = BLOCK_PREFIX.get(model_type, "layers")
-        n_layers = config.num_hidden_layers if hasattr(config, "num_hidden_layers") else config.n_layer
-        for layer in range(n_layers):
+        for layer in range(int(config_value(config, "n_layers") or 0)):
             for suffix, kind, hook in LAYOUTS[model_type]:
                 specs.append((layer, f"{prefix}.{layer}.{suffix}", kind, hook))
     else:
@@ -109,8 +110,7 @@ def hook_groups(base_model, config, module_patterns: tuple[str, ...] | None = No
             "linear maps of each block"
         )
 
-    heads = getattr(config, "num_attention_heads", None) or getattr(config, "n_head", None)
-    hidden = getattr(config, "hidden_size", None) or getattr(config, "n_embd", None)
+    heads, hidden = config_value(config, "n_heads"), config_value(config, "hidden")
     head_dim = getattr(config, "head_dim", None) or (hidden // heads if heads and hidden else None)
     groups: list[HookGroup] = []
     offset = 0
