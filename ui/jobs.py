@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 
 from core.config import DatasetConfig
+from core.storage.paths import beside
 from core.text.words import normalise_concept
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -55,7 +56,7 @@ class Job:
 
 def jobs_dir(store: str) -> str:
     """Where job records and logs of a store live: ``<store without .duckdb>.jobs/``."""
-    return os.path.splitext(os.path.abspath(store))[0] + ".jobs"
+    return beside(os.path.abspath(store), ".jobs")
 
 
 def _text_arg(name: str, value: str) -> str:

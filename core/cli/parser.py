@@ -28,7 +28,7 @@ from core.config import (
     check_number,
 )
 from core.errors import first_line
-from core.storage.paths import DEFAULT_STORE, DEMO_STORE
+from core.storage.paths import DEFAULT_STORE, DEMO_STORE, parts_dir_of
 from core.tau import STABILITY_TAUS, TAU_DEFAULT, TAU_MAX, TAU_MIN
 
 from . import analysis_commands, benchmark_commands, commands
@@ -317,7 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:  # not the main thread: keep Python's own handler
         previous = None
     created = _missing_paths(args.store)
-    parts = os.path.splitext(os.path.abspath(args.store))[0] + ".parts"
+    parts = parts_dir_of(os.path.abspath(args.store))
     created_folders = ([parts] if created and not os.path.exists(parts) else []) + created[1:]
     ok = False
     try:

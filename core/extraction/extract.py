@@ -26,6 +26,7 @@ from core.model.checkpoints import parse_step, training_log_of, weights_hash
 from core.model.config_names import config_value
 from core.storage.manifests import write_manifest
 from core.storage.parts import REFUSED_DIR, PartError, is_part_file, part_path, read_metas, write_part
+from core.storage.paths import scratch_dir_of
 from core.storage.store import Store
 from core.text.sampling import Plan, make_plan
 
@@ -269,7 +270,7 @@ def extract(
     register_run(store, cfg, *describe_run(cfg, rid, model, groups))
     if not todo:
         return summary
-    scratch = scratch_dir or os.path.splitext(store.path)[0] + ".scratch"
+    scratch = scratch_dir or scratch_dir_of(store.path)
     total = sum(len(p) for u in work for p in u.positives) + sum(len(u.neg_texts) for u in work)
     torch.manual_seed(0)
     with tqdm(

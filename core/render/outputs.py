@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from core.storage.paths import parts_dir_of
+
 
 def _same(a: str, b: str) -> bool:
     if os.path.exists(a) and os.path.exists(b):
@@ -17,7 +19,7 @@ def _same(a: str, b: str) -> bool:
 def check_output(path: str, store: str, force: bool = False) -> None:
     """Refuse (one-line ``ValueError``) an output that is the store ``store`` (or its write-ahead log), through a
     link or not, a folder, or an existing file without ``force``."""
-    for own in (store, store + ".wal", os.path.splitext(store)[0] + ".parts"):
+    for own in (store, store + ".wal", parts_dir_of(store)):
         if _same(path, own):
             raise ValueError(f"--out {path} is the store {store} (or its files): refusing to write over it")
     if os.path.isdir(path):

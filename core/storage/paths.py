@@ -30,3 +30,18 @@ def store_stamp(path: str) -> tuple:
         except OSError:
             out += [None, None]
     return tuple(out)
+
+
+def parts_dir_of(store: str) -> str:
+    """Where a store's result parts are written by default: ``<store>.parts`` beside it (``.duckdb`` dropped)."""
+    return beside(store, ".parts")
+
+
+def scratch_dir_of(store: str) -> str:
+    """Where an extraction into ``store`` keeps its resumable scratch files (negative-pool caches)."""
+    return beside(store, ".scratch")
+
+
+def beside(store: str, suffix: str) -> str:
+    """A file or folder that belongs to a store, named after it: ``<store without .duckdb><suffix>``."""
+    return os.path.splitext(store)[0] + suffix

@@ -21,7 +21,7 @@ from core.text.sentences import sentence_id
 
 from .connection import LockWaits, StoreError, check_size, connection
 from .parts import RESULT_FIELDS, UnknownRun, part_key, pending_files, read_results, run_of
-from .paths import DEFAULT_STORE
+from .paths import DEFAULT_STORE, parts_dir_of
 from .records import IndexRows, Run, RunContents, vectors_by_kind
 from .result_bounds import check_results
 
@@ -76,7 +76,7 @@ class Store:
     ):
         self.path = str(path)
         self.read_only = read_only
-        self.parts_dir = parts_dir or os.path.splitext(self.path)[0] + ".parts"
+        self.parts_dir = parts_dir or parts_dir_of(self.path)
         self.lock_timeout = float(os.environ.get("EXPERTS_LOCK_TIMEOUT", 60)) if lock_timeout is None else lock_timeout
         self.waits = LockWaits()  # this handle's waits for the write lock (an extraction reports the longest)
         if os.path.exists(self.path):  # a read-only look first: a truncated file is refused before anything writes
