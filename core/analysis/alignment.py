@@ -29,7 +29,7 @@ from .run_choice import with_results
 from .similarity import pair_similarities
 
 if TYPE_CHECKING:
-    from core.storage.store import Store
+    from core.storage.reader import StoreReader
 
 N_BOOT = 1000  # bootstrap resamples for CIs and paired tests (the paper's)
 
@@ -277,7 +277,9 @@ def method_alignment(
     return pd.DataFrame(rows)
 
 
-def get_index(store: Store, run_id: str, index_cache: dict | None = None, n_results: int | None = None) -> ExpertIndex:
+def get_index(
+    store: StoreReader, run_id: str, index_cache: dict | None = None, n_results: int | None = None
+) -> ExpertIndex:
     """The ``ExpertIndex`` of a run, from ``index_cache`` when it is still current.
 
     A cached index is rebuilt when the run's number of stored results has
@@ -293,7 +295,7 @@ def get_index(store: Store, run_id: str, index_cache: dict | None = None, n_resu
     return idx
 
 
-def _runs(store: Store, run_ids: Iterable[str] | None, index_cache: dict | None, check_fresh: bool) -> list[Run]:
+def _runs(store: StoreReader, run_ids: Iterable[str] | None, index_cache: dict | None, check_fresh: bool) -> list[Run]:
     """The runs to score (all with results when ``run_ids`` is None); from the cached indexes when allowed."""
     if not check_fresh and run_ids is not None and index_cache is not None:
         run_ids = list(run_ids)
@@ -305,7 +307,7 @@ def _runs(store: Store, run_ids: Iterable[str] | None, index_cache: dict | None,
 
 
 def alignment_table(
-    store: Store,
+    store: StoreReader,
     run_ids: Iterable[str] | None,
     pairs: pd.DataFrame,
     tau: float = 0.5,
@@ -361,7 +363,7 @@ def n_boot_for(n_runs: int) -> int:
 
 
 def alignment_over_taus(
-    store: Store,
+    store: StoreReader,
     run_ids: Iterable[str] | None,
     pairs: pd.DataFrame,
     taus: Iterable[float],

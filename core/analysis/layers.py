@@ -20,7 +20,7 @@ from core.experts.overlap import jaccard_from_counts
 from core.text.benchmarks import coverage
 
 if TYPE_CHECKING:
-    from core.storage.store import Store
+    from core.storage.reader import StoreReader
 
 UNKNOWN_LAYER = -1
 UNKNOWN_KIND = "unknown"
@@ -142,7 +142,7 @@ GROUP_PREFIX = {"layer": "layer:", "kind": "kind:"}
 
 
 def group_alignment_rows(
-    store: Store, run_ids: Iterable[str], pairs: pd.DataFrame, taus: Iterable[float], by: str = "layer"
+    store: StoreReader, run_ids: Iterable[str], pairs: pd.DataFrame, taus: Iterable[float], by: str = "layer"
 ) -> pd.DataFrame:
     """``alignment_by_layer`` of runs at several τs, as alignment-table rows with method ``layer:<n>``/``kind:<k>``.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from itertools import combinations
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,9 @@ import pandas as pd
 from core.experts.index import ExpertIndex
 from core.experts.overlap import intersections, jaccard_from_counts
 from core.tau import STABILITY_TAUS
+
+if TYPE_CHECKING:
+    from core.storage.reader import StoreReader
 
 
 def fold_overlap(index: ExpertIndex, taus: Iterable[float] = STABILITY_TAUS) -> pd.DataFrame:
@@ -70,7 +74,7 @@ def pair_intersections_between(xf, xg, rows: np.ndarray) -> np.ndarray:
 
 
 def stability_by_size(
-    store,
+    store: StoreReader,
     run_ids: Iterable[str],
     taus: Iterable[float] = STABILITY_TAUS,
     index_cache: dict | None = None,

@@ -16,10 +16,13 @@ other measure (Spearman ρ only sees the order).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 from scipy import sparse
+
+if TYPE_CHECKING:
+    from core.storage.reader import StoreReader
 
 KL_EPS = 1e-12  # APs are > 0 (every unit ranks some positive); guards log(0) only for a hand-made zero
 
@@ -95,7 +98,7 @@ def raw_ap_kl(vectors: Mapping[str, np.ndarray] | None, words1: list[str], words
     return out
 
 
-def full_ap_vectors(store, run_id: str, fold: int = 0) -> dict[str, np.ndarray] | None:
+def full_ap_vectors(store: StoreReader, run_id: str, fold: int = 0) -> dict[str, np.ndarray] | None:
     """``{concept: AP of every unit}`` of one fold of a run that stored every AP (``--ap-floor 0``); else None.
 
     A run stored every AP when each of its results has ``n_stored == n_units``; only then are the raw AP vectors

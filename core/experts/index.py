@@ -29,7 +29,7 @@ from .ap_vectors import clip_aps
 from .overlap import intersections, jaccard_from_counts, sets_matrix, vector_cosines
 
 if TYPE_CHECKING:
-    from core.storage.store import Store
+    from core.storage.reader import StoreReader
 
 
 def ap_floor_of(results: pd.DataFrame | None) -> float:
@@ -201,7 +201,7 @@ class ExpertIndex:
         return cls(concepts, ci, rows["fold"].to_numpy(), rows["unit"].to_numpy(), rows["ap"].to_numpy(), **kwargs)
 
     @classmethod
-    def from_store(cls, store: Store, run_id: str, vectors: bool = True) -> ExpertIndex:
+    def from_store(cls, store: StoreReader, run_id: str, vectors: bool = True) -> ExpertIndex:
         """Read a run's AP rows (all folds), results and vectors (``Store.index_rows``, one connection)."""
         rows = store.index_rows(run_id, vectors)
         results = rows.results

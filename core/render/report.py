@@ -33,7 +33,7 @@ from .series_figures import training_png, where_when_png
 from .style import model_looks
 
 if TYPE_CHECKING:
-    from core.storage.store import Store
+    from core.storage.reader import StoreReader
 
 
 def describe_runs(runs: list[Run], results: pd.DataFrame) -> pd.DataFrame:
@@ -66,7 +66,7 @@ def describe_runs(runs: list[Run], results: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_report(
-    store: Store,
+    store: StoreReader,
     out_dir: str,
     pairs: pd.DataFrame | None,
     domains: dict[str, str],
@@ -134,7 +134,7 @@ def write_report(
     return summary
 
 
-def write_measures(store: Store, out_dir, index, pairs, tau, n_boot, seed) -> pd.DataFrame:
+def write_measures(store: StoreReader, out_dir, index, pairs, tau, n_boot, seed) -> pd.DataFrame:
     """ρ of every alignment measure and the τ-averaged Jaccard (``alignment_by_measure.csv``).
 
     A run that stored every AP (``--ap-floor 0``) also gets the raw-AP measures.
@@ -147,7 +147,7 @@ def write_measures(store: Store, out_dir, index, pairs, tau, n_boot, seed) -> pd
     return table
 
 
-def write_series(store: Store, out_dir, pairs, runs, tau, n_boot, seed, benchmark_name) -> dict:
+def write_series(store: StoreReader, out_dir, pairs, runs, tau, n_boot, seed, benchmark_name) -> dict:
     """Alignment over a checkpoint series (models with several steps): CSVs, the two PNGs and the Markdown lines."""
     frame = runs_frame(with_results(runs))
     models = series_models(frame)

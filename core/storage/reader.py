@@ -15,6 +15,8 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
+from core.tau import TAU_MIN
+
 from .records import IndexRows, Run, RunContents
 
 
@@ -45,6 +47,10 @@ class StoreReader(Protocol):
     def training_log(self) -> pd.DataFrame: ...
 
     def index_rows(self, run_id: str, vectors: bool = True) -> IndexRows: ...
+
+    def ap(
+        self, run_id: str, concepts: Iterable[str] | None = None, fold: int | None = 0, above: float = TAU_MIN
+    ) -> pd.DataFrame: ...
 
     def vectors(self, run_id: str, kind: str) -> dict[str, np.ndarray]: ...
 

@@ -302,7 +302,9 @@ class Store:
 
         return ingest_pending(self, run_id, refused)
 
-    def ap(self, run_id: str, concepts: Iterable[str] | None = None, fold: int | None = 0, above: float = TAU_MIN):
+    def ap(
+        self, run_id: str, concepts: Iterable[str] | None = None, fold: int | None = 0, above: float = TAU_MIN
+    ) -> pd.DataFrame:
         """Stored (concept, fold, unit, ap) rows with ``ap > above`` (strictly: the experts at τ = ``above``)."""
         sql = "SELECT concept, fold, unit, ap FROM ap WHERE run_id = ? AND ap > ?"
         params: list = [run_id, float(above)]
