@@ -301,21 +301,11 @@ def alignment_svg(
     ph = height - top - bottom
     ymin, ymax = min(-0.1, _low(frame)), 1.0
     vals, text = lay["ticks"]
-    if lay["kind"] == "curves":
-        x0, x1 = (math.log10(v) for v in lay["x_range"])
-        x0, x1 = x0 - 0.15, x1 + 0.15
+    log_x = lay["kind"] == "curves"  # steps on a log axis; otherwise one column per revision
+    x0, x1 = (math.log10(v) + d for v, d in zip(lay["x_range"], (-0.15, 0.15))) if log_x else (0.0, 1.0)
 
-        def fx_log(x):
-            return (math.log10(max(x, 1e-9)) - x0) / (x1 - x0)
-
-        fx = fx_log
-    else:
-        n = max(len(text), 1)
-
-        def fx_cat(x):
-            return (x + 0.6) / (n + 0.2)
-
-        fx = fx_cat
+    def fx(x):
+        return (math.log10(max(x, 1e-9)) - x0) / (x1 - x0) if log_x else (x + 0.6) / (max(len(text), 1) + 0.2)
 
     def sy(y):
         return top + (ymax - y) / (ymax - ymin) * ph

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import cached_property
 
 import numpy as np
@@ -128,3 +128,8 @@ def vectors_by_kind(rows: pd.DataFrame | None) -> dict[str, dict[str, np.ndarray
         str(kind): {c: np.asarray(v, dtype=np.float32) for c, v in zip(g["concept"], g["vec"])}
         for kind, g in rows.groupby("kind")
     }
+
+
+def utc_now() -> datetime:
+    """Now in UTC, without a time zone: how records' timestamps (``created_at``, ``finished_at``) are stored."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import cast
 
@@ -22,7 +22,7 @@ from core.text.sentences import sentence_id
 from .connection import LockWaits, StoreError, check_size, connection
 from .parts import RESULT_FIELDS, UnknownRun, part_key, pending_files, read_results, run_of
 from .paths import DEFAULT_STORE, parts_dir_of
-from .records import IndexRows, Run, RunContents, vectors_by_kind
+from .records import IndexRows, Run, RunContents, utc_now, vectors_by_kind
 from .result_bounds import check_results
 
 SCHEMA_VERSION = 1
@@ -41,10 +41,6 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None
     return con.execute(sql, params or []).fetchall()[0][0]
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
 def _add_run(con, row: dict, units: pd.DataFrame | None) -> None:
     """``Store.add_run`` inside an open transaction."""
     cols = [*row, "created_at", "updated_at"]
@@ -53,7 +49,7 @@ def _add_run(con, row: dict, units: pd.DataFrame | None) -> None:
         con,
         f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) ON CONFLICT (run_id) "
         + (f"DO UPDATE SET {sets}updated_at = EXCLUDED.updated_at" if sets else "DO NOTHING"),
-        [*row.values(), _now(), _now()],
+        [*row.values(), utc_now(), utc_now()],
     )
     if units is not None and row.get("unit_table"):
         if not _scalar(con, "SELECT count(*) FROM units WHERE unit_table = ?", [row["unit_table"]]):
@@ -135,7 +131,7 @@ class Store:
         texts = list(dict.fromkeys(t.strip() for t in texts if t and t.strip()))
         rows = pd.DataFrame({"sid": np.array([sentence_id(t) for t in texts], dtype=np.uint64), "text": texts})
         with self.connect(transaction=True) as con:
-            _run(con, "INSERT OR IGNORE INTO concepts VALUES (?, ?)", [concept, _now()])
+            _run(con, "INSERT OR IGNORE INTO concepts VALUES (?, ?)", [concept, utc_now()])
             con.register("new_rows", rows)
             _run(con, "INSERT OR IGNORE INTO sentences SELECT sid, text FROM new_rows")
             count = "SELECT count(*) FROM concept_sentences WHERE concept = ?"
@@ -270,12 +266,10 @@ class Store:
         rid = run_of(part)
         with self.connect() as con:
             found = con.execute("SELECT * FROM runs WHERE run_id = ? AND unit_table IS NOT NULL", [rid]).df()
-        if len(found):
-            run = Run.from_row(found.iloc[0].to_dict())
-        elif manifest is not None:
-            run = Run.from_row(manifest[0])
-        else:
+        row = found.iloc[0].to_dict() if len(found) else manifest[0] if manifest is not None else None
+        if row is None:
             raise UnknownRun(f"part {part} is of run {rid}, which this store does not have and no manifest describes")
+        run = Run.from_row(row)
         check_results(part, metas, rows, run, run.n_units or 0)
         with self.connect(transaction=True) as con:
             if manifest is not None and found.empty:
@@ -292,7 +286,7 @@ class Store:
                 con.register("vec_rows", pd.DataFrame(vecs, columns=["run_id", "concept", "kind", "vec"]))
                 _run(con, "INSERT OR REPLACE INTO vectors SELECT run_id, concept, kind, vec FROM vec_rows")
             done = pd.DataFrame([[m[k] for k in RESULT_FIELDS] + [part_key(m)] for m in new])
-            con.register("result_rows", done.set_axis([*RESULT_FIELDS, "part"], axis=1).assign(finished_at=_now()))
+            con.register("result_rows", done.set_axis([*RESULT_FIELDS, "part"], axis=1).assign(finished_at=utc_now()))
             _run(con, "INSERT INTO results SELECT * FROM result_rows")
         return True
 
@@ -333,7 +327,7 @@ class Store:
             con.register("snap_rows", rows)
             cols = ", ".join(SNAPSHOT_COLUMNS)
             sql = f"INSERT OR REPLACE INTO alignment_snapshots SELECT ?, run_id, {cols}, ?, ? FROM snap_rows"
-            _run(con, sql, [benchmark, int(n_boot), _now()])  # one statement: atomic on its own
+            _run(con, sql, [benchmark, int(n_boot), utc_now()])  # one statement: atomic on its own
         return len(rows)
 
     def alignment_snapshot(self, benchmark: str | None = None, tau: float | None = None) -> pd.DataFrame:
