@@ -15,7 +15,7 @@ p = ui.page("Concept domains", "domains", ("domains", "min_w", "pair", "measure"
 st.title("Concept domains")
 st.markdown(
     "Each node is a concept of the domain list, coloured by its domain; a link's thickness is the **reciprocal "
-    "overlap** of the two expert sets, |A∩B| / √(|A|·|B|). If experts carry meaning, concepts of a domain cluster "
+    "overlap** of the two expert sets, |A∩B| / √(|A|·|B|) (or the measure picked as link weight). If experts carry meaning, concepts of a domain cluster "
     "together: ARI and NMI compare Louvain communities of the full graph with the domains. The layout is seeded, "
     "so a shared link draws the same picture."
 )
