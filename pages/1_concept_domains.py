@@ -7,14 +7,15 @@ import os
 import streamlit as st
 
 import ui
+from core.analysis.measures import DOMAIN_MEASURE, MEASURES, concept_measures
 from core.render.domain_view import domain_concepts
 from core.text.concepts import DEFAULT_DOMAINS, ConceptFileError, domain_list_text, read_domains
 
-p = ui.page("Concept domains", "domains", ("domains", "min_w", "pair"), need="domains")
+p = ui.page("Concept domains", "domains", ("domains", "min_w", "pair", "measure"), need="domains")
 st.title("Concept domains")
 st.markdown(
     "Each node is a concept of the domain list, coloured by its domain; a link's thickness is the **reciprocal "
-    "overlap** of the two expert sets, |A∩B| / √(|A|·|B|). If experts carry meaning, concepts of a domain cluster "
+    "overlap** of the two expert sets, |A∩B| / √(|A|·|B|) (or the measure picked as link weight). If experts carry meaning, concepts of a domain cluster "
     "together: ARI and NMI compare Louvain communities of the full graph with the domains. The layout is seeded, "
     "so a shared link draws the same picture."
 )
@@ -63,7 +64,7 @@ if not p.settings.hosted:
     )
 all_domains = list(dict.fromkeys(present.values()))
 
-left, right = st.columns([3, 2])
+left, middle, right = st.columns([3, 2, 2])
 with left:
     chosen = (
         ui.multi(
@@ -76,10 +77,23 @@ with left:
         )
         or all_domains
     )
+with middle:
+    measure = ui.choice(
+        "measure",
+        [DOMAIN_MEASURE, *(m for m in concept_measures() if m != DOMAIN_MEASURE)],
+        DOMAIN_MEASURE,
+        "domains",
+        "Link weight",
+        omit_default=True,
+        format_func=lambda m: MEASURES[m].label,
+        help="The similarity of two concepts that weights the graph's links (Louvain, ARI and NMI follow)",
+    )
+short = MEASURES[measure].short
+weight_name = "overlap" if measure == DOMAIN_MEASURE else short  # the default link reads as before
 with right:
-    min_w = ui.number("min_w", 0.0, 1.0, 0.01, 0.05, "domains", "Edge cut-off (reciprocal overlap ≥)")
+    min_w = ui.number("min_w", 0.0, 1.0, 0.01, 0.05, "domains", f"Edge cut-off ({short} ≥)")
 
-view = ui.domain_view(p, tuple(chosen), min_w)
+view = ui.domain_view(p, tuple(chosen), min_w, measure=measure)
 s = view["scores"]
 m = st.columns(5)
 m[0].metric("ARI", ui.fmt(s["ari"]), help="Adjusted Rand index of Louvain communities vs domains (1 = identical)")
@@ -109,7 +123,7 @@ else:
         "Link (strongest first)",
         to_text=lambda v: f"{v[0]}~{v[1]}",
         from_text=lambda raw: tuple(sorted(raw.split("~", 1))),
-        format_func=lambda v: f"{v[0]} – {v[1]}  (overlap {info[v][0]:.2f}, {info[v][1]} shared)",
+        format_func=lambda v: f"{v[0]} – {v[1]}  ({weight_name} {info[v][0]:.2f}, {info[v][1]} shared)",
     )
     table = ui.shared(p, a, b)
     st.caption(

@@ -6,12 +6,13 @@ import streamlit as st
 
 import ui
 from core.analysis.alignment import n_boot_for
+from core.analysis.measures import alignment_methods
 from core.analysis.run_choice import alignment_runs
 from core.render import alignment_figure, figures, series_figures
-from core.render.style import RHO_RANGE
+from core.render.style import RHO_RANGE, method_label
 from core.text.benchmarks import MEN_HUMAN_CEILING
 
-p = ui.page("Alignment", "alignment", ("bench", "runs"), need="benchmark")
+p = ui.page("Alignment", "alignment", ("bench", "runs", "measures"), need="benchmark")
 st.title("Alignment with human similarity")
 st.markdown(
     "Spearman ρ between human similarity ratings and each method's similarity over the benchmark pairs both words "
@@ -29,7 +30,7 @@ if not options:
     st.stop()
 
 names = list(options)
-c1, c2 = st.columns(2)
+c1, c2, c3 = st.columns(3)
 with c1:
     bench = ui.choice("bench", names, names[0], "alignment", "Benchmark")
 with c2:
@@ -41,6 +42,19 @@ with c2:
         "Runs",
         format_func=lambda v: "every model and checkpoint" if v == "all" else f"only {p.looks[p.run.model].name}",
     )
+with c3:
+    extra = [m for m in alignment_methods(every=True) if m not in alignment_methods()]
+    picked = ui.multi(
+        "measures",
+        extra,
+        [],
+        "alignment",
+        "More measures",
+        format_func=method_label,
+        placeholder="threshold-free measures of the APs",
+        help="Score and draw these measures too, each in its own panel, with p vs experts (Jaccard at τ)",
+    )
+methods = [*alignment_methods(), *picked]
 bench_path = options[bench]
 selected, looks = p.run.model, p.looks
 name = looks[selected].name
@@ -48,16 +62,24 @@ prefer = {**ui.coverage(p, bench_path, bench), p.run_id: float("inf")}  # the ch
 run_ids = alignment_runs(p.runs, selected if scope == "model" else None, prefer)
 n_boot = n_boot_for(len(run_ids))
 try:
-    table = ui.alignment(p, bench_path, run_ids, n_boot=n_boot, name=bench)
+    table = ui.alignment(p, bench_path, run_ids, n_boot=n_boot, name=bench, methods=methods)
 except (ValueError, KeyError) as e:  # an unreadable benchmark file, a run removed meanwhile
     st.error(f"Alignment cannot be computed: {e}")
     st.stop()
 if bench_path is None:
     st.info(ui.snapshot_note(bench, ui.snapshot_meta(p, bench), p.settings.hosted), icon=":material/inventory_2:")
     run_ids = list(dict.fromkeys(table["run_id"]))
+    absent = [method_label(m) for m in picked if m not in set(table["method"])]
+    if absent:
+        st.info(f"{', '.join(absent)}: not in this store's snapshot.", icon=":material/inventory_2:")
     if table.empty:
         st.caption("The snapshot holds no run of this selection.")
         st.stop()
+unscored = [method_label(m) for m in picked if table.loc[table["method"] == m, "rho"].notna().sum() == 0]
+if unscored and bench_path is not None:
+    st.info(
+        f"{', '.join(unscored)}: no run here stored every AP (`--ap-floor 0`), so no score.", icon=":material/rule:"
+    )
 frame = alignment_figure.curve_frame(table, ui.same_weights(p), looks)
 ceiling = MEN_HUMAN_CEILING if bench.lower().startswith("men") else None  # the ceiling is MEN's
 title = f"{bench} · τ = {p.tau:.2f}"
@@ -65,7 +87,7 @@ others = [looks[m].name for m in sorted(set(frame["model"]) - {selected}, key=la
 why = "the Runs picker is set to every model and checkpoint" if scope == "all" else ""
 
 st.subheader("Alignment over training")
-key = (bench, bench_path, tuple(run_ids), p.tau, selected, n_boot)
+key = (bench, bench_path, tuple(run_ids), p.tau, selected, n_boot, tuple(methods))
 st.plotly_chart(
     ui.figure(p, "alignment", key, lambda: alignment_figure.alignment_figure(frame, ceiling, selected=selected)),
     config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": "alignment", "scale": 2}},

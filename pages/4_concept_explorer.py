@@ -6,10 +6,11 @@ import streamlit as st
 
 import ui
 from core.analysis.layers import top_units
+from core.analysis.measures import BASELINE, MEASURES, concept_measures
 from core.experts.overlap import compare_sets, nearest
 from core.render import figures
 
-p = ui.page("Concept explorer", "explorer", ("concept", "other"))
+p = ui.page("Concept explorer", "explorer", ("concept", "other", "measure"))
 st.title("Concept explorer")
 ui.require_run(p)
 
@@ -58,14 +59,25 @@ with left:
         st.caption(f"{len(sents):,} sentences stored for “{concept}”.")
 with right:
     st.subheader("Nearest concepts by expert overlap")
-    near = nearest(ui.jaccard(p), concept, n=10)
+    measure = ui.choice(
+        "measure",
+        [BASELINE, *(m for m in concept_measures() if m != BASELINE)],
+        BASELINE,
+        "explorer",
+        "Similarity",
+        omit_default=True,
+        format_func=lambda m: MEASURES[m].label,
+        help="Which similarity of the two concepts' APs ranks the neighbours",
+    )
+    if measure == BASELINE:
+        near, column, label = nearest(ui.jaccard(p), concept, n=10), "jaccard", "Jaccard"
+    else:
+        near, column, label = nearest(ui.similarity(p, measure), concept, 10, measure), measure, MEASURES[measure].short
     st.dataframe(
         near,
         hide_index=True,
         width="stretch",
-        column_config={
-            "jaccard": st.column_config.ProgressColumn("Jaccard", min_value=0.0, max_value=1.0, format="%.3f")
-        },
+        column_config={column: st.column_config.ProgressColumn(label, min_value=0.0, max_value=1.0, format="%.3f")},
     )
 
 st.subheader("Compare two concepts")

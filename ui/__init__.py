@@ -18,6 +18,7 @@ from .analyses import (
     set_sizes_curve,
     sets,
     shared,
+    similarity,
 )
 from .data import (
     alignment,
@@ -77,6 +78,7 @@ __all__ = [
     "set_sizes_curve",
     "sets",
     "shared",
+    "similarity",
     "snapshot_meta",
     "snapshot_note",
     "training_log",

@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.analysis import run_choice as run_policy
+from core.analysis.measures import DOMAIN_MEASURE
 from core.render.domain_view import domain_layout
 from core.render.domain_view import domain_view as compose_domain_view
 from core.tau import CURVE_STEP, grid
@@ -27,9 +28,13 @@ def _analysis(name: str):
     """The analysis ``name`` as ``f(index, units, *args)`` (imported when first used)."""
     from core.analysis import layers, stability
     from core.analysis.domains import shared_experts
+    from core.analysis.measures import concept_matrix
 
     return {
-        "domain_view": lambda idx, _, *a: compose_domain_view(idx, _domain_list(a[0], a[1]), *a[2:-1], positions=a[-1]),
+        "domain_view": lambda idx, _, *a: compose_domain_view(
+            idx, _domain_list(a[0], a[1]), *a[2:-2], positions=a[-2], measure=a[-1]
+        ),
+        "similarity": lambda idx, _, measure, tau: concept_matrix(idx, measure, tau),
         "domain_layout": lambda idx, _, path, mtime, seed: domain_layout(idx, _domain_list(path, mtime), seed),
         "shared": lambda idx, units, a, b, tau: shared_experts(idx, a, b, tau, units),
         "fold_overlap": lambda idx, _, taus: stability.fold_overlap(idx, taus),
@@ -48,11 +53,14 @@ def _on_index(path: str, stamp: tuple, run_id: str, name: str, *args):
 
 
 @page_read
-def domain_view(p: Page, chosen: Sequence[str], min_weight: float, seed: int = 0) -> dict:
-    """The concept-domain network of the page's run at τ: HTML, ARI/NMI, edges, nodes (cached)."""
+def domain_view(
+    p: Page, chosen: Sequence[str], min_weight: float, seed: int = 0, measure: str = DOMAIN_MEASURE
+) -> dict:
+    """The concept-domain network of the page's run at τ, links weighted by ``measure``: HTML, ARI/NMI, edges,
+    nodes (cached)."""
     d = p.settings.domains
     positions = _on_index(p.path, p.stamp, p.run_id, "domain_layout", d, _mtime(d), seed)  # the same at every τ
-    args = (d, _mtime(d), p.tau, tuple(chosen), round(float(min_weight), 4), seed, positions)
+    args = (d, _mtime(d), p.tau, tuple(chosen), round(float(min_weight), 4), seed, positions, measure)
     return _on_index(p.path, p.stamp, p.run_id, "domain_view", *args)
 
 
@@ -104,6 +112,12 @@ def by_layer(p: Page, concepts: Sequence[str]) -> pd.DataFrame:
 def jaccard(p: Page) -> pd.DataFrame:
     """Concept × concept Jaccard of expert sets at the page's τ."""
     return _on_index(p.path, p.stamp, p.run_id, "jaccard", p.tau)
+
+
+@page_read
+def similarity(p: Page, measure: str) -> pd.DataFrame:
+    """Concept × concept similarity by ``measure`` (``measures.concept_measures``) at the page's τ."""
+    return _on_index(p.path, p.stamp, p.run_id, "similarity", measure, p.tau)
 
 
 @page_read

@@ -230,32 +230,41 @@ def coverage(p: Page, bench_path: str | None, name: str | None = None) -> dict[s
 # -- alignment -------------------------------------------------------------------------------------
 @st.cache_data(show_spinner="Scoring alignment with human ratings…", max_entries=64)
 def _alignment(
-    path: str, stamp: tuple, bench: str, bench_mtime: float, run_ids: tuple, tau: float, n_boot: int
+    path: str, stamp: tuple, bench: str, bench_mtime: float, run_ids: tuple, tau: float, n_boot: int, methods: tuple
 ) -> pd.DataFrame:
     from core.analysis.alignment import alignment_table
 
     pairs = benchmark_pairs(bench, bench_mtime)
     cache = {rid: _index(path, stamp, rid) for rid in run_ids}
     store = open_store(path, stamp)
-    return locked(alignment_table, store, list(run_ids), pairs, tau=tau, n_boot=n_boot, seed=0, index_cache=cache)
+    kw = {"tau": tau, "n_boot": n_boot, "seed": 0, "index_cache": cache, "methods": methods}
+    return locked(alignment_table, store, list(run_ids), pairs, **kw)
 
 
 @page_read
 def alignment(
-    p: Page, bench: str | None, run_ids: Sequence[str], n_boot: int = N_BOOT, name: str | None = None
+    p: Page,
+    bench: str | None,
+    run_ids: Sequence[str],
+    n_boot: int = N_BOOT,
+    name: str | None = None,
+    methods: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """``core.analysis.alignment.alignment_table`` of runs on a benchmark file at the page's τ (cached).
+    """``core.analysis.alignment.alignment_table`` of runs on a benchmark file at the page's τ (cached), scoring
+    ``methods`` (default: ``measures.alignment_methods()``).
 
-    With no file (``bench`` None), the store's snapshot of benchmark ``name`` at this τ is read instead.
+    With no file (``bench`` None), the store's snapshot of benchmark ``name`` at this τ is read instead (a measure
+    the snapshot lacks has no rows).
     """
+    methods = tuple(alignment_methods() if methods is None else methods)
     if bench is None:
         t = _snapshot(p.path, p.stamp, name, p.tau)
-        t = t[t["run_id"].isin(list(run_ids)) & t["method"].isin(alignment_methods())]
+        t = t[t["run_id"].isin(list(run_ids)) & t["method"].isin(methods)]
         t = t.drop(columns=["benchmark", "n_boot"])
-        order = {m: i for i, m in enumerate(alignment_methods())}  # the order alignment_table gives
+        order = {m: i for i, m in enumerate(methods)}  # the order alignment_table gives
         rank = t["run_id"].map({r: i for i, r in enumerate(run_ids)}) * 10 + t["method"].map(order).fillna(9)
         return t.assign(_o=rank).sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
-    return _alignment(p.path, p.stamp, bench, _mtime(bench), tuple(run_ids), p.tau, n_boot)
+    return _alignment(p.path, p.stamp, bench, _mtime(bench), tuple(run_ids), p.tau, n_boot, methods)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -96,9 +96,11 @@ def choice(
     label: str,
     to_text: Callable[[Any], str] = str,
     from_text: Callable[[str], Any] | None = None,
+    omit_default: bool = False,
     **kwargs,
 ) -> Any:
-    """A selectbox kept in the link; a value no longer among ``options`` falls back to ``default``."""
+    """A selectbox kept in the link; a value no longer among ``options`` falls back to ``default``
+    (``omit_default``: the default leaves the link without this parameter)."""
     options = list(options)
 
     def parse(raw: str):
@@ -108,15 +110,16 @@ def choice(
     value = from_link(name, parse, default, scope)
     if value not in options:
         value = default
-    return linked(st.selectbox, name, value, scope, label=label, options=options, to_text=to_text, **kwargs)
+    text = (lambda v: "" if v == default else to_text(v)) if omit_default else to_text
+    return linked(st.selectbox, name, value, scope, label=label, options=options, to_text=text, **kwargs)
 
 
 def multi(name: str, options: Sequence[str], default: Sequence[str], scope: str, label: str, **kwargs) -> list:
-    """A multiselect kept in the link as a comma-separated list."""
+    """A multiselect kept in the link as a comma-separated list (the default leaves the link short)."""
     options = list(options)
     value = from_link(name, lambda raw: links.parse_multi(raw, options, name), list(default), scope) or list(default)
     value = [v for v in value if v in options]
-    every = set(options)  # all chosen (the default) leaves the link short: new options join in later
+    short = set(default)  # all chosen, when that is the default, leaves the link short: new options join in later
     return linked(
         st.multiselect,
         name,
@@ -124,7 +127,7 @@ def multi(name: str, options: Sequence[str], default: Sequence[str], scope: str,
         scope,
         label=label,
         options=options,
-        to_text=lambda v: "" if set(v) == every else ",".join(v),
+        to_text=lambda v: "" if set(v) == short else ",".join(v),
         **kwargs,
     )
 

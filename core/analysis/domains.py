@@ -20,10 +20,20 @@ from core.experts.overlap import intersections, sets_matrix
 from .measures import reciprocal_from_counts
 
 
-def _graph(names: list[str], inter: np.ndarray, domains: Mapping[str, str], min_weight: float) -> nx.Graph:
-    """Graph of concepts from a shared-count matrix whose diagonal holds the set sizes."""
+def _graph(
+    names: list[str],
+    inter: np.ndarray,
+    domains: Mapping[str, str],
+    min_weight: float,
+    weights: pd.DataFrame | None = None,
+) -> nx.Graph:
+    """Graph of concepts from a shared-count matrix whose diagonal holds the set sizes (``weights``: edge weights
+    by concept instead of the reciprocal overlap)."""
     sizes = np.diag(inter)
-    weight = reciprocal_from_counts(inter, sizes[:, None], sizes[None, :])
+    if weights is None:
+        weight = reciprocal_from_counts(inter, sizes[:, None], sizes[None, :])
+    else:
+        weight = weights.reindex(index=names, columns=names).fillna(0.0).to_numpy(np.float64)
     g = nx.Graph()
     g.add_nodes_from((c, {"domain": domains[c], "n_experts": int(inter[i, i])}) for i, c in enumerate(names))
     rows, cols = np.nonzero(np.triu(weight > min_weight, k=1))
@@ -33,8 +43,14 @@ def _graph(names: list[str], inter: np.ndarray, domains: Mapping[str, str], min_
     return g
 
 
-def domain_graph(sets: Mapping[str, np.ndarray], domains: Mapping[str, str], min_weight: float = 0.0) -> nx.Graph:
-    """Concept graph weighted by reciprocal overlap of expert sets.
+def domain_graph(
+    sets: Mapping[str, np.ndarray],
+    domains: Mapping[str, str],
+    min_weight: float = 0.0,
+    weights: pd.DataFrame | None = None,
+) -> nx.Graph:
+    """Concept graph weighted by reciprocal overlap of expert sets (or by ``weights``, a concept × concept
+    matrix of another measure: ``measures.concept_matrix``).
 
     Nodes are the concepts present in both ``sets`` and ``domains`` (in
     ``domains`` order), with attributes ``domain`` and ``n_experts``; an edge
@@ -42,7 +58,7 @@ def domain_graph(sets: Mapping[str, np.ndarray], domains: Mapping[str, str], min
     ``weight`` (reciprocal overlap) and ``shared`` (number of shared experts).
     """
     names, x = sets_matrix({c: sets[c] for c in domains if c in sets})
-    return _graph(names, intersections(x), domains, min_weight)
+    return _graph(names, intersections(x), domains, min_weight, weights)
 
 
 def find_communities(graph: nx.Graph, seed: int = 0) -> dict[str, int]:

@@ -11,16 +11,18 @@ paper compares the others against.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from core.experts.ap_vectors import cosine_rows_sparse, raw_ap_kl, weighted_jaccard_rows
 from core.experts.index import ExpertIndex
 from core.experts.overlap import jaccard_from_counts, vector_cosines
 
 BASELINE = "experts"  # every paired test is against this measure
+DOMAIN_MEASURE = "reciprocal_overlap"  # the domain graph's edge weight unless another is picked
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class Measure:
     from_counts: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray] | None = None
     alignment: bool = True  # scored against human ratings (alignment table, report, Alignment page)
     default: bool = True  # in every alignment table and series; False: only where asked for by name
+    concepts: bool = False  # scores any two concepts of a run from its stored APs alone (domain graph, neighbours)
 
 
 MEASURES: dict[str, Measure] = {}
@@ -66,6 +69,36 @@ def alignment_methods(every: bool = False) -> tuple[str, ...]:
     """The measures scored against human ratings, baseline first, in registration order (``every``: also those
     not shown by default)."""
     return tuple(name for name, m in MEASURES.items() if m.alignment and (m.default or every))
+
+
+def concept_measures() -> tuple[str, ...]:
+    """The measures that score any two concepts of a run from its stored APs (``concept_matrix`` computes them)."""
+    return tuple(name for name, m in MEASURES.items() if m.concepts)
+
+
+def concept_matrix(
+    index: ExpertIndex, name: str, tau: float = 0.5, fold: int = 0, concepts: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """Concept × concept similarity by measure ``name`` (one of ``concept_measures``) at τ, diagonal 1.
+
+    A set measure follows from the shared counts (``from_counts``); any other scores the upper triangle's pairs.
+    """
+    m = MEASURES[name]
+    if not m.concepts:
+        raise ValueError(f"{m.label} does not score concept pairs from stored APs")
+    inter = index.overlap(tau, fold, concepts)
+    names, n = list(inter.index), len(inter)
+    if m.from_counts is not None:
+        sizes = np.diag(inter.to_numpy())
+        values = m.from_counts(inter.to_numpy(), sizes[:, None], sizes[None, :])
+    else:
+        i, j = np.triu_indices(n, k=1)
+        values = np.zeros((n, n))
+        values[i, j] = m.pairs(Pairs(index, [names[k] for k in i], [names[k] for k in j], tau, fold))
+        values = values + values.T
+    values = np.asarray(values, np.float64).copy()
+    np.fill_diagonal(values, 1.0)
+    return pd.DataFrame(values, index=names, columns=names)
 
 
 def reciprocal_from_counts(inter: np.ndarray, size_a: np.ndarray, size_b: np.ndarray) -> np.ndarray:
@@ -129,6 +162,7 @@ register(
         "-",
         _set_pairs(jaccard_from_counts),
         jaccard_from_counts,
+        concepts=True,
     )
 )
 register(
@@ -156,6 +190,7 @@ register(
         _set_pairs(reciprocal_from_counts),
         reciprocal_from_counts,
         alignment=False,  # the domain graph's edge weight; not one of the paper's alignment methods
+        concepts=True,
     )
 )
 # Threshold-free measures of the AP vectors (``core.experts.ap_vectors``): asked for by name (the report's table
@@ -170,6 +205,7 @@ register(
         "-",
         _clipped_pairs(weighted_jaccard_rows),
         default=False,
+        concepts=True,
     )
 )
 register(
@@ -182,6 +218,7 @@ register(
         "-.",
         _clipped_pairs(cosine_rows_sparse),
         default=False,
+        concepts=True,
     )
 )
 register(

@@ -32,13 +32,14 @@ def jaccard(a: Iterable[int], b: Iterable[int]) -> float:
     return compare_sets(a, b)["jaccard"]
 
 
-def nearest(jaccard_matrix: pd.DataFrame, concept: str, n: int = 10) -> pd.DataFrame:
-    """The ``n`` concepts whose expert sets overlap most with ``concept``'s (Jaccard), itself excluded."""
+def nearest(jaccard_matrix: pd.DataFrame, concept: str, n: int = 10, column: str = "jaccard") -> pd.DataFrame:
+    """The ``n`` concepts most similar to ``concept`` in a concept × concept matrix (Jaccard by default; the score
+    column is named ``column``), itself excluded."""
     if concept not in jaccard_matrix.index:
-        return pd.DataFrame(columns=["concept", "jaccard"])
+        return pd.DataFrame(columns=["concept", column])
     s = jaccard_matrix.loc[concept].drop(index=concept, errors="ignore")
     s = s.sort_values(ascending=False, kind="stable").head(n)
-    return pd.DataFrame({"concept": s.index, "jaccard": s.to_numpy()})
+    return pd.DataFrame({"concept": s.index, column: s.to_numpy()})
 
 
 def cosine(u: np.ndarray, v: np.ndarray) -> float:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from core.analysis.measures import DOMAIN_MEASURE
 from core.tau import TAU_DEFAULT
 
 from . import style
@@ -117,23 +118,27 @@ def domain_view(
     min_weight: float = 0.0,
     seed: int = 0,
     positions: Mapping[str, tuple[float, float]] | None = None,
+    measure: str = DOMAIN_MEASURE,
 ) -> dict:
     """Everything the concept-domain page draws at one τ (the paper's Fig. 3).
 
     Scores (ARI/NMI of Louvain communities vs domains) come from the full graph
     of the listed concepts the run has, and positions from ``domain_layout``
     (one τ for all, unless ``positions`` are given), so filtering domains,
-    raising the edge cut-off or moving τ never moves a concept.
+    raising the edge cut-off or moving τ never moves a concept. ``measure`` weights the links (one of
+    ``measures.concept_measures``; the reciprocal overlap by default).
     Returns html (self-contained network page), scores, edges, nodes, n_nodes,
     n_edges and domains.
     """
     from core.analysis.domains import domain_graph, domain_scores, find_communities
+    from core.analysis.measures import MEASURES, concept_matrix
 
     from .netview import network_html
 
     sets = index.sets(tau)
     listed = domain_concepts(listed_all, sets)
-    full = domain_graph(sets, listed, 0.0)
+    weights = None if measure == DOMAIN_MEASURE else concept_matrix(index, measure, tau, concepts=list(listed))
+    full = domain_graph(sets, listed, 0.0, weights)
     scores = domain_scores(full, listed, seed=seed)
     communities = find_communities(full, seed=seed)
     positions = domain_layout(index, listed_all, seed) if positions is None else positions
@@ -142,7 +147,7 @@ def domain_view(
     shown = cut_graph(full, min_weight, keep)
     colours = style.colours(listed_all.values())
     caption = (
-        f"{shown.number_of_nodes()} concepts · {shown.number_of_edges()} links with reciprocal overlap ≥ "
+        f"{shown.number_of_nodes()} concepts · {shown.number_of_edges()} links with {MEASURES[measure].short} ≥ "
         f"{min_weight:.2f} · τ = {tau:.2f}. Click a link for its shared experts."
     )
     nodes = pd.DataFrame(

@@ -76,3 +76,44 @@ def test_a_new_measure_is_drawn_on_the_alignment_page(tmp_path, monkeypatch, new
     assert new_measure.label in set(at.dataframe[0].value["method"])
     figures = " ".join(str(c.proto.spec) for c in at.get("plotly_chart"))
     assert new_measure.label in figures
+
+
+def test_concept_matrix_equals_each_measure_on_its_pairs(synth):
+    """Every concept-pair measure as a matrix: a set measure from the shared counts, the others from their pair
+    scores; symmetric, diagonal 1, and the Jaccard one is the index's own."""
+    from core.analysis.measures import Pairs, concept_matrix, concept_measures
+    from core.experts.index import ExpertIndex
+
+    store, runs, _ = synth
+    idx = ExpertIndex.from_store(store, runs[-1])
+    assert set(concept_measures()) == {"experts", "reciprocal_overlap", "weighted_jaccard", "clipped_ap_cosine"}
+    names = sorted(idx.concepts)
+    i, j = np.triu_indices(len(names), k=1)
+    a, b = [names[k] for k in i], [names[k] for k in j]
+    for name in concept_measures():
+        m = concept_matrix(idx, name, 0.7).loc[names, names].to_numpy()
+        assert np.allclose(m, m.T) and np.allclose(np.diag(m), 1.0), name
+        direct = MEASURES[name].pairs(Pairs(idx, a, b, 0.7, 0))
+        assert np.allclose(m[i, j], direct), name
+    jac = idx.jaccard(0.7).loc[names, names].to_numpy()
+    assert np.allclose(concept_matrix(idx, "experts", 0.7).loc[names, names].to_numpy()[i, j], jac[i, j])
+    with pytest.raises(ValueError, match="does not score concept pairs"):
+        concept_matrix(idx, "word_embedding", 0.7)
+
+
+def test_domain_graph_weighted_by_another_measure(synth):
+    """The domain graph takes another measure's matrix as its weights; the planted domains are still recovered."""
+    from core.analysis.domains import domain_graph, domain_scores
+    from core.analysis.measures import concept_matrix
+    from core.experts.index import ExpertIndex
+
+    store, runs, _ = synth
+    idx = ExpertIndex.from_store(store, runs[-1])
+    domains = {c: d for d, cs in DOMAINS.items() for c in cs}
+    weights = concept_matrix(idx, "weighted_jaccard", 0.5)
+    g = domain_graph(idx.sets(0.5), domains, 0.0, weights)
+    for a, b, w in g.edges(data="weight"):
+        assert w == pytest.approx(weights.loc[a, b])
+    default = domain_graph(idx.sets(0.5), domains)
+    assert g.number_of_edges() and dict(g.edges) != dict(default.edges)  # other weights on the links
+    assert domain_scores(g, domains)["ari"] == 1.0

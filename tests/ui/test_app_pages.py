@@ -651,3 +651,74 @@ def test_a_store_with_sentences_only_points_to_the_demo_one_click_away(env_empty
     demo.click().run()
     assert not at.exception and at.query_params["store"] == "demo"
     assert int(metric(at, "Runs")) > 0  # the demo's runs
+
+
+# -- measure pickers (issue #23) ------------------------------------------------------------------------
+def widget(at: AppTest, kind: str, label: str):
+    return next(w for w in getattr(at, kind) if w.label == label)
+
+
+def panels(at: AppTest) -> list[str]:
+    """The panel titles of the Alignment page's Fig. 2 (one per method), read from the figure's JSON."""
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return [a["text"] for a in spec["layout"]["annotations"] if not a["text"].startswith("human ceiling")]
+
+
+def test_alignment_measure_picker_scores_and_draws_more_measures(env_populated):
+    at = open_page("alignment", tau="0.5")
+    assert "measures" not in at.query_params and len(at.dataframe[0].value) == 9  # the default page
+    assert len(panels(at)) == 3
+    widget(at, "multiselect", "More measures").set_value(["weighted_jaccard"]).run()
+    assert not at.exception
+    assert at.query_params["measures"] == "weighted_jaccard"
+    table = at.dataframe[0].value
+    assert len(table) == 12 and "Expert neurons (weighted Jaccard of APs)" in set(table["method"])
+    assert panels(at)[-1] == "Expert neurons (weighted Jaccard of APs)" and len(panels(at)) == 4
+    linked = open_page("alignment", tau="0.5", measures="clipped_ap_cosine,raw_ap_cosine")
+    assert widget(linked, "multiselect", "More measures").value == ["clipped_ap_cosine", "raw_ap_cosine"]
+    assert "Expert neurons (cosine of clipped APs)" in set(linked.dataframe[0].value["method"])
+    assert any("All units (cosine of raw APs): no run here stored every AP" in i.value for i in linked.info)
+    widget(linked, "multiselect", "More measures").set_value([]).run()
+    assert "measures" not in linked.query_params and len(linked.dataframe[0].value) == 9
+
+
+def test_alignment_measure_picker_reads_the_snapshot_and_names_what_it_lacks(env_snapshot_only):
+    at = open_page("alignment", tau="0.5", measures="weighted_jaccard,raw_ap_kl")
+    assert not at.error
+    methods = set(at.dataframe[0].value["method"])
+    assert "Expert neurons (weighted Jaccard of APs)" in methods and len(methods) == 4
+    assert any(i.value.startswith("All units (−symmetric KL of APs): not in this store's snapshot") for i in at.info)
+
+
+def test_domains_measure_picker_reweights_the_graph(env_populated):
+    at = open_page("domains", tau="0.5")
+    assert "measure" not in at.query_params
+    before, ratio = iframe_html(at), metric(at, "Within / between")
+    assert "links with reciprocal overlap ≥ 0.05" in before
+    widget(at, "selectbox", "Link weight").set_value("weighted_jaccard").run()
+    assert not at.exception
+    assert at.query_params["measure"] == "weighted_jaccard"
+    html = iframe_html(at)
+    assert html != before and "links with weighted Jaccard ≥ 0.05" in html
+    assert metric(at, "Within / between") != ratio
+    assert slider(at, "Edge cut-off").label == "Edge cut-off (weighted Jaccard ≥)"
+    linked = open_page("domains", tau="0.5", measure="experts")
+    assert widget(linked, "selectbox", "Link weight").value == "experts"
+    assert "links with experts ≥" in iframe_html(linked)
+
+
+def test_explorer_nearest_concepts_by_the_picked_measure(env_populated):
+    at = open_page("explorer", tau="0.5", concept="dog")
+
+    def near(at):
+        return next(d.value for d in at.dataframe if list(d.value.columns)[0] == "concept")
+
+    before = near(at)
+    assert list(before.columns) == ["concept", "jaccard"] and "measure" not in at.query_params
+    widget(at, "selectbox", "Similarity").set_value("clipped_ap_cosine").run()
+    assert not at.exception
+    assert at.query_params["measure"] == "clipped_ap_cosine"
+    after = near(at)
+    assert list(after.columns) == ["concept", "clipped_ap_cosine"]
+    assert after["clipped_ap_cosine"].tolist() != before["jaccard"].tolist()
+    assert set(after["concept"][:3]) == {"cat", "horse", "cheetah"}  # dog's planted domain comes first

@@ -17,7 +17,7 @@ import pytest
 
 from dashboard_server import CHROMIUM, keep_local, launch_chromium
 from tests.synthetic import make_store, write_benchmark
-from tests.ui.test_browser import ARTIFACTS, _serve, _shot, _wait_idle
+from tests.ui.test_browser import ARTIFACTS, PLOTS_JS, _serve, _shot, _wait_idle
 
 pytestmark = [
     pytest.mark.browser,
@@ -107,6 +107,21 @@ def slider_click(page, label: str, fraction: float) -> str:
     page.mouse.click(track["x"] + fraction * track["width"], track["y"] + track["height"] / 2)
     _wait_idle(page)
     return box.locator('input[type="range"]').input_value()
+
+
+def network_text(page) -> str:
+    """The Concept domains page's network frame, as its HTML (caption, nodes and links)."""
+    return page.locator("iframe").first.evaluate("f => f.srcdoc || f.contentDocument.documentElement.outerHTML")
+
+
+FIG2_HAS = """(m) => { const el = document.querySelector('.js-plotly-plot');
+    return !!el && el._fullData.some(t => t.meta && t.meta.method === m); }"""
+
+
+def fig2_methods(page) -> list[str]:
+    """The methods Fig. 2 (the Alignment page's first figure) draws a panel of, read from the figure's JSON."""
+    traces = page.evaluate(PLOTS_JS)[0]["traces"]
+    return sorted({t["meta"]["method"] for t in traces if t["meta"] and t["meta"].get("method")})
 
 
 INPUT_KINDS = ("stSelectbox", "stMultiSelect", "stSlider", "stNumberInput", "stTextInput", "stTextArea")
@@ -285,12 +300,19 @@ def _pages(server, page):
     second.click()
     _wait_idle(page)
     wait_link(page, "pair", "~".join(sorted((a, b))))
+    before = network_text(page)
+    pick(page, "stSelectbox", "Link weight", "Expert neurons (weighted Jaccard of APs)", typed="weighted")
+    wait_link(page, "measure", "weighted_jaccard")
+    page.wait_for_function("() => !!document.querySelector('iframe')", timeout=30_000)
+    after = network_text(page)
+    assert "links with weighted Jaccard" in after and after != before, "the graph did not follow the link weight"
     all_driven(
         page,
         SIDEBAR
         | {
             "stMultiSelect: Domains",
-            "stSlider: Edge cut-off (reciprocal overlap ≥)",
+            "stSelectbox: Link weight",
+            "stSlider: Edge cut-off (weighted Jaccard ≥)",
             "stSelectbox: Link (strongest first)",
         },
     )
@@ -304,7 +326,21 @@ def _pages(server, page):
     pick(page, "stSelectbox", "Benchmark", "men_synthetic", typed="men_syn")
     wait_link(page, "bench", "men_synthetic")
     assert query(page)["tau"] == "0.53" and query(page)["rev"] == "step1000"
-    all_driven(page, SIDEBAR | {"stSelectbox: Benchmark", "stSelectbox: Runs"})
+    # A second measure (issue #23): picked by a click, then a third by typing; the link and Fig. 2 follow.
+    assert "measures" not in query(page)
+    drawn = fig2_methods(page)
+    assert drawn == ["experts", "sentence_embedding", "word_embedding"], drawn
+    pick(page, "stMultiSelect", "More measures", "Expert neurons (weighted Jaccard of APs)")
+    page.keyboard.press("Escape")
+    wait_link(page, "measures", "weighted_jaccard")
+    page.wait_for_function(FIG2_HAS, arg="weighted_jaccard", timeout=30_000)
+    assert fig2_methods(page) == sorted([*drawn, "weighted_jaccard"])
+    pick(page, "stMultiSelect", "More measures", "Expert neurons (cosine of clipped APs)", typed="clipped")
+    page.keyboard.press("Escape")
+    wait_link(page, "measures", "weighted_jaccard,clipped_ap_cosine")
+    page.wait_for_function(FIG2_HAS, arg="clipped_ap_cosine", timeout=30_000)
+    assert fig2_methods(page) == sorted([*drawn, "weighted_jaccard", "clipped_ap_cosine"])
+    all_driven(page, SIDEBAR | {"stSelectbox: Benchmark", "stSelectbox: Runs", "stMultiSelect: More measures"})
 
     # Concept explorer: a concept typed, the one to compare with clicked.
     open_page(page, base, "/concept_explorer", "Concept explorer")
@@ -312,7 +348,10 @@ def _pages(server, page):
     wait_link(page, "concept", "horse")
     pick(page, "stSelectbox", "Compare with", "truck")
     wait_link(page, "other", "truck")
-    all_driven(page, SIDEBAR | {"stSelectbox: Concept", "stSelectbox: Compare with"})
+    pick(page, "stSelectbox", "Similarity", "Expert neurons (cosine of clipped APs)")
+    wait_link(page, "measure", "clipped_ap_cosine")
+    page.wait_for_selector("th:has-text('cosine of clipped APs')", state="attached", timeout=30_000)  # neighbours
+    all_driven(page, SIDEBAR | {"stSelectbox: Concept", "stSelectbox: Similarity", "stSelectbox: Compare with"})
 
     # Home and Stability have only the sidebar's inputs (driven above).
     for path, heading in (("/", "Analyze the neurons"), ("/stability", "Stability of expert sets")):
