@@ -224,7 +224,7 @@ def test_a_part_with_changed_values_is_refused_by_name(capsys, S, tmp_path, chan
 def test_every_committed_legacy_file_is_listed_and_ingests(tmp_path, capsys):
     """The committed packs, parts and manifests (no checksums) are exactly the SHA-256 list, and still ingest."""
     listed = {}
-    for line in open(os.path.join(ROOT, "core", "legacy.sha256")).read().splitlines():
+    for line in open(os.path.join(ROOT, "core", "storage", "legacy.sha256")).read().splitlines():
         digest, name = line.split()
         listed[name] = digest
     on_disk = {

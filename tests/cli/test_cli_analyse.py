@@ -97,7 +97,7 @@ def test_build_demo_prints_size_and_warns_over_a_host_limit(files, tmp_path, cap
     assert rc == 0 and f"{out}: {size_mb} MB" in stdout
     assert stderr == ""  # a small synthetic store is under every host's limit
     monkeypatch.setattr(analysis_commands, "HOST_LIMITS_MB", ((0.001, "over the tiny limit"), (1e6, "never")))
-    rc, _, stderr = run(["--store", path, "build-demo", "--n-boot", "50", "--out", str(out)], capsys)
+    rc, _, stderr = run(["--store", path, "build-demo", "--n-boot", "50", "--out", str(out), "--force"], capsys)
     assert rc == 0 and stderr == f"warning: {size_mb} MB: over the tiny limit\n"
 
 
