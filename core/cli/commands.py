@@ -106,11 +106,11 @@ def cmd_extract(args) -> int:
     concepts = _extract_concepts(args, store)
     revisions = [args.revision]
     if args.revisions:
-        from core.model.checkpoints import resolve_revisions
+        from .checkpoint_commands import audited_revisions
 
         if args.revision:
             raise ValueError("give --revision or --revisions, not both")
-        revisions = resolve_revisions(args.model, args.revisions)
+        revisions = audited_revisions(args, args.model, args.revisions)
     if args.dry_run:
         return _dry_run(args, store, concepts, revisions)
     if args.engine != "local":
@@ -173,8 +173,9 @@ def _print_summary(s, revision=None, model=None, lock_wait: float | None = None)
 
 def cmd_grid(args) -> int:
     """Every (model, revision) of the grid, with the same concepts and seeded sets; stored runs are skipped."""
-    from core.model.checkpoints import resolve_revisions
     from core.storage.store import Store
+
+    from .checkpoint_commands import audited_revisions, print_grid_plan
 
     models = [m.strip() for m in args.models.split(",") if m.strip()]
     if not models:
@@ -182,8 +183,12 @@ def cmd_grid(args) -> int:
     if args.revision and args.revisions:
         raise ValueError("give --revision or --revisions, not both")
     runs = [
-        (m, r) for m in models for r in (resolve_revisions(m, args.revisions) if args.revisions else [args.revision])
+        (m, r)
+        for m in models
+        for r in (audited_revisions(args, m, args.revisions) if args.revisions else [args.revision])
     ]
+    if args.dry_run:
+        return print_grid_plan(runs)
     store = Store(args.store, parts_dir=args.parts)
     return _run_grid(args, store, _extract_concepts(args, store), runs)
 

@@ -31,7 +31,7 @@ from core.errors import first_line
 from core.storage.paths import DEFAULT_STORE, DEMO_STORE, parts_dir_of
 from core.tau import STABILITY_TAUS, TAU_DEFAULT, TAU_MAX, TAU_MIN
 
-from . import analysis_commands, benchmark_commands, commands
+from . import analysis_commands, benchmark_commands, checkpoint_commands, commands
 
 KNOWN_ERRORS: tuple[type[BaseException], ...] = (ValueError, RuntimeError, OSError, KeyError)
 MAX_ERROR = 600  # characters of an error line: a message quoting user input stays one readable line
@@ -137,6 +137,8 @@ def _add_extract_args(p: argparse.ArgumentParser, model: bool = True) -> None:
         "--revisions",
         help="sweep checkpoints: step0,step1,... or 'all' (every step* folder or Hub branch); one run per revision",
     )
+    p.add_argument("--keep-duplicates", action="store_true", help="run revisions the audit finds identical (marked)")
+    p.add_argument("--hub-record", help="Hub metadata written by `checkpoints audit --record`, read instead of the Hub")
     p.add_argument(
         "--modules", help="unknown architectures: comma-separated regexes of the linear maps (in:regex hooks an input)"
     )
@@ -201,7 +203,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("grid", help="every (model, revision) of a grid with the same sets, locally or on Ray")
     p.add_argument("--models", required=True, help="comma-separated Hub ids or local folders")
     _add_extract_args(p, model=False)
+    p.add_argument("--dry-run", action="store_true", help="print the runs the grid would compute; write nothing")
     p.set_defaults(func=commands.cmd_grid)
+
+    p = sub.add_parser("checkpoints", help="audit a Hub model's checkpoints from its metadata, before downloading")
+    c = p.add_subparsers(dest="checkpoints", required=True).add_parser(
+        "audit", help="revisions with the same weight files as another, and revisions that mix files of others"
+    )
+    c.add_argument("--model", required=True, help="Hub id, e.g. EleutherAI/pythia-2.8b")
+    c.add_argument("--revisions", help="comma-separated revisions (default: every branch)")
+    c.add_argument("--format", default="table", choices=["table", "csv"], help="what to print")
+    c.add_argument("--out", help="also write the table as CSV to this file")
+    c.add_argument("--record", help="write the metadata read (refs and file trees) to this JSON file")
+    c.add_argument("--hub-record", help="read the metadata from a file written by --record instead of the Hub")
+    p.set_defaults(func=checkpoint_commands.cmd_checkpoints)
 
     p = sub.add_parser("runs", help="list runs")
     p.set_defaults(func=commands.cmd_runs)

@@ -31,11 +31,12 @@ def _by_step(names: list[str]) -> list[str]:
     return sorted(names, key=lambda n: (parse_step(n) is None, parse_step(n) or 0, n))
 
 
-def list_revisions(model: str) -> list[str]:
+def list_revisions(model: str, api=None) -> list[str]:
     """Every checkpoint revision of ``model``, in training order.
 
     A local folder lists its ``step<N>`` sub-folders; a Hub id lists its ``step<N>`` branches (or every branch
-    when it has none). A model with no revisions is an error that names what was looked at.
+    when it has none; ``api``: an ``HfApi``-like object, default the Hub). A model with no revisions is an error
+    that names what was looked at.
     """
     if os.path.isdir(model):
         names = [n for n in os.listdir(model) if STEP.fullmatch(n) and os.path.isdir(os.path.join(model, n))]
@@ -47,20 +48,20 @@ def list_revisions(model: str) -> list[str]:
     from huggingface_hub import list_repo_refs
 
     try:
-        branches = [b.name for b in list_repo_refs(model).branches]
+        branches = [b.name for b in (api.list_repo_refs if api else list_repo_refs)(model).branches]
     except Exception as e:  # offline, unknown repository, gated: one line, nothing written
         raise ValueError(f"cannot list the revisions of {model!r}: {first_line(e)}") from None
     steps = [b for b in branches if STEP.fullmatch(b)]
     return _by_step(steps or branches)
 
 
-def resolve_revisions(model: str, text: str) -> list[str]:
+def resolve_revisions(model: str, text: str, api=None) -> list[str]:
     """``"all"`` → every revision of ``model``; otherwise the comma-separated revisions, checked and deduplicated.
 
     Local revisions are checked to exist before anything runs, so a typo fails before the first run is written.
     """
     if text.strip() == "all":
-        return list_revisions(model)
+        return list_revisions(model, api)
     revisions = list(dict.fromkeys(r.strip() for r in text.split(",") if r.strip()))
     if not revisions:
         raise ValueError("--revisions is empty: give step1,step2,... or all")
