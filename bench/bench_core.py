@@ -19,7 +19,11 @@
    extraction (``core.extraction.extract.run_task``: hooked passes over one task's
    positives and its shared negative pool, AP of every unit, parts written),
    each over the same corpus sentences, as a ratio to the bare pass (target
-   >= 0.9 for the end-to-end one). The task has ``--e2e-concepts``
+   >= 0.9 for the end-to-end one).
+   Both parts time their variants interleaved (A B C A B C …, ``--rounds``
+   rounds, ``bench/rounds.py``) and print the median of each round's ratio
+   with its range and the load average seen, so a ratio does not depend on
+   when other work started. The task has ``--e2e-concepts``
    concepts of ``--e2e-pos`` positives and a pool of ``--e2e-neg`` negatives
    (the paper's 400:1000 ratio, scaled down to fit a CPU).
 
@@ -62,7 +66,7 @@ def device_line(device: str) -> str:
 
 
 def timed(fn, device: str, repeats: int = 1):
-    """Best wall time of ``fn()`` over ``repeats`` (synchronising an accelerator), and its last result."""
+    """Best wall time of ``fn()`` over ``repeats`` (synchronising an accelerator), and its last result (set-up steps)."""
     import torch
 
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
@@ -88,41 +92,47 @@ def bench_ap(a) -> None:
     members = np.sort(rng.permutation(a.n_neg + a.left_out)[: a.n_neg])
     neg = pool_np[members]
     print(f"AP of one concept, {n_units:,} units x ({a.n_pos} pos + {a.n_neg} neg), random scores:")
-    times: dict[str, float] = {}
+    from bench.rounds import interleaved
 
     ap_numba(pos[:, :2048], neg[:, :2048])  # compile once
-    times["numba (CPU)"], ref = timed(lambda: ap_numba(pos, neg), "cpu", a.repeats)
-
+    ref = ap_numba(pos, neg)
+    dev = a.device
+    pos_t = torch.from_numpy(pos).to(dev)
+    neg_t = torch.from_numpy(neg).to(dev)
+    ap_torch(pos_t[:, :2048], neg_t[:, :2048])  # warm up
+    err_torch = float(np.abs(ap_torch(pos_t, neg_t).cpu().numpy() - ref).max())
+    pool = NegativePool(torch.from_numpy(pool_np).to(dev), backend="torch")
+    t_sort, _ = timed(lambda: pool.sorted, dev)
+    err_pool = float(np.abs(pool.average_precision(pos_t, members).cpu().numpy() - ref).max())
+    variants = {
+        "numba (CPU)": lambda: ap_numba(pos, neg),
+        f"torch ({dev}, sort both sets)": lambda: ap_torch(pos_t, neg_t),
+        f"torch ({dev}, sorted shared pool)": lambda: pool.average_precision(pos_t, members),
+    }
+    scale = {}
     if a.sklearn_units:
         from sklearn.metrics import average_precision_score
 
         k = min(a.sklearn_units, n_units)
         y = np.r_[np.ones(a.n_pos), np.zeros(a.n_neg)]
-        t = time.perf_counter()
         sk = np.array([average_precision_score(y, np.r_[pos[:, u], neg[:, u]]) for u in range(k)])
-        times[f"sklearn loop (CPU, {k} units timed, scaled)"] = (time.perf_counter() - t) * n_units / k
         err_sk = float(np.abs(ref[:k] - sk).max())
-    dev = a.device
-    pos_t = torch.from_numpy(pos).to(dev)
-    neg_t = torch.from_numpy(neg).to(dev)
-    ap_torch(pos_t[:, :2048], neg_t[:, :2048])  # warm up
-    times[f"torch ({dev}, sort both sets)"], got = timed(lambda: ap_torch(pos_t, neg_t), dev, a.repeats)
-    err_torch = float(np.abs(got.cpu().numpy() - ref).max())
-    neg_t = None  # free it before the pool is sorted
-    pool = NegativePool(torch.from_numpy(pool_np).to(dev), backend="torch")
-    t_sort, _ = timed(lambda: pool.sorted, dev)
-    times[f"torch ({dev}, sorted shared pool)"], got = timed(
-        lambda: pool.average_precision(pos_t, members), dev, a.repeats
-    )
-    err_pool = float(np.abs(got.cpu().numpy() - ref).max())
-    base = times["numba (CPU)"]
-    for name, t in sorted(times.items(), key=lambda kv: -kv[1]):
-        print(f"  {name:46s} {t:9.3f} s  {base / t:7.2f}x numba")
+        name = f"sklearn loop (CPU, {k} units timed, scaled)"
+        variants[name] = lambda: [average_precision_score(y, np.r_[pos[:, u], neg[:, u]]) for u in range(k)]
+        scale[name] = n_units / k
+    sync = torch.cuda.synchronize if dev.startswith("cuda") else (lambda: None)
+    rounds = interleaved(variants, a.rounds, sync)
+    for name, factor in scale.items():  # a loop of identical calls: linear in units
+        rounds.times[name] = [t * factor for t in rounds.times[name]]
+    base = "numba (CPU)"
+    for name in sorted(variants, key=lambda n: -rounds.median(n)):
+        print(f"  {name:46s} {rounds.median(name):9.3f} s  {rounds.ratio_text(base, name)}x numba")
     print(
         f"  pool sort, once per fold ({a.n_neg + a.left_out} sentences): {t_sort:.3f} s;"
         f" max |AP diff| vs numba: torch {err_torch:.1e}, pool {err_pool:.1e}"
         + (f", sklearn {err_sk:.1e}" if a.sklearn_units else "")
     )
+    print(f"  median time and median ratio per round (range); {rounds.load_text()}")
 
 
 def corpus_texts(n: int, skip: int = 0) -> list[str]:
@@ -196,12 +206,11 @@ def bench_extraction(a) -> None:
 
     bare()  # warm up
     end_to_end()  # warm up (compiles the numba kernel)
+    from bench.rounds import interleaved
+
     runs = {"bare": bare, "hooked": hooked, "hooked, masked pool": hooked_masked, "end-to-end": end_to_end}
-    times = {name: [] for name in runs}
-    for _ in range(a.repeats):  # interleaved, best of each: the machine is noisy
-        for name, fn in runs.items():
-            times[name].append(timed(fn, a.device)[0])
-    best = {name: min(v) for name, v in times.items()}
+    sync = torch.cuda.synchronize if a.device.startswith("cuda") else (lambda: None)
+    rounds = interleaved(runs, a.rounds, sync)  # A B C D A B C D …: each round's variants share its load
     print(
         f"Extraction, {a.model} in {spec.dtype} ({n_units(groups):,} units): one task of {k} concepts x "
         f"{n_pos} positives + a shared pool of {n_neg} negatives = {len(all_texts)} corpus sentences, "
@@ -214,11 +223,12 @@ def bench_extraction(a) -> None:
             f"(cut by the token budget alone: {tokens_budget:,} in {nb_budget})"
         )
     for name in runs:
-        t = best[name]
+        t = rounds.median(name)
         print(
             f"  {name:19s} {len(all_texts) / t:8.1f} sentences/s {n_tokens / t:9.0f} tokens/s"
-            f"  ratio to bare {best['bare'] / t:5.2f}" + ("   (target >= 0.9)" if name == "end-to-end" else "")
+            f"  ratio to bare {rounds.ratio_text('bare', name)}" + ("  (target >= 0.9)" if name == "end-to-end" else "")
         )
+    print(f"  median throughput, and the median of each round's ratio (range); {rounds.load_text()}")
     print(f"  peak RSS of this process: {peak_rss_mb():.0f} MB")
 
 
@@ -231,7 +241,7 @@ def main() -> None:
     p.add_argument("--n-neg", type=int, default=1000)
     p.add_argument("--left-out", type=int, default=50, help="pool sentences the concept leaves out (contain it)")
     p.add_argument("--sklearn-units", type=int, default=1000, help="0 skips the sklearn loop")
-    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=5, help="rounds of interleaved variants (A B C A B C …)")
     p.add_argument("--model", default="smollm2")
     p.add_argument("--e2e-concepts", type=int, default=2)
     p.add_argument("--e2e-pos", type=int, default=100)
