@@ -93,6 +93,10 @@ def main() -> None:
     from core.storage.store import Store
     from tests.tiny import WORDS
 
+    class BenchWorker(Worker):
+        def imports(self) -> None:  # what a fresh worker's first task pays for, timed apart from the load
+            import core.model.loading  # noqa: F401  (torch, transformers)
+
     concepts = tuple([w for w in dict.fromkeys(WORDS) if w.isalpha() and len(w) > 2][: args.concepts])
     tmp = tempfile.mkdtemp(prefix="bench_cluster_")
     ckpt = make_checkpoints(os.path.join(tmp, "ckpt"), args.hidden, args.layers)
@@ -122,9 +126,12 @@ def main() -> None:
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, _node_ip_address="127.0.0.1")
     t_init = time.perf_counter() - t
     t = time.perf_counter()
-    actors = [ray.remote(Worker).options(num_cpus=1).remote(None) for _ in cfg_of]
+    actors = [ray.remote(BenchWorker).options(num_cpus=1).remote(None) for _ in cfg_of]
     ray.get([a.pid.remote() for a in actors])
     t_actors = time.perf_counter() - t
+    t = time.perf_counter()
+    ray.get([a.imports.remote() for a in actors])  # a fresh worker's first torch/transformers import, apart
+    t_imports = time.perf_counter() - t
     loads = []
     for actor, (rid, cfg) in zip(actors, cfg_of.items()):  # one after the other: each load timed alone
         t = time.perf_counter()
@@ -154,7 +161,8 @@ def main() -> None:
         pd.read_parquet(io.BytesIO(data)).equals(pd.read_parquet(first[rid, name]))
         for rid, (name, data) in ray_parts[0]
     ) and len(first) == len(ray_parts[0])
-    print(f"  fixed costs: Ray start {t_init:.1f} s; 2 actors started in {t_actors:.1f} s; model load per actor "
+    print(f"  fixed costs: Ray start {t_init:.1f} s; 2 actors started in {t_actors:.1f} s, their imports "
+        f"{t_imports:.1f} s; model load per actor "
           + ", ".join(f"{x:.2f} s" for x in loads) + f" (in this process: {t_local_load / 2:.2f} s per model)")  # fmt: skip
     n = len(tasks)
     for name in ("local", "ray"):
