@@ -229,6 +229,9 @@ def bench_extraction(a) -> None:
             f"  ratio to bare {rounds.ratio_text('bare', name)}" + ("  (target >= 0.9)" if name == "end-to-end" else "")
         )
     print(f"  median throughput, and the median of each round's ratio (range); {rounds.load_text()}")
+    if a.device == "cpu":  # CPU seconds of this process: what other processes' load does not add
+        ratios = ", ".join(f"{name} {rounds.ratio_text('bare', name, cpu=True)}" for name in runs if name != "bare")
+        print(f"  ratio to bare by this process's CPU time: {ratios}")
     print(f"  peak RSS of this process: {peak_rss_mb():.0f} MB")
 
 

@@ -26,21 +26,27 @@ class Rounds:
 
     times: dict[str, list[float]]
     loads: list[float] = field(default_factory=list)
+    cpu: dict[str, list[float]] = field(default_factory=dict)  # this process's CPU seconds (all its threads)
 
     @property
     def n(self) -> int:
         return min(len(v) for v in self.times.values())
 
-    def ratio(self, base: str, name: str) -> list[float]:
-        """``base``'s time over ``name``'s, per round: the speed of ``name`` relative to ``base`` (1 = as fast)."""
-        return [b / t for b, t in zip(self.times[base], self.times[name])]
+    def ratio(self, base: str, name: str, cpu: bool = False) -> list[float]:
+        """``base``'s time over ``name``'s, per round: the speed of ``name`` relative to ``base`` (1 = as fast).
+
+        ``cpu``: by this process's CPU time instead of wall time; on a CPU, work that other processes delay is not
+        counted, so the ratio of CPU-bound variants moves less with the load (it misses what waits on I/O).
+        """
+        times = self.cpu if cpu else self.times
+        return [b / t for b, t in zip(times[base], times[name])]
 
     def median(self, name: str) -> float:
         return statistics.median(self.times[name])
 
-    def ratio_text(self, base: str, name: str) -> str:
+    def ratio_text(self, base: str, name: str, cpu: bool = False) -> str:
         """``median r (min-max over n rounds)`` of the per-round ratios."""
-        r = self.ratio(base, name)
+        r = self.ratio(base, name, cpu)
         return f"{statistics.median(r):5.2f} ({min(r):.2f}-{max(r):.2f} over {len(r)} rounds)"
 
     def load_text(self) -> str:
@@ -54,14 +60,15 @@ class Rounds:
 
 def interleaved(variants: dict[str, Callable[[], object]], rounds: int, sync: Callable[[], None] = lambda: None):
     """Run every variant once per round, in the given order, ``rounds`` times; ``sync`` waits for an accelerator."""
-    out = Rounds({name: [] for name in variants})
+    out = Rounds({name: [] for name in variants}, cpu={name: [] for name in variants})
     out.loads.append(load_average())
     for _ in range(rounds):
         for name, fn in variants.items():
             sync()
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             fn()
             sync()
             out.times[name].append(time.perf_counter() - t)
+            out.cpu[name].append(time.process_time() - c)
         out.loads.append(load_average())
     return out
