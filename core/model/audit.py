@@ -228,8 +228,9 @@ def plan_revisions(files: list[RevisionFiles], wanted: list[str], keep_duplicate
         plan.keep.append(revision)
         if rows[revision].mixed:
             plan.mixed[revision] = rows[revision].mixed_with
-        if rows[revision].later_same and first is None:
-            plan.later[revision] = rows[revision].later_same
+        later = rows[revision].later_same
+        if later and first is None:
+            plan.later[revision] = later
     return plan
 
 
