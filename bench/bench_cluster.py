@@ -95,7 +95,10 @@ def main() -> None:
 
     class BenchWorker(Worker):
         def imports(self) -> None:  # what a fresh worker's first task pays for, timed apart from the load
-            import core.model.loading  # noqa: F401  (torch, transformers)
+            import torch  # noqa: F401
+            import transformers  # noqa: F401
+
+            transformers.AutoModelForCausalLM  # noqa: B018  (its lazy import of the model classes)
 
     concepts = tuple([w for w in dict.fromkeys(WORDS) if w.isalpha() and len(w) > 2][: args.concepts])
     tmp = tempfile.mkdtemp(prefix="bench_cluster_")
