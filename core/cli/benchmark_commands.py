@@ -5,6 +5,19 @@ from __future__ import annotations
 import os
 
 
+def add_parser(sub, count, score_column_help: str) -> None:
+    """``benchmark coverage`` and its options on the subcommands ``sub`` (``count``: the CLI's checked count type)."""
+    p = sub.add_parser("benchmark", help="a benchmark file's coverage before anything runs")
+    bench = p.add_subparsers(dest="benchmark_command", required=True)
+    q = bench.add_parser("coverage", help="which words have sentences in the store and which need mining")
+    q.add_argument("file", help="SimLex-999, WordSim-353 or any 'word1 word2 score' file")
+    q.add_argument("--score-column", help=score_column_help)
+    q.add_argument("--n-pos", type=count, help="positives a word needs (default: extract's --n-pos)")
+    q.add_argument("--min-pos", type=count, help="fewer positives accepted down to this (--min-pos)")
+    q.add_argument("--out", help="CSV of every word with its sentences and status")
+    q.set_defaults(func=cmd_benchmark)
+
+
 def cmd_benchmark(args) -> int:
     """Read a benchmark file and say which of its words have enough sentences in the store and which need mining."""
     from core.config import DatasetConfig

@@ -11,6 +11,21 @@ import os
 import sys
 
 
+def add_parser(sub) -> None:
+    """``checkpoints audit`` and its options, on the command line's subcommands ``sub``."""
+    p = sub.add_parser("checkpoints", help="audit a Hub model's checkpoints from its metadata, before downloading")
+    c = p.add_subparsers(dest="checkpoints", required=True).add_parser(
+        "audit", help="revisions with the same weight files as another, and revisions that mix files of others"
+    )
+    c.add_argument("--model", required=True, help="Hub id, e.g. EleutherAI/pythia-2.8b")
+    c.add_argument("--revisions", help="comma-separated revisions (default: every branch)")
+    c.add_argument("--format", default="table", choices=["table", "csv"], help="what to print")
+    c.add_argument("--out", help="also write the table as CSV to this file")
+    c.add_argument("--record", help="write the metadata read (refs and file trees) to this JSON file")
+    c.add_argument("--hub-record", help="read the metadata from a file written by --record instead of the Hub")
+    p.set_defaults(func=cmd_checkpoints)
+
+
 def is_hub_id(model: str) -> bool:
     return not os.path.exists(model) and not model.startswith((".", "/", "~")) and model.count("/") == 1
 

@@ -206,17 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="print the runs the grid would compute; write nothing")
     p.set_defaults(func=commands.cmd_grid)
 
-    p = sub.add_parser("checkpoints", help="audit a Hub model's checkpoints from its metadata, before downloading")
-    c = p.add_subparsers(dest="checkpoints", required=True).add_parser(
-        "audit", help="revisions with the same weight files as another, and revisions that mix files of others"
-    )
-    c.add_argument("--model", required=True, help="Hub id, e.g. EleutherAI/pythia-2.8b")
-    c.add_argument("--revisions", help="comma-separated revisions (default: every branch)")
-    c.add_argument("--format", default="table", choices=["table", "csv"], help="what to print")
-    c.add_argument("--out", help="also write the table as CSV to this file")
-    c.add_argument("--record", help="write the metadata read (refs and file trees) to this JSON file")
-    c.add_argument("--hub-record", help="read the metadata from a file written by --record instead of the Hub")
-    p.set_defaults(func=checkpoint_commands.cmd_checkpoints)
+    checkpoint_commands.add_parser(sub)
 
     p = sub.add_parser("runs", help="list runs")
     p.set_defaults(func=commands.cmd_runs)
@@ -300,15 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=analysis_commands.cmd_build_demo)
 
-    p = sub.add_parser("benchmark", help="a benchmark file's coverage before anything runs")
-    bench = p.add_subparsers(dest="benchmark_command", required=True)
-    q = bench.add_parser("coverage", help="which words have sentences in the store and which need mining")
-    q.add_argument("file", help="SimLex-999, WordSim-353 or any 'word1 word2 score' file")
-    q.add_argument("--score-column", help=SCORE_COLUMN_HELP)
-    q.add_argument("--n-pos", type=number(1, 1_000_000), help="positives a word needs (default: extract's --n-pos)")
-    q.add_argument("--min-pos", type=number(1, 1_000_000), help="fewer positives accepted down to this (--min-pos)")
-    q.add_argument("--out", help="CSV of every word with its sentences and status")
-    q.set_defaults(func=benchmark_commands.cmd_benchmark)
+    benchmark_commands.add_parser(sub, number(1, 1_000_000), SCORE_COLUMN_HELP)
     return parser
 
 
