@@ -7,7 +7,7 @@ import os
 import streamlit as st
 
 import ui
-from core.analysis.measures import DOMAIN_MEASURE, MEASURES, concept_measures
+from core.analysis.measures import DOMAIN_MEASURE, MEASURES
 from core.render.domain_view import domain_concepts
 from core.text.concepts import DEFAULT_DOMAINS, ConceptFileError, domain_list_text, read_domains
 
@@ -78,15 +78,11 @@ with left:
         or all_domains
     )
 with middle:
-    measure = ui.choice(
-        "measure",
-        [DOMAIN_MEASURE, *(m for m in concept_measures() if m != DOMAIN_MEASURE)],
-        DOMAIN_MEASURE,
+    measure = ui.measure_choice(
         "domains",
+        DOMAIN_MEASURE,
         "Link weight",
-        omit_default=True,
-        format_func=lambda m: MEASURES[m].label,
-        help="The similarity of two concepts that weights the graph's links (Louvain, ARI and NMI follow)",
+        "The similarity of two concepts that weights the graph's links (Louvain, ARI and NMI follow)",
     )
 short = MEASURES[measure].short
 weight_name = "overlap" if measure == DOMAIN_MEASURE else short  # the default link reads as before

@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from core.analysis.layers import top_units
-from core.analysis.measures import BASELINE, MEASURES, concept_measures
+from core.analysis.measures import BASELINE, MEASURES
 from core.experts.overlap import compare_sets, nearest
 from core.render import figures
 
@@ -59,15 +59,8 @@ with left:
         st.caption(f"{len(sents):,} sentences stored for “{concept}”.")
 with right:
     st.subheader("Nearest concepts by expert overlap")
-    measure = ui.choice(
-        "measure",
-        [BASELINE, *(m for m in concept_measures() if m != BASELINE)],
-        BASELINE,
-        "explorer",
-        "Similarity",
-        omit_default=True,
-        format_func=lambda m: MEASURES[m].label,
-        help="Which similarity of the two concepts' APs ranks the neighbours",
+    measure = ui.measure_choice(
+        "explorer", BASELINE, "Similarity", "Which similarity of the two concepts' APs ranks the neighbours"
     )
     if measure == BASELINE:
         near, column, label = nearest(ui.jaccard(p), concept, n=10), "jaccard", "Jaccard"

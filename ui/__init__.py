@@ -41,7 +41,7 @@ from .data import (
 )
 from .figures import figure
 from .frame import empty_state, fmt, html_frame, page, require_run
-from .links import choice, multi, number
+from .links import choice, measure_choice, multi, number
 from .page_state import PAGES, Page
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "by_layer",
     "by_size",
     "choice",
+    "measure_choice",
     "concept_ap",
     "coverage",
     "domain_list",
