@@ -13,6 +13,7 @@ from typing import Any
 
 import streamlit as st
 
+from core.analysis.measures import MEASURES, concept_measures
 from ui import link_values as links
 
 
@@ -184,8 +185,6 @@ def set_link(name: str, text: str | None) -> None:
 def measure_choice(scope: str, default: str, label: str, help: str) -> str:
     """A picker of the measures that score any two concepts (``core.analysis.measures``), ``default`` first, kept in
     the link as ``measure`` (left out while it is the default)."""
-    from core.analysis.measures import MEASURES, concept_measures
-
     options = [default, *(m for m in concept_measures() if m != default)]
     label_of = {m: MEASURES[m].label for m in options}
     return choice("measure", options, default, scope, label, omit_default=True, format_func=label_of.get, help=help)

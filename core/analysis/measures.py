@@ -109,7 +109,9 @@ def reciprocal_from_counts(inter: np.ndarray, size_a: np.ndarray, size_b: np.nda
         return np.where(den > 0, inter / np.where(den > 0, den, 1.0), 0.0)
 
 
-def _set_pairs(from_counts) -> Callable[[Pairs], np.ndarray]:
+def set_pairs(from_counts) -> Callable[[Pairs], np.ndarray]:
+    """A pair scorer for a set measure given by its counts form (shared experts, the two set sizes) at the pairs' τ."""
+
     def score(p: Pairs) -> np.ndarray:
         if not p.words1:
             return np.zeros(0)
@@ -160,7 +162,7 @@ register(
         "#0072B2",
         "solid",
         "-",
-        _set_pairs(jaccard_from_counts),
+        set_pairs(jaccard_from_counts),
         jaccard_from_counts,
         concepts=True,
     )
@@ -187,7 +189,7 @@ register(
         "#CC79A7",
         "dashdot",
         "-.",
-        _set_pairs(reciprocal_from_counts),
+        set_pairs(reciprocal_from_counts),
         reciprocal_from_counts,
         alignment=False,  # the domain graph's edge weight; not one of the paper's alignment methods
         concepts=True,

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.analysis.alignment import alignment_table
-from core.analysis.measures import MEASURES, Measure, _set_pairs, alignment_methods, register
+from core.analysis.measures import MEASURES, Measure, alignment_methods, register, set_pairs
 from core.render.report import write_report
 from core.text.benchmarks import read_pairs
 from tests.synthetic import DOMAINS, make_store, write_benchmark
@@ -32,7 +32,7 @@ NEW = Measure(
     "#332288",
     "dashdot",
     "-.",
-    _set_pairs(overlap_coefficient),
+    set_pairs(overlap_coefficient),
     overlap_coefficient,
 )
 

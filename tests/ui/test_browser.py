@@ -29,10 +29,11 @@ XSS = "<img src=x onerror=alert(1)>"
 XSS_SENTENCE = "A cat <img src=x onerror=alert(2)> sat on the </script> mat."
 TAB_ICON_FONT = re.compile(r"fonts\.gstatic\.com/.*materialsymbols", re.IGNORECASE)  # tolerated, see the issue
 
-pytestmark = [
+BROWSER_TESTS = [  # the marks of every browser test module (they import them from here)
     pytest.mark.browser,
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
 ]
+pytestmark = BROWSER_TESTS
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
 
 

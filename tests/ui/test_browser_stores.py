@@ -8,16 +8,12 @@ import shutil
 
 import pytest
 
-from dashboard_server import CHROMIUM, keep_local, launch_chromium
+from dashboard_server import keep_local, launch_chromium
 from tests.synthetic import make_store, write_benchmark
-from tests.ui.test_browser import DEMO, ROOT, _serve, _shot, _wait_idle
+from tests.ui.test_browser import BROWSER_TESTS, DEMO, ROOT, _serve, _shot, _wait_idle, sync_api
 from tests.ui.test_browser_inputs import on_failure, open_page, pick, query, wait_link, widget
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"),
-]
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture(scope="module")
