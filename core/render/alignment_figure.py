@@ -240,7 +240,7 @@ def alignment_figure(
     vals, text = lay["ticks"]
     curves = lay["kind"] == "curves"
     layout: dict = {
-        "height": 480, "plot_bgcolor": "white", "paper_bgcolor": "white", "margin": {"l": 60, "r": 20, "t": 60 if title else 40, "b": 50},
+        "height": 480, "plot_bgcolor": "white", "paper_bgcolor": "white", "margin": {"l": 60, "r": 20, "t": (60 if title else 40) + (16 if n > 3 else 0), "b": 50},
         "legend": {"orientation": "h", "y": -0.22}, "shapes": [], "annotations": [],
     }  # fmt: skip
     if title:
@@ -264,8 +264,9 @@ def alignment_figure(
             yaxis.update(matches="y", showticklabels=False)
         layout["yaxis" + k] = yaxis
         layout["annotations"].append({
-            "text": method_label(m), "x": x0 + width / 2, "y": 1.0, "xref": "paper", "yref": "paper",
-            "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 16},
+            "text": method_label(m) if n <= 3 else method_label(m).replace(" (", "<br>("),  # narrow panels: 2 lines
+            "x": x0 + width / 2, "y": 1.0, "xref": "paper", "yref": "paper",
+            "xanchor": "center", "yanchor": "bottom", "showarrow": False, "font": {"size": 16 if n <= 3 else 13},
         })  # fmt: skip
         if ceiling is not None:
             layout["shapes"].append({
