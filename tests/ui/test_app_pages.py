@@ -659,9 +659,11 @@ def widget(at: AppTest, kind: str, label: str):
 
 
 def panels(at: AppTest) -> list[str]:
-    """The panel titles of the Alignment page's Fig. 2 (one per method), read from the figure's JSON."""
+    """The panel titles of the Alignment page's Fig. 2 (one per method), read from the figure's JSON as a person
+    reads them (a title drawn on two lines reads as one)."""
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-    return [a["text"] for a in spec["layout"]["annotations"] if not a["text"].startswith("human ceiling")]
+    titles = [a["text"] for a in spec["layout"]["annotations"] if not a["text"].startswith("human ceiling")]
+    return [t.replace("<br>", " ") for t in titles]
 
 
 def test_alignment_measure_picker_scores_and_draws_more_measures(env_populated):
