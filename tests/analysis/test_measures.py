@@ -3,6 +3,7 @@ the Alignment page."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -74,8 +75,9 @@ def test_a_new_measure_is_drawn_on_the_alignment_page(tmp_path, monkeypatch, new
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert new_measure.label in set(at.dataframe[0].value["method"])
-    figures = " ".join(str(c.proto.spec) for c in at.get("plotly_chart"))
-    assert new_measure.label in figures
+    drawn = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    titles = [a.get("text", "").replace("<br>", " ") for f in drawn for a in f["layout"].get("annotations", [])]
+    assert new_measure.label in titles  # a panel title drawn on two lines reads as one
 
 
 def test_concept_matrix_equals_each_measure_on_its_pairs(synth):
