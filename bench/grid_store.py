@@ -82,13 +82,14 @@ def unit_table_of(size: str):
     return unit_table(hook_groups(base, config))
 
 
-def grid_runs(n: int) -> list[tuple[str, str]]:
-    """``n`` (size, revision) runs of the grid, evenly spread over the checkpoints of each model (both ends kept)."""
-    if not 1 <= n <= len(SIZES) * len(REVISIONS):
-        raise ValueError(f"--runs must be 1..{len(SIZES) * len(REVISIONS)}")
+def grid_runs(n: int, sizes: tuple[str, ...] = tuple(SIZES)) -> list[tuple[str, str]]:
+    """``n`` (size, revision) runs of the grid, evenly spread over the models and the checkpoints of each (both ends
+    kept; one run of a model is its final checkpoint)."""
+    if not 1 <= n <= len(sizes) * len(REVISIONS):
+        raise ValueError(f"--runs must be 1..{len(sizes) * len(REVISIONS)}")
     out = []
-    for i, size in enumerate(SIZES):
-        k = n // len(SIZES) + (1 if i < n % len(SIZES) else 0)
+    for i, size in enumerate(sizes):
+        k = n // len(sizes) + (1 if i < n % len(sizes) else 0)
         last = len(REVISIONS) - 1
         picks = [last] if k == 1 else sorted({round(j * last / (k - 1)) for j in range(k)})
         out += [(size, REVISIONS[j]) for j in picks]
@@ -201,8 +202,8 @@ def run_row(size: str, revision: str, concepts: tuple[str, ...], table) -> dict:
     }
 
 
-def build(n: int, out: str, parts: str, template: str = TEMPLATE) -> dict:
-    """Write (or complete) the store ``out`` of ``n`` grid runs; what was measured."""
+def build(n: int, out: str, parts: str, template: str = TEMPLATE, sizes: tuple[str, ...] = tuple(SIZES)) -> dict:
+    """Write (or complete) the store ``out`` of ``n`` grid runs (of the models ``sizes``); what was measured."""
     from core.storage.manifests import read_manifest, write_manifest
     from core.storage.packs import write_pack
     from core.storage.parts import pack_path
@@ -213,7 +214,7 @@ def build(n: int, out: str, parts: str, template: str = TEMPLATE) -> dict:
     have = {r.run_id for r in store.runs() if r.n_results}
     tables: dict = {}
     written, ingested = [], []
-    for size, revision in grid_runs(n):
+    for size, revision in grid_runs(n, sizes):
         if size not in tables:
             tables[size] = unit_table_of(size)
         row = run_row(size, revision, t.concepts, tables[size])
@@ -244,11 +245,12 @@ def main() -> None:
     parser.add_argument("--out", help="the store (default cache/grid/grid_<runs>.duckdb)")
     parser.add_argument("--parts", default=os.path.join(GRID_DIR, "parts"), help="packs shared by every scale")
     parser.add_argument("--template", default=TEMPLATE, help="the real run the AP rows are drawn from")
+    parser.add_argument("--sizes", default=",".join(SIZES), help="Pythia sizes of the grid (of 70m,1b,12b)")
     args = parser.parse_args()
     out = args.out or os.path.join(GRID_DIR, f"grid_{args.runs}.duckdb")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     t0 = time.perf_counter()
-    done = build(args.runs, out, args.parts, args.template)
+    done = build(args.runs, out, args.parts, args.template, tuple(args.sizes.split(",")))
     report(out, done, time.perf_counter() - t0)
 
 
