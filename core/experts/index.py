@@ -15,8 +15,8 @@ binary search per concept or pair.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,8 @@ from .overlap import intersections, jaccard_from_counts, sets_matrix, vector_cos
 
 if TYPE_CHECKING:
     from core.storage.reader import StoreReader
+
+T = TypeVar("T")
 
 
 def ap_floor_of(results: pd.DataFrame | None) -> float:
@@ -245,8 +247,8 @@ class ExpertIndex:
         counter = self._cached(("group_sizes", groups.key, int(fold)), build)
         return counter.count_above(tau).reshape(len(self.concepts), groups.n_groups)
 
-    def unit_groups(self, key: str, build) -> UnitGroups:
-        """The grouping of this run's units named ``key`` (e.g. by layer), built once by ``build()``."""
+    def unit_groups(self, key: str, build: Callable[[], T]) -> T:
+        """The grouping of this run's units named ``key`` (e.g. by layer, with its labels), built once by ``build()``."""
         return self._cached(("unit_groups", key), build)
 
     def sets(self, tau: float = 0.5, fold: int = 0, concepts: Iterable[str] | None = None) -> dict[str, np.ndarray]:
