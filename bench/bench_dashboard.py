@@ -405,8 +405,9 @@ def _thumb(page):
     return page.locator('[data-testid="stSidebar"] [data-testid="stSlider"] input[type="range"]').last
 
 
-def bench_tau_in_browser(quick: bool) -> list[dict]:
-    """τ in Chromium on the demo store: one key step (0.01) to a settled page, and a mouse drag 0.50 -> 0.80.
+def bench_tau_in_browser(quick: bool, store: str | None = None) -> list[dict]:
+    """τ in Chromium on ``store`` (a store's path; default the demo store): one key step (0.01) to a settled page,
+    and a mouse drag 0.50 -> 0.80.
 
     Per page: the median and max over several steps of the time from the key press to the last change of the
     page (a redrawn figure included), and the time from releasing a drag to the page settled at 0.80.
@@ -415,12 +416,14 @@ def bench_tau_in_browser(quick: bool) -> list[dict]:
 
     from core.storage.paths import DEMO_STORE
 
-    env = {**os.environ, "EXPERTS_STORE": os.path.join(ROOT, DEMO_STORE), "EXPERTS_MEN_DIR": "/nonexistent"}
+    store = store or os.path.join(ROOT, DEMO_STORE)
+    env = {**os.environ, "EXPERTS_STORE": store, "EXPERTS_MEN_DIR": "/nonexistent"}
     for key in ("EXPERTS_BENCHMARK", "EXPERTS_DOMAINS", "EXPERTS_HOSTED"):
         env.pop(key, None)
     steps = 4 if quick else 8
     rows = []
-    print(f"\nτ in Chromium on {DEMO_STORE} ({steps} key steps and one drag per page, settled = {QUIET_MS} ms quiet)")
+    shown = os.path.relpath(store, ROOT) if store.startswith(ROOT) else store
+    print(f"\nτ in Chromium on {shown} ({steps} key steps and one drag per page, settled = {QUIET_MS} ms quiet)")
     with serve(env) as (base, _), sync_playwright() as pw:
         browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
