@@ -71,50 +71,60 @@ if info["n_sentences"] == 0 and info["n_concepts_done"]:
         "leaves out corpus text, which it may not redistribute."
     )
 
-st.subheader("Headline alignment with human similarity")
-table = None
 options = ui.benchmarks(p)
-if not options:
-    st.info(
-        "No benchmark file found: put the MEN files in `cache/MEN/` or set `EXPERTS_BENCHMARK`. "
-        "Nothing is downloaded by the dashboard.",
-        icon=":material/rule:",
-    )
-elif not p.ready or p.run.n_results == 0:
-    st.info("The chosen run has no results yet.", icon=":material/hourglass_empty:")
-else:
-    name, path = options[0]
-    try:
-        table = ui.alignment(p, path, (p.run_id,), n_boot=500, name=name)
-    except (ValueError, KeyError) as e:  # an unreadable benchmark file
-        st.error(f"Alignment cannot be computed: {e}")
-    if path is None and table is not None and table.empty:
+
+
+def headline(q: ui.Page) -> None:
+    """The headline alignment of the chosen run at τ (the only part of Home that depends on τ)."""
+    st.subheader("Headline alignment with human similarity")
+    table = None
+    if not options:
         st.info(
-            f"The stored {name} alignment does not include run `{p.run_id}`; pick another run.", icon=":material/rule:"
+            "No benchmark file found: put the MEN files in `cache/MEN/` or set `EXPERTS_BENCHMARK`. "
+            "Nothing is downloaded by the dashboard.",
+            icon=":material/rule:",
         )
-        table = None
-if table is not None:
-    rows = {str(r["method"]): r for r in table.to_dict("records")}
-    st.caption(f"{p.run.title} · {name} · τ = {p.tau:.2f} · 95% bootstrap CI over pairs")
-    methods = alignment_methods()
-    cols = st.columns(len(methods) + 1)
-    for col, method in zip(cols, methods):
-        r = rows.get(method)
-        if r is None:
-            col.metric(method_label(method), "—")
-            continue
-        col.metric(
-            method_label(method),
-            f"ρ = {ui.fmt(r['rho'])}",
-            help=f"95% CI [{ui.fmt(r['ci_low'])}, {ui.fmt(r['ci_high'])}], {int(r['n_pairs'])} pairs",
-        )
-        col.caption(f"CI [{ui.fmt(r['ci_low'])}, {ui.fmt(r['ci_high'])}] · {int(r['n_pairs'])} pairs")
-    cols[-1].metric("Human ceiling (MEN)", f"{MEN_HUMAN_CEILING:.2f}")
-    missing = int(table["n_missing"].max()) if len(table) else 0
-    if missing:
-        st.caption(f"{missing} benchmark pair{'s have' if missing > 1 else ' has'} a word without results (left out).")
-    if path is None:
-        st.caption(ui.snapshot_note(name, ui.snapshot_meta(p, name), p.settings.hosted))
+    elif not q.ready or q.run.n_results == 0:
+        st.info("The chosen run has no results yet.", icon=":material/hourglass_empty:")
+    else:
+        name, path = options[0]
+        try:
+            table = ui.alignment(q, path, (q.run_id,), n_boot=500, name=name)
+        except (ValueError, KeyError) as e:  # an unreadable benchmark file
+            st.error(f"Alignment cannot be computed: {e}")
+        if path is None and table is not None and table.empty:
+            st.info(
+                f"The stored {name} alignment does not include run `{q.run_id}`; pick another run.",
+                icon=":material/rule:",
+            )
+            table = None
+    if table is not None:
+        rows = {str(r["method"]): r for r in table.to_dict("records")}
+        st.caption(f"{q.run.title} · {name} · τ = {q.tau:.2f} · 95% bootstrap CI over pairs")
+        methods = alignment_methods()
+        cols = st.columns(len(methods) + 1)
+        for col, method in zip(cols, methods):
+            r = rows.get(method)
+            if r is None:
+                col.metric(method_label(method), "—")
+                continue
+            col.metric(
+                method_label(method),
+                f"ρ = {ui.fmt(r['rho'])}",
+                help=f"95% CI [{ui.fmt(r['ci_low'])}, {ui.fmt(r['ci_high'])}], {int(r['n_pairs'])} pairs",
+            )
+            col.caption(f"CI [{ui.fmt(r['ci_low'])}, {ui.fmt(r['ci_high'])}] · {int(r['n_pairs'])} pairs")
+        cols[-1].metric("Human ceiling (MEN)", f"{MEN_HUMAN_CEILING:.2f}")
+        missing = int(table["n_missing"].max()) if len(table) else 0
+        if missing:
+            st.caption(
+                f"{missing} benchmark pair{'s have' if missing > 1 else ' has'} a word without results (left out)."
+            )
+        if path is None:
+            st.caption(ui.snapshot_note(name, ui.snapshot_meta(q, name), q.settings.hosted))
+
+
+ui.tau_section(p, headline)
 
 st.subheader("Runs in the store")
 show = (

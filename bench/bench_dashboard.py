@@ -47,6 +47,7 @@ from core.storage.paths import DEFAULT_STORE  # noqa: E402
 from core.storage.store import Store  # noqa: E402
 from dashboard_server import CHROMIUM, keep_local, launch_chromium, serve  # noqa: E402
 from ui.page_state import PAGES  # noqa: E402
+from ui.tau_section import TAU_LABEL  # noqa: E402
 
 TARGET_GRAPH_MS = 100.0
 TARGET_ALIGN_MS = 300.0
@@ -402,12 +403,18 @@ def _settled_ms(page, since: str = "__t0") -> float:
     return float(page.evaluate(f"() => window.__last - window.{since}"))
 
 
+def _tau_slider(page):
+    """The τ slider: in the sidebar, drawn there by ``ui.tau_section`` (the fragment that a τ step reruns)."""
+    return page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').filter(has_text=TAU_LABEL)
+
+
 def _thumb(page):
-    return page.locator('[data-testid="stSidebar"] [data-testid="stSlider"] input[type="range"]').last
+    return _tau_slider(page).locator('input[type="range"]')
 
 
-def bench_tau_in_browser(quick: bool) -> list[dict]:
-    """τ in Chromium on the demo store: one key step (0.01) to a settled page, and a mouse drag 0.50 -> 0.80.
+def bench_tau_in_browser(quick: bool, store: str | None = None) -> list[dict]:
+    """τ in Chromium on ``store`` (a store's path; default the demo store): one key step (0.01) to a settled page,
+    and a mouse drag 0.50 -> 0.80.
 
     Per page: the median and max over several steps of the time from the key press to the last change of the
     page (a redrawn figure included), and the time from releasing a drag to the page settled at 0.80.
@@ -416,12 +423,15 @@ def bench_tau_in_browser(quick: bool) -> list[dict]:
 
     from core.storage.paths import DEMO_STORE
 
-    env = {**os.environ, "EXPERTS_STORE": os.path.join(ROOT, DEMO_STORE), "EXPERTS_MEN_DIR": "/nonexistent"}
+    store = store or os.path.join(ROOT, DEMO_STORE)
+    env = {**os.environ, "EXPERTS_STORE": store, "EXPERTS_MEN_DIR": "/nonexistent"}
     for key in ("EXPERTS_BENCHMARK", "EXPERTS_DOMAINS", "EXPERTS_HOSTED"):
         env.pop(key, None)
     steps = 4 if quick else 8
     rows = []
-    print(f"\nτ in Chromium on {DEMO_STORE} ({steps} key steps and one drag per page, settled = {QUIET_MS} ms quiet)")
+    shown = os.path.relpath(store, ROOT) if store.startswith(ROOT) else store
+    print(f"\nτ in Chromium on {shown} ({steps} key steps and one drag per page, settled = {QUIET_MS} ms quiet)")
+    load = os.getloadavg()[0]
     with serve(env) as (base, _), sync_playwright() as pw:
         browser = launch_chromium(pw)
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
@@ -448,7 +458,7 @@ def bench_tau_in_browser(quick: bool) -> list[dict]:
             _settled_ms(page)
             thumb = _thumb(page)
             page.evaluate(WATCH_JS)  # counts the reruns the drag starts
-            track = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').last.bounding_box()
+            track = _tau_slider(page).bounding_box()
             box = thumb.bounding_box()
             x0, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
             x1 = x0 + (0.80 - 0.50) / 0.50 * (track["width"] - box["width"])
@@ -477,6 +487,9 @@ def bench_tau_in_browser(quick: bool) -> list[dict]:
             rows.append({"page": label, "step_median_ms": statistics.median(ms), "step_max_ms": max(ms),
                          "drag_ms": drag, "drag_value": value, "drag_reruns": runs})  # fmt: skip
         browser.close()
+    print(
+        f"load average (1 min) {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs"
+    )
     return rows
 
 

@@ -89,46 +89,54 @@ weight_name = "overlap" if measure == DOMAIN_MEASURE else short  # the default l
 with right:
     min_w = ui.number("min_w", 0.0, 1.0, 0.01, 0.05, "domains", f"Edge cut-off ({short} ≥)")
 
-view = ui.domain_view(p, tuple(chosen), min_w, measure=measure)
-s = view["scores"]
-m = st.columns(5)
-m[0].metric("ARI", ui.fmt(s["ari"]), help="Adjusted Rand index of Louvain communities vs domains (1 = identical)")
-m[1].metric("NMI", ui.fmt(s["nmi"]), help="Normalised mutual information of communities vs domains")
-m[2].metric("Communities", s["n_communities"])
-m[3].metric(
-    "Within / between overlap",
-    ui.fmt(s["ratio"], 2),
-    help=f"Mean link weight within domains {ui.fmt(s['within_mean'])} vs between {ui.fmt(s['between_mean'])}",
-)
-m[4].metric("Concepts", s["n_concepts"])
 
-ui.html_frame(view["html"], height=660)
-
-st.subheader("Experts two concepts share")
-edges = view["edges"]
-if edges.empty:
-    st.caption("No links above the cut-off: lower it to compare concepts.")
-else:
-    pairs = list(zip(edges["a"], edges["b"]))
-    info = {pr: (w, n) for pr, w, n in zip(pairs, edges["weight"], edges["shared"])}
-    a, b = ui.choice(
-        "pair",
-        pairs,
-        pairs[0],
-        "domains",
-        "Link (strongest first)",
-        to_text=lambda v: f"{v[0]}~{v[1]}",
-        from_text=lambda raw: tuple(sorted(raw.split("~", 1))),
-        format_func=lambda v: f"{v[0]} – {v[1]}  ({weight_name} {info[v][0]:.2f}, {info[v][1]} shared)",
+def draw(q: ui.Page) -> None:
+    """The graph, its scores and the shared experts of a link, at the slider's τ."""
+    view = ui.domain_view(q, tuple(chosen), min_w, measure=measure)
+    s = view["scores"]
+    m = st.columns(5)
+    m[0].metric("ARI", ui.fmt(s["ari"]), help="Adjusted Rand index of Louvain communities vs domains (1 = identical)")
+    m[1].metric("NMI", ui.fmt(s["nmi"]), help="Normalised mutual information of communities vs domains")
+    m[2].metric("Communities", s["n_communities"])
+    m[3].metric(
+        "Within / between overlap",
+        ui.fmt(s["ratio"], 2),
+        help=f"Mean link weight within domains {ui.fmt(s['within_mean'])} vs between {ui.fmt(s['between_mean'])}",
     )
-    table = ui.shared(p, a, b)
-    st.caption(
-        f"{len(table)} units are experts of both **{a}** and **{b}** at τ = {p.tau:.2f} (sorted by the weaker AP)."
-    )
-    st.dataframe(table.head(500), hide_index=True, width="stretch")
-    st.download_button("Shared experts (CSV)", table.to_csv(index=False).encode(), f"shared_{a}_{b}.csv", "text/csv")
+    m[4].metric("Concepts", s["n_concepts"])
 
-with st.expander("Concepts, domains and communities"):
-    st.dataframe(view["nodes"], hide_index=True, width="stretch")
-    if not p.settings.hosted:
-        offer_domain_list()
+    ui.html_frame(view["html"], height=660)
+
+    st.subheader("Experts two concepts share")
+    edges = view["edges"]
+    if edges.empty:
+        st.caption("No links above the cut-off: lower it to compare concepts.")
+    else:
+        pairs = list(zip(edges["a"], edges["b"]))
+        info = {pr: (w, n) for pr, w, n in zip(pairs, edges["weight"], edges["shared"])}
+        a, b = ui.choice(
+            "pair",
+            pairs,
+            pairs[0],
+            "domains",
+            "Link (strongest first)",
+            to_text=lambda v: f"{v[0]}~{v[1]}",
+            from_text=lambda raw: tuple(sorted(raw.split("~", 1))),
+            format_func=lambda v: f"{v[0]} – {v[1]}  ({weight_name} {info[v][0]:.2f}, {info[v][1]} shared)",
+        )
+        table = ui.shared(q, a, b)
+        st.caption(
+            f"{len(table)} units are experts of both **{a}** and **{b}** at τ = {q.tau:.2f} (sorted by the weaker AP)."
+        )
+        st.dataframe(table.head(500), hide_index=True, width="stretch")
+        st.download_button(
+            "Shared experts (CSV)", table.to_csv(index=False).encode(), f"shared_{a}_{b}.csv", "text/csv"
+        )
+
+    with st.expander("Concepts, domains and communities"):
+        st.dataframe(view["nodes"], hide_index=True, width="stretch")
+        if not q.settings.hosted:
+            offer_domain_list()
+
+
+ui.tau_section(p, draw)

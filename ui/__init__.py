@@ -1,10 +1,12 @@
 """The Streamlit layer shared by ``app.py`` and ``pages/``: the page frame, link state and cached data.
 
-Every page starts with ``p = ui.page(...)`` and then calls ``ui.<data>(p, ...)``: one calling convention,
-the page object first. ``ui.links`` keeps widget values in the link, ``ui.widget_states``
-checks the widget values the browser sends, ``ui.frame`` draws the frame
-(sidebar, run and τ), ``ui.data`` caches what pages read from the store and
-``ui.analyses`` the analyses of a run at the page's τ. Nothing in ``core`` imports this.
+Every page starts with ``p = ui.page(...)``, draws what does not depend on τ, and hands the rest to
+``ui.tau_section(p, draw)``, which calls ``draw(q)`` with the page at the slider's τ and reruns alone when τ moves;
+data comes from ``ui.<data>(p, ...)``: one calling convention, the page object first. ``ui.links`` keeps widget
+values in the link, ``ui.widget_states`` checks the widget values the browser sends, ``ui.frame`` draws the frame
+(sidebar, run, the place of the τ slider), ``ui.tau_section`` the slider and what depends on τ, ``ui.data`` caches
+what pages read from the store and ``ui.analyses`` the analyses of a run at the page's τ. Nothing in ``core``
+imports this.
 """
 
 from .analyses import (
@@ -43,6 +45,7 @@ from .figures import figure
 from .frame import empty_state, fmt, html_frame, page, require_run
 from .links import choice, measure_choice, multi, number
 from .page_state import PAGES, Page
+from .tau_section import tau_section
 
 __all__ = [
     "PAGES",
@@ -80,6 +83,7 @@ __all__ = [
     "sets",
     "shared",
     "similarity",
+    "tau_section",
     "snapshot_meta",
     "snapshot_note",
     "training_log",

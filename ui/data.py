@@ -134,8 +134,10 @@ def units(p: Page) -> pd.DataFrame:
 
 @page_read
 def concept_ap(p: Page, concept: str) -> pd.DataFrame:
-    """A concept's experts at the page's τ (fold 0) with their APs."""
-    return _read(p.path, p.stamp, "ap", p.run_id, (concept,), 0, p.tau)
+    """A concept's experts at the page's τ (fold 0) with their APs: its stored APs are read once (cached), and
+    each τ is a filter in memory (``ap > τ`` in double precision, as the store's query compares)."""
+    stored = _read(p.path, p.stamp, "ap", p.run_id, (concept,), 0, TAU_MIN)
+    return stored[stored["ap"].astype("float64") > p.tau].reset_index(drop=True)
 
 
 @page_read

@@ -1,4 +1,4 @@
-"""The page frame: page config, sidebar (page links, model/revision/run, τ), store caption and empty states.
+"""The page frame: page config, sidebar (page links, model/revision/run, τ's place), store caption and empty states.
 
 Navigation uses Streamlit's classic ``pages/`` discovery on every run (no
 ``st.navigation``), so a cold deep link such as ``/concept_domains?tau=0.7``
@@ -21,12 +21,12 @@ from core.render.style import fmt_number
 from core.storage.paths import ROOT, store_stamp
 from core.storage.records import Run
 from core.storage.store import StoreError
-from core.tau import TAU_DEFAULT, TAU_MAX, TAU_MIN, TAU_STEP
+from core.tau import TAU_DEFAULT
 from ui.link_values import md_escape, parse_tau
 from ui.settings import DEMO, Settings, resolve_settings, store_choices, with_store
 
 from . import data, widget_states
-from .links import choice, copy_widget, forget, from_link, linked, pick, session_value, set_link
+from .links import choice, copy_widget, forget, from_link, linked, pick, remember, session_value, set_link
 from .page_state import EXTRACT_PAGE, PAGES, Page
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,9 @@ def _secrets() -> dict:
 
 
 def page(title: str, key: str, params: Sequence[str] = (), need: str | None = None) -> Page:
-    """Start a page: config, sidebar (links, model/revision/run, τ), link state, the store.
+    """Start a page: config, sidebar (links, model/revision/run, a place for τ), link state, the store.
+
+    The page's τ is unset: ``ui.tau_section`` draws the τ slider in its place and gives the page its τ.
 
     ``params`` names the page's own link parameters; others (left by another page) are dropped from the link.
     ``need`` says which run the page shows by default when a model and revision have several (see
@@ -55,6 +57,7 @@ def page(title: str, key: str, params: Sequence[str] = (), need: str | None = No
     _drop_foreign_params(params)
     st.session_state["_page_changed"] = st.session_state.get("_page") != key
     st.session_state["_page"] = key
+    st.session_state["_full_run"] = st.session_state.get("_full_run", 0) + 1  # tells ui.tau_section its own reruns
     cfg = resolve_settings(os.environ, _secrets())
     if cfg.hosted:  # visitors see a generic message, never a traceback with server paths and source lines
         st.set_option("client.showErrorDetails", "none")
@@ -113,24 +116,14 @@ def page(title: str, key: str, params: Sequence[str] = (), need: str | None = No
             run, _ = run_policy.choose_run(table, model, rev, session_value("run"), prefer)
             if run is not None:  # always: the table has runs
                 run = _run_picker(run_policy.runs_of(table, model, rev), run, data.contents(path, stamp))
-        tau = linked(
-            st.slider,
-            "tau",
-            tau,
-            label="Expert threshold τ (AP >)",
-            min_value=TAU_MIN,
-            max_value=TAU_MAX,
-            step=TAU_STEP,
-            format="%.2f",
-            to_text=lambda v: f"{v:.2f}",
-            help="A unit is an expert of a concept when its average precision exceeds τ.",
-        )
+        slot = st.container()  # the τ slider's place: ui.tau_section draws it there, so τ moves rerun only that
+        remember("tau", tau, text=f"{tau:.2f}")  # in the link on every page, a page without τ sections too
         _store_caption(cfg, path, run)
     if error:
         st.error(f"The store cannot be read: {error}")
     for notice in () if cfg.hosted else cfg.notices:  # developer notices are for the person running it
         st.info(notice, icon=":material/info:")
-    return Page(key, cfg, path, stamp, store, table, run, tau, error)
+    return Page(key, cfg, path, stamp, store, table, run, None, error, tau_slot=slot)
 
 
 STORE_KEEPS = (":model", ":rev", ":run")  # what a store change clears: another store has other runs

@@ -6,7 +6,8 @@ all read it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from core.render.style import ModelLook, model_looks
 from core.storage.records import Run
@@ -42,7 +43,12 @@ EXTRACT_PAGE = next(p.script for p in PAGES if p.key == "extract")
 @dataclass(frozen=True)
 class Page:
     """What every page gets: settings, the store (or None), its runs, the chosen run and τ (rounded to the slider's
-    step once, here, so every cache key and comparison sees the same value). Built whole by ``ui.page``."""
+    step once, here, so every cache key and comparison sees the same value). Built whole by ``ui.page``.
+
+    ``ui.page`` leaves τ unset: only ``ui.tau_section`` gives a page its τ (``tau_value``), so that everything
+    reading ``p.tau`` is drawn inside the section that reruns when τ moves and never goes stale (``p.tau`` outside
+    it is an error). ``tau_slot`` is the sidebar place ``ui.page`` keeps for the τ slider.
+    """
 
     key: str
     settings: Settings
@@ -51,11 +57,20 @@ class Page:
     store: Store | None
     runs: list[Run]
     run: Run | None
-    tau: float
+    tau_value: float | None
     error: str | None = None
+    tau_slot: Any = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "tau", round(float(self.tau), TAU_DECIMALS))
+        if self.tau_value is not None:
+            object.__setattr__(self, "tau_value", round(float(self.tau_value), TAU_DECIMALS))
+
+    @property
+    def tau(self) -> float:
+        """The expert threshold this section is drawn at (only inside ``ui.tau_section``)."""
+        if self.tau_value is None:
+            raise RuntimeError("p.tau read outside ui.tau_section: draw what depends on τ inside it")
+        return self.tau_value
 
     @property
     def ready(self) -> bool:

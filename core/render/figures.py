@@ -144,26 +144,36 @@ def set_size_figure(sizes: pd.DataFrame, tau: float):
 
 
 def layer_figure(table: pd.DataFrame, colour_by: str = "kind"):
-    """Stacked bars of experts per layer (``core.analysis.layers.experts_by_layer`` rows), coloured by kind or concept."""
+    """Stacked bars of experts per layer (``core.analysis.layers.experts_by_layer`` rows), coloured by kind or concept.
+
+    Built as one dict and validated once (the explorer redraws two of these whenever τ moves).
+    """
     import plotly.graph_objects as go
 
-    fig = go.Figure()
-    keys = list(dict.fromkeys(table[colour_by]))
-    for k, key in enumerate(keys):
+    data = []
+    for k, key in enumerate(dict.fromkeys(table[colour_by])):
         g = table[table[colour_by] == key].groupby("layer", as_index=False)["n_experts"].sum()
-        fig.add_trace(
-            go.Bar(
-                x=g["layer"],
-                y=g["n_experts"],
-                name=str(key),
-                marker_color=PALETTE[k % len(PALETTE)],
-                hovertemplate="layer %{x}<br>%{y} experts<extra>" + html.escape(str(key)) + "</extra>",
-            )
+        data.append(
+            {
+                "type": "bar",
+                "x": g["layer"].to_numpy(),
+                "y": g["n_experts"].to_numpy(),
+                "name": str(key),
+                "marker": {"color": PALETTE[k % len(PALETTE)]},
+                "hovertemplate": "layer %{x}<br>%{y} experts<extra>" + html.escape(str(key)) + "</extra>",
+            }
         )
-    plotly_layout(fig, 360, legend_y=-0.22, barmode="stack" if colour_by == "kind" else "group")
-    fig.update_xaxes(title="layer", dtick=1)
-    fig.update_yaxes(title="experts")
-    return fig
+    layout = {
+        "height": 360,
+        "margin": {"l": 60, "r": 20, "t": 20, "b": 50},
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "legend": {"orientation": "h", "y": -0.22},
+        "barmode": "stack" if colour_by == "kind" else "group",
+        "xaxis": {"title": {"text": "layer"}, "dtick": 1, **GRID},
+        "yaxis": {"title": {"text": "experts"}, **GRID},
+    }
+    return go.Figure({"data": data, "layout": layout})
 
 
 def where_figure(

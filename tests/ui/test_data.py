@@ -1,0 +1,26 @@
+"""What pages read from the store, through the dashboard's caches: the same rows the store's own queries give."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from core.storage.paths import store_stamp
+from core.storage.store import Store
+from ui import data
+from ui.page_state import Page
+from ui.settings import resolve_settings
+
+
+@pytest.mark.parametrize("tau", [0.5, 0.51, 0.57, 0.7, 0.83, 0.97])
+def test_a_concepts_experts_at_tau_are_the_stores_rows_above_tau(synth, tmp_path, tau):
+    """``concept_ap`` filters the concept's stored APs in memory at each τ: exactly the rows the store's
+    ``ap > τ`` query returns (float32 APs compared in double precision, as DuckDB compares them)."""
+    store, run_ids, _ = synth
+    cfg = resolve_settings({}, {}, root=str(tmp_path))
+    run = next(r for r in store.runs() if r.run_id == run_ids[0])
+    p = Page("explorer", cfg, store.path, store_stamp(store.path), store, store.runs(), run, tau)
+    got = data.concept_ap(p, "cat")
+    want = Store(store.path, read_only=True).ap(run_ids[0], ["cat"], 0, tau)
+    assert len(want) > 0 or tau > 0.9
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True))
