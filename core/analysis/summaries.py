@@ -79,6 +79,20 @@ def current_rows(
     return usable, [r for r in n_results if r not in served]
 
 
+def keep(
+    store: Store, benchmark: str, rows: pd.DataFrame, n_boot: int, digest: str, n_results: Mapping[str, int]
+) -> int:
+    """Save rows computed live (``alignment_table``, ``group_alignment_rows``) as summaries of the pairs hashed
+    ``digest``; rows written. A row the store already holds current with at least ``n_boot`` resamples is kept."""
+    have = [store.alignment_snapshot(benchmark_hash=digest, tau=t) for t in rows["tau"].unique()]
+    have = pd.concat(have, ignore_index=True) if have else pd.DataFrame(columns=["run_id", "method", "tau"])
+    have = have[(have["n_results"] == have["run_id"].map(n_results)) & (have["n_boot"] >= n_boot)]
+    better = set(zip(have["run_id"], have["method"], have["tau"].astype(float).round(4)))
+    new = [k not in better for k in zip(rows["run_id"], rows["method"], rows["tau"].astype(float).round(4))]
+    rows = rows[new]
+    return store.save_alignment_snapshot(benchmark, rows, n_boot, digest, n_results) if len(rows) else 0
+
+
 def summarise(
     store: Store,
     pairs: pd.DataFrame,

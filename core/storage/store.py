@@ -19,12 +19,12 @@ import pandas as pd
 from core.tau import TAU_MIN
 from core.text.sentences import sentence_id
 
+from . import records
 from .connection import LockWaits, StoreError, check_size, connection
 from .ingest import checked_part, ingest_pending, new_rows
 from .parts import pending_files, run_of
 from .paths import DEFAULT_STORE, parts_dir_of
 from .records import SNAPSHOT_COLUMNS, SNAPSHOT_READ, IndexRows, Run, RunContents, utc_now, vectors_by_kind
-from .records import training_log_rows
 
 SCHEMA_VERSION = 1
 
@@ -163,7 +163,7 @@ class Store:
 
     def add_training_log(self, model: str, log: pd.DataFrame) -> int:
         """Replace the training log of ``model`` (columns step, tokens, loss, held_out_loss); rows written."""
-        rows = training_log_rows(model, log)
+        rows = records.training_log_rows(model, log)
         with self.connect(transaction=True) as con:
             _run(con, "DELETE FROM training_log WHERE model = ?", [model])
             con.register("log_rows", rows)
