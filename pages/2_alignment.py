@@ -87,7 +87,8 @@ others = [looks[m].name for m in sorted(set(frame["model"]) - {selected}, key=la
 why = "the Runs picker is set to every model and checkpoint" if scope == "all" else ""
 
 st.subheader("Alignment over training")
-key = (bench, bench_path, tuple(run_ids), p.tau, selected, n_boot, tuple(methods))
+source = ui.alignment_source(p, bench_path, run_ids, n_boot, methods) if bench_path else ""  # summaries or live
+key = (bench, bench_path, tuple(run_ids), p.tau, selected, n_boot, tuple(methods), source)
 st.plotly_chart(
     ui.figure(p, "alignment", key, lambda: alignment_figure.alignment_figure(frame, ceiling, selected=selected)),
     config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": "alignment", "scale": 2}},
@@ -102,7 +103,7 @@ st.caption(
     )
     + (f"Other runs: {', '.join(others)} (thin lines), because {why}. " if others else "")
     + f"{len(run_ids)} run{'s' if len(run_ids) != 1 else ''} · "
-    + (f"{n_boot} bootstrap resamples · " if bench_path else "")
+    + (f"{source} · " if source else "")
     + ("human ceiling: agreement between MEN raters (0.84). " if ceiling else "")
     + "PNG: camera icon of the chart; SVG and CSV below."
 )

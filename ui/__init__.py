@@ -3,10 +3,20 @@
 Every page starts with ``p = ui.page(...)`` and then calls ``ui.<data>(p, ...)``: one calling convention,
 the page object first. ``ui.links`` keeps widget values in the link, ``ui.widget_states``
 checks the widget values the browser sends, ``ui.frame`` draws the frame
-(sidebar, run and τ), ``ui.data`` caches what pages read from the store and
+(sidebar, run and τ), ``ui.data`` caches what pages read from the store, ``ui.alignment_data`` their alignment, and
 ``ui.analyses`` the analyses of a run at the page's τ. Nothing in ``core`` imports this.
 """
 
+from .alignment_data import (
+    alignment,
+    alignment_source,
+    benchmarks,
+    coverage,
+    series,
+    snapshot_meta,
+    snapshot_note,
+    where,
+)
 from .analyses import (
     by_layer,
     by_size,
@@ -21,23 +31,16 @@ from .analyses import (
     similarity,
 )
 from .data import (
-    alignment,
     benchmark_pairs,
-    benchmarks,
     concept_ap,
-    coverage,
     domain_list,
     index,
     overview,
     results,
     same_weights,
     sentences,
-    series,
-    snapshot_meta,
-    snapshot_note,
     training_log,
     units,
-    where,
 )
 from .figures import figure
 from .frame import empty_state, fmt, html_frame, page, require_run
@@ -48,6 +51,7 @@ __all__ = [
     "PAGES",
     "Page",
     "alignment",
+    "alignment_source",
     "benchmark_pairs",
     "benchmarks",
     "by_layer",

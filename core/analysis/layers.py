@@ -158,7 +158,8 @@ def group_alignment_rows(
     rows = []
     taus = list(taus)
     for run_id in run_ids:
-        index = (index_cache or {}).get(run_id) or ExpertIndex.from_store(store, run_id)
+        index = (index_cache or {}).get(run_id)
+        index = index if index is not None else ExpertIndex.from_store(store, run_id)
         units = store.units(run_id)
         for tau in taus:
             t = alignment_by_layer(index, units, pairs, tau, by=by)

@@ -215,6 +215,11 @@ class ExpertIndex:
             results=results,
         )
 
+    @property
+    def n_rows(self) -> int:
+        """Stored (concept, fold, unit) rows above the floor: what the index's memory grows with."""
+        return int(self._unit.size)
+
     def __repr__(self) -> str:
         return (
             f"ExpertIndex(run_id={self.run_id!r}, concepts={len(self.concepts)}, folds={self.folds}, "

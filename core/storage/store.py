@@ -337,12 +337,12 @@ class Store:
         return rows.reindex(columns=SNAPSHOT_READ)  # a store made before the summary columns: None there
 
     def summary_status(self, benchmark_hash: str) -> pd.DataFrame:
-        """Per run and τ of ``benchmark_hash``'s summary rows: the results count they were computed from, the fewest
-        resamples and the kinds of row held (``kinds``: each measure by name, ``layer:`` and ``kind:`` rows as one).
-        Asked of a writable store (``summaries.summarise``), whose schema has the summary columns."""
+        """Per run and τ of ``benchmark_hash``'s summary rows (of a writable store: its schema has the columns): the
+        results count, the fewest resamples and the kinds held (each measure by name; ``layer:``, ``kind:`` rows)."""
         kind = "CASE WHEN contains(method, ':') THEN split_part(method, ':', 1) || ':' ELSE method END"
-        sql = f"SELECT run_id, round(tau, 4) AS tau, n_results, min(n_boot) AS n_boot, list_distinct(list({kind})) "
-        sql += "AS kinds FROM alignment_snapshots WHERE benchmark_hash = ? GROUP BY ALL ORDER BY run_id, tau"
+        sql = "SELECT run_id, round(tau, 4) AS tau, n_results, min(n_boot) FILTER (WHERE NOT contains(method, ':')) "
+        sql += f"AS n_boot, list_distinct(list({kind})) AS kinds FROM alignment_snapshots WHERE benchmark_hash = ? "
+        sql += "GROUP BY ALL ORDER BY run_id, tau"  # n_boot: of the measures' rows (a group's row has no bootstrap)
         return self.query(sql, [benchmark_hash])
 
     def vectors(self, run_id: str, kind: str) -> dict[str, np.ndarray]:

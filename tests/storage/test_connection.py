@@ -34,6 +34,7 @@ def read_loop(path: str, stop: str) -> None:
     while not os.path.exists(stop):
         st.cache_data.clear()
         st.cache_resource.clear()
+        data.INDEXES.clear()  # the shared expert indexes live beside Streamlit's caches
         stamp = store_stamp(path)
         data._counts(path, stamp)
         data.contents(path, stamp)
