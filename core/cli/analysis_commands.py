@@ -44,7 +44,6 @@ def cmd_analyse(args) -> int:
 
         runs = [r for r in args.runs.split(",") if r.strip()] if args.runs else None
         bench = pairs()
-        counts = {r.run_id: r.n_results for r in store.runs()}  # before scoring: rows of a run that grows go stale
         table = alignment_table(store, runs, bench, tau, n_boot=args.n_boot, seed=args.seed)
         if table.empty or (table["n_pairs"].fillna(0) == 0).all():
             from core.text.benchmarks import words_of
@@ -60,7 +59,6 @@ def cmd_analyse(args) -> int:
                 f"no pair of the benchmark ({len(bench)} pairs) can be scored: {hint}; run `extract` for them first"
             )
         shown = alignment_summary(table)
-        _keep_as_summaries(args, table, bench, counts)
     elif args.analysis == "domains":
         from core.analysis.domains import domain_analysis, find_communities
         from core.text.concepts import read_domains
@@ -93,20 +91,6 @@ def cmd_analyse(args) -> int:
         print(shown.head(40).to_string(index=False))
     print(f"{len(table)} rows written to {args.out}")
     return 0
-
-
-def _keep_as_summaries(args, table, bench, counts: dict) -> None:
-    """Keep ``analyse alignment``'s rows in the store as summaries at its τ (the dashboard then reads them); a
-    store that cannot be written now (read-only, or held by an extraction) keeps nothing and says so."""
-    from core.analysis.summaries import keep
-    from core.storage.store import Store, StoreError
-    from core.text.benchmarks import benchmark_name, pairs_hash
-
-    name = benchmark_name(args.benchmark) if args.benchmark else f"MEN {args.men_split}"
-    try:
-        keep(Store(args.store, lock_timeout=5), name, table, args.n_boot, pairs_hash(bench), counts)
-    except StoreError as e:
-        print(f"not kept in the store as summaries: {e}")
 
 
 def cmd_report(args) -> int:
