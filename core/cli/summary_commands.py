@@ -53,7 +53,7 @@ def cmd_summarise(args) -> int:
     n_runs = len(runs) if runs is not None else sum(r.n_results > 0 for r in store.runs())
     rows = summarise(store, pairs, name, runs, taus, args.n_boot, args.seed, progress)
     print(
-        f"{name}: {rows:,} summary rows written for {len(done)} runs ({n_runs - len(done)} already current), "
+        f"{name}: {rows:,} summary rows written for {len(done)} run{'s' if len(done) != 1 else ''} ({n_runs - len(done)} already current), "
         f"{len(taus)} τ, {args.n_boot} resamples, in {time.perf_counter() - start:.1f} s"
     )
     return 0
