@@ -112,11 +112,12 @@ class IndexCache:
     """``ExpertIndex``es shared by every session, bounded by the AP rows they hold together (``max_rows``).
 
     Least recently used first out once over the bound; the one just read always stays. A count of entries cannot
-    bound memory here: a tiny model's index holds thousands of rows, a Pythia-12b-sized one ≈ 3.4M. An index costs
-    about 14 bytes a row plus the per-τ matrices it keeps (measured in ``bench/bench_dashboard.py``), so 12M rows
-    is three or four 12b-sized runs, or every run of a store of small ones. Keyed by the store file's identity and
-    the run's results count and update time, not the store's stamp: stored summaries written by a page leave the
-    indexes valid, while an extraction adding results to a run makes its index be read again.
+    bound memory here: a tiny model's index holds thousands of rows, a Pythia-12b-sized one ≈ 3.4M, which
+    ``bench/bench_index_memory.py`` measured at ≈ 120 MB as read and ≈ 220 MB with the 16 per-τ matrices it keeps
+    (≈ 70 bytes a row): 12M rows is three or four such runs, ≈ 0.8 GB, or every run of a store of small ones.
+    Keyed by the store file's identity and the run's results count and update time, not the store's stamp:
+    summaries a page writes leave the indexes valid, while an extraction adding results makes the run's index be
+    read again.
     """
 
     def __init__(self, max_rows: int = INDEX_ROWS):
