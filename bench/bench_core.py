@@ -27,7 +27,7 @@
    concepts of ``--e2e-pos`` positives and a pool of ``--e2e-neg`` negatives
    (the paper's 400:1000 ratio, scaled down to fit a CPU).
 
-Usage: ``python bench/bench_core.py [--device cpu|cuda] [--dtype fp32|bf16] [--skip-model] [--units N]``
+Usage: ``python bench/bench_core.py [--device cpu|cuda] [--dtype fp32|bf16] [--skip-model] [--units N] [--threads 1]``
 """
 
 from __future__ import annotations
@@ -252,7 +252,19 @@ def main() -> None:
     p.add_argument("--batch-tokens", type=int, default=4096)
     p.add_argument("--skip-model", action="store_true", help="AP only")
     p.add_argument("--skip-ap", action="store_true", help="extraction only")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads of torch and numba (default: theirs). 1 keeps a ratio steady under other load: with every "
+        "core's thread in each parallel step, a step waits for whichever thread another process holds up",
+    )
     a = p.parse_args()
+    if a.threads:
+        import numba
+        import torch
+
+        torch.set_num_threads(a.threads)
+        numba.set_num_threads(min(a.threads, numba.config.NUMBA_NUM_THREADS))
     print(device_line(a.device))
     if not a.skip_ap:
         bench_ap(a)

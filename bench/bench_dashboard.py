@@ -19,7 +19,8 @@ Each τ is new to the index's matrix cache, so nothing is reused between
 measurements except what the dashboard caches per run (the ExpertIndex).
 Benchmarks print numbers and ratios to target; they never assert.
 
-Run: ``python bench/bench_dashboard.py [--quick]``.
+Run: ``python bench/bench_dashboard.py [--quick]``; ``--grid-store 10,100,462`` measures the dashboard on the
+grid-shaped stores of ``bench/grid_store.py`` instead (``bench/dashboard_scale.py``).
 """
 
 from __future__ import annotations
@@ -486,8 +487,16 @@ def main() -> None:
     parser.add_argument("--browser-only", action="store_true", help="only the τ step and drag in Chromium")
     parser.add_argument("--store", default=os.path.join(ROOT, DEFAULT_STORE), help="a real store (if present)")
     parser.add_argument("--men-dir", default=os.path.join(ROOT, "..", "shared", "data", "men"))
+    parser.add_argument(
+        "--grid-store", help="only the grid-shaped stores of these sizes, e.g. 10,100,462 (bench/dashboard_scale.py)"
+    )
     args = parser.parse_args()
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}\n")
+    if args.grid_store:
+        from bench.dashboard_scale import bench_grid_stores
+
+        bench_grid_stores([int(n) for n in args.grid_store.split(",")], os.path.abspath(args.men_dir))
+        return
     if os.path.exists(CHROMIUM):
         bench_tau_in_browser(args.quick)
     else:

@@ -19,6 +19,7 @@ import pytest
 
 from core.cli.parser import main
 from core.extraction.extract import extract
+from core.storage.packs import pack_parts
 from core.storage.parts import (
     CHECKSUM_KEY,
     META_KEY,
@@ -26,7 +27,6 @@ from core.storage.parts import (
     PACK_KEY,
     PartError,
     check_pack,
-    pack_parts,
     part_files,
     write_part,
 )

@@ -9,12 +9,13 @@ shows which part of the network carries the human-like similarity.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import sparse, stats
 
+from core.experts.counting import UnitGroups
 from core.experts.index import ExpertIndex
 from core.experts.overlap import jaccard_from_counts
 from core.text.benchmarks import coverage
@@ -105,15 +106,20 @@ def alignment_by_layer(
     if by not in ("layer", "kind", "module"):
         raise ValueError(f"by must be 'layer', 'kind' or 'module', got {by!r}")
     covered, _ = coverage(pairs, set(index.concepts_of(fold)))
-    groups, code = _layer_groups(units, index.n_units, [by])
-    g = _indicator(code, len(groups))
-    x = cast(sparse.csr_matrix, index.matrix(tau, fold).astype(np.int32))
-    a, b = index.position(covered["word1"]), index.position(covered["word2"])
-    sizes = np.asarray(cast(sparse.csr_matrix, x @ g).toarray())  # concepts × groups
-    inter = np.asarray((x[a].multiply(x[b]) @ g).toarray()) if len(covered) else np.zeros((0, len(groups)))
+    key = f"{by}:{0 if units is None else len(units)}"  # the run's unit table is fixed: its grouping is built once
+
+    def grouping() -> tuple[pd.DataFrame, UnitGroups]:
+        groups, code = _layer_groups(units, index.n_units, [by])
+        return groups, UnitGroups(key, code, len(groups))
+
+    groups, ug = index.unit_groups(key, grouping)
+    sizes = index.group_sizes(ug, tau, fold)  # concepts × groups
+    overlap = index.pair_group_overlap(covered["word1"], covered["word2"], ug, fold)
+    a, b = overlap.rows_a, overlap.rows_b
+    inter = overlap.shared(tau) if len(covered) else np.zeros((0, len(groups)), np.int64)
     jac = jaccard_from_counts(inter, sizes[a], sizes[b])
     human = covered["score"].to_numpy(np.float64)
-    n_in_group = np.bincount(code, minlength=len(groups))
+    n_in_group = np.bincount(ug.code, minlength=len(groups))
     used = np.union1d(a, b)
     rows = []
     for k in range(len(groups)):

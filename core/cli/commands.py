@@ -259,7 +259,7 @@ def cmd_ingest(args) -> int:
 
 def cmd_pack(args) -> int:
     from core.config import RunConfig
-    from core.storage.parts import pack_parts
+    from core.storage.packs import pack_parts
     from core.storage.store import Store
 
     if not os.path.exists(args.store):

@@ -15,8 +15,8 @@ binary search per concept or pair.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -26,10 +26,13 @@ from core.storage.records import Run, vectors_by_kind
 from core.tau import TAU_MIN, check_tau
 
 from .ap_vectors import clip_aps
+from .counting import PairOverlap, ThresholdCounter, UnitGroups
 from .overlap import intersections, jaccard_from_counts, sets_matrix, vector_cosines
 
 if TYPE_CHECKING:
     from core.storage.reader import StoreReader
+
+T = TypeVar("T")
 
 
 def ap_floor_of(results: pd.DataFrame | None) -> float:
@@ -37,14 +40,6 @@ def ap_floor_of(results: pd.DataFrame | None) -> float:
     if results is None or "ap_floor" not in results or results["ap_floor"].isna().all():
         return TAU_MIN
     return max(TAU_MIN, float(results["ap_floor"].max()))
-
-
-def _float32_floor(tau: float) -> float:
-    """The largest float32 ≤ τ: for float32 APs, ``ap > τ`` iff ``ap > _float32_floor(τ)``."""
-    t = np.float32(tau)
-    if float(t) > tau:
-        t = np.nextafter(t, np.float32(0))
-    return float(t)
 
 
 def _lex_sorted(*keys: np.ndarray) -> bool:
@@ -57,61 +52,6 @@ def _lex_sorted(*keys: np.ndarray) -> bool:
         greater |= equal & (k[1:] > k[:-1])
         equal &= k[1:] == k[:-1]
     return bool(greater.all())
-
-
-class ThresholdCounter:
-    """How many values of each segment exceed τ, for any τ in [0.5, 1], by one ``searchsorted``.
-
-    Values are float32 APs in (0.5, 1]. Segment s stores its values as keys
-    ``2 s + ap`` (exact in float64), so all segments sort into one array and the
-    count above τ of every segment is its end minus one binary search for
-    ``2 s + τ``. Comparisons are those of ``ap > τ`` in float64, as DuckDB's.
-    """
-
-    def __init__(self, segment: np.ndarray, values: np.ndarray, n_segments: int):
-        values = np.asarray(values, dtype=np.float32)
-        if values.size and (values.min() <= TAU_MIN or values.max() > 1.0):
-            raise ValueError("ThresholdCounter values must lie in (0.5, 1]")
-        segment = np.asarray(segment, dtype=np.int64)
-        self.n_segments = int(n_segments)
-        self._keys = np.sort(2.0 * segment + values.astype(np.float64))
-        self._ends = np.cumsum(np.bincount(segment, minlength=self.n_segments))
-        self._queries = 2.0 * np.arange(self.n_segments)
-
-    def count_above(self, tau: float) -> np.ndarray:
-        """(n_segments,) number of values > τ in each segment."""
-        t = _float32_floor(tau)
-        return self._ends - np.searchsorted(self._keys, self._queries + t, side="right")
-
-    @property
-    def nbytes(self) -> int:
-        return self._keys.nbytes + self._ends.nbytes + self._queries.nbytes
-
-
-class PairOverlap:
-    """Shared experts of fixed concept pairs at any τ.
-
-    A unit is a shared expert of (a, b) at τ when both its APs exceed τ, i.e.
-    when ``min(ap_a, ap_b) > τ``; those minima are computed once (at τ = 0.5)
-    and counted per pair by a ``ThresholdCounter``.
-    """
-
-    def __init__(self, ap_matrix: sparse.csr_matrix, rows_a: np.ndarray, rows_b: np.ndarray):
-        self.rows_a = np.asarray(rows_a, dtype=np.int64)
-        self.rows_b = np.asarray(rows_b, dtype=np.int64)
-        n = self.rows_a.size
-        if n:
-            both = ap_matrix[self.rows_a].minimum(ap_matrix[self.rows_b]).tocsr()
-            both.eliminate_zeros()
-            segment = np.repeat(np.arange(n), np.diff(both.indptr))
-            values = both.data
-        else:
-            segment, values = np.zeros(0, np.int64), np.zeros(0, np.float32)
-        self.counter = ThresholdCounter(segment, values, n)
-
-    def shared(self, tau: float) -> np.ndarray:
-        """(n_pairs,) number of shared experts of each pair at τ."""
-        return self.counter.count_above(tau)
 
 
 class ExpertIndex:
@@ -300,6 +240,22 @@ class ExpertIndex:
 
         return self._cached(("sizes", int(fold)), build).count_above(tau)
 
+    def group_sizes(self, groups: UnitGroups, tau: float = 0.5, fold: int = 0) -> np.ndarray:
+        """(concepts × groups) number of experts at τ of every concept in each group of units (cached per grouping)."""
+        tau = self._tau(tau)
+
+        def build() -> ThresholdCounter:
+            sl = self._rows(fold)
+            segment = self._concept[sl].astype(np.int64) * groups.n_groups + groups.code[self._unit[sl]]
+            return ThresholdCounter(segment, self._ap[sl], len(self.concepts) * groups.n_groups)
+
+        counter = self._cached(("group_sizes", groups.key, int(fold)), build)
+        return counter.count_above(tau).reshape(len(self.concepts), groups.n_groups)
+
+    def unit_groups(self, key: str, build: Callable[[], T]) -> T:
+        """The grouping of this run's units named ``key`` (e.g. by layer, with its labels), built once by ``build()``."""
+        return self._cached(("unit_groups", key), build)
+
     def sets(self, tau: float = 0.5, fold: int = 0, concepts: Iterable[str] | None = None) -> dict[str, np.ndarray]:
         """``{concept: sorted expert unit ids}`` for the concepts with a result in ``fold`` (or the given ones)."""
         tau = self._tau(tau)
@@ -353,6 +309,14 @@ class ExpertIndex:
         a, b = self.position(words1), self.position(words2)
         key = ("pairs", int(fold), a.tobytes(), b.tobytes())
         return self._cached(key, lambda: PairOverlap(self.ap_matrix(fold), a, b))
+
+    def pair_group_overlap(
+        self, words1: Iterable[str], words2: Iterable[str], groups: UnitGroups, fold: int = 0
+    ) -> PairOverlap:
+        """The (cached) per-group ``PairOverlap`` of these word pairs: shared experts in each group at any τ."""
+        a, b = self.position(words1), self.position(words2)
+        key = ("group_pairs", groups.key, int(fold), a.tobytes(), b.tobytes())
+        return self._cached(key, lambda: PairOverlap(self.ap_matrix(fold), a, b, groups.code, groups.n_groups))
 
     def pair_jaccard(self, words1: Iterable[str], words2: Iterable[str], tau: float = 0.5, fold: int = 0) -> np.ndarray:
         """Jaccard of the expert sets of each (words1[i], words2[i]) pair; only those pairs are computed."""

@@ -353,10 +353,10 @@ def keep_training_log(store: Store, cfg: RunConfig) -> None:
 
 def describe_run(cfg: RunConfig, rid: str, model: LoadedModel, groups) -> tuple[dict, object]:
     """The ``runs`` row and unit table of a run, from its loaded model (what ``Store.add_run`` takes)."""
-    from core.model.units import unit_table
+    from core.model.units import unit_table, unit_table_id
 
     table = unit_table(groups)
-    table_id = stable_hash(table[["module", "kind"]].drop_duplicates().values.tolist() + [len(table)])
+    table_id = unit_table_id(table)
     return _run_row(cfg, rid, model, len(table), table_id, weights_hash(model.base)), table
 
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from core.config import stable_hash
+
 from .config_names import config_value
 
 # (module suffix, kind, hook) per block; hook "out" = module output, "in" = its input.
@@ -167,3 +169,8 @@ def unit_table(groups: list[HookGroup]) -> pd.DataFrame:
     table["index"] = table["index"].astype("int32")
     table["head"] = table["head"].astype("int16")
     return table
+
+
+def unit_table_id(table: pd.DataFrame) -> str:
+    """The id under which a unit table is stored: the same for every checkpoint of an architecture."""
+    return stable_hash(table[["module", "kind"]].drop_duplicates().values.tolist() + [len(table)])

@@ -12,7 +12,6 @@ import json
 import os
 import re
 import zlib
-from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -145,99 +144,6 @@ def pending_files(parts_dir: str, stored: set[str], run_id: str | None = None) -
         if any(k not in stored for k in keys):
             pending.append(path)
     return pending
-
-
-def pack_parts(parts_dir: str, run_id: str) -> str | None:
-    """Pack a run's parts into one file ``<run_id>.pack.parquet`` and remove them; None if it has none.
-
-    One Parquet footer and one copy of the metadata instead of one per concept, and the embedding vectors as
-    float32 rows instead of JSON text, so finished runs are small enough to commit. Parts added after an earlier pack are merged in;
-    the store ingests packed and single parts alike (``Store.ingest``).
-    """
-    with _folder_lock(parts_dir):  # two packs at once: the second waits, then finds the parts packed
-        return _pack(parts_dir, run_id)
-
-
-@contextmanager
-def _folder_lock(folder: str):
-    """An exclusive lock on a folder (``flock`` of its descriptor: no lock file in a folder meant to be committed)."""
-    try:
-        import fcntl
-    except ImportError:  # not POSIX: no lock
-        yield
-        return
-    fd = os.open(folder, os.O_RDONLY) if os.path.isdir(folder) else None
-    try:
-        if fd is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        if fd is not None:
-            os.close(fd)  # closing releases the lock
-
-
-def _pack(parts_dir: str, run_id: str) -> str | None:
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    out = pack_path(parts_dir, run_id)
-    remove_stale_temps(out)  # left by a pack that was killed while writing
-    singles = [path for key, path in part_files(parts_dir, run_id) if not is_pack(path)]
-    if not singles:
-        return None
-    metas: dict[str, dict] = {}
-    tables = []
-    if os.path.exists(out):
-        old = check_pack(out)  # a damaged pack must not be merged and re-checksummed
-        for meta in read_metas(out):
-            metas[part_key(meta)] = meta
-        tables.append(old.replace_schema_metadata(None))
-    new = 0
-    for path in singles:
-        meta, rows = read_part(path)  # a changed part must not be packed and re-checksummed either
-        if part_key(meta) in metas:
-            continue
-        new += 1
-        vectors = meta.pop("vectors", None) or {}
-        metas[part_key(meta)] = meta
-        t = pa.table({"unit": pa.array(rows["unit"], pa.int32()), "ap": pa.array(rows["ap"], pa.float32())})
-        n, kinds = t.num_rows, list(vectors)
-        tables.append(  # AP rows (kind null), then one row per embedding vector (unit and ap null)
-            pa.table(
-                {
-                    "concept": pa.array([meta["concept"]] * (n + len(kinds)), pa.string()),
-                    "fold": pa.array([meta["fold"]] * (n + len(kinds)), pa.int16()),
-                    "unit": pa.concat_arrays([t["unit"].combine_chunks(), pa.nulls(len(kinds), pa.int32())]),
-                    "ap": pa.concat_arrays([t["ap"].combine_chunks(), pa.nulls(len(kinds), pa.float32())]),
-                    "kind": pa.array([None] * n + kinds, pa.string()),
-                    "vec": pa.array([None] * n + [vectors[k] for k in kinds], pa.list_(pa.float32())),
-                }
-            )
-        )
-    if not new:  # a pack killed while removing its parts: it holds them all already
-        _remove_packed(parts_dir, run_id, singles)
-        return out
-    table = pa.concat_tables(tables).sort_by(
-        [("concept", "ascending"), ("fold", "ascending"), ("kind", "ascending"), ("unit", "ascending")]
-    )
-    ordered = [metas[k] for k in sorted(metas)]
-    blob = zlib.compress(json.dumps(ordered).encode(), 9)
-    table = table.replace_schema_metadata({PACK_KEY: blob, PACK_CHECKSUM_KEY: pack_checksum(blob, table).encode()})
-    tmp = f"{out}.tmp{os.getpid()}"
-    pq.write_table(table, tmp, compression="zstd", use_dictionary=["concept", "kind"])  # pyright: ignore[reportArgumentType]  # bool or list (pyarrow docs); untyped, inferred from the default
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, out)
-    _remove_packed(parts_dir, run_id, singles)
-    return out
-
-
-def _remove_packed(parts_dir: str, run_id: str, singles: list[str]) -> None:
-    for path in singles:
-        os.remove(path)
-    folder = os.path.join(parts_dir, run_id)
-    if os.path.isdir(folder) and not os.listdir(folder):
-        os.rmdir(folder)
 
 
 def remove_stale_temps(path: str) -> list[str]:

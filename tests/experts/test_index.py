@@ -7,7 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
-from core.experts.index import ExpertIndex, ThresholdCounter
+from core.experts.counting import ThresholdCounter
+from core.experts.index import ExpertIndex
 from core.experts.overlap import jaccard
 
 

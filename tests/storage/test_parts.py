@@ -14,13 +14,13 @@ import pytest
 
 from core.cli.parser import main
 from core.extraction.extract import extract
+from core.storage.packs import pack_parts
 from core.storage.parts import (
     META_KEY,
     PACK_CHECKSUM_KEY,
     PACK_SUFFIX,
     PartError,
     check_pack,
-    pack_parts,
     part_files,
     read_metas,
     read_part,
