@@ -328,6 +328,10 @@ class ExpertIndex:
         sizes = self.sizes(tau, fold)
         return jaccard_from_counts(po.shared(tau), sizes[po.rows_a], sizes[po.rows_b])
 
+    def pair_scores(self, key: tuple, build: Callable[[], np.ndarray]) -> np.ndarray:
+        """Scores of fixed pairs that no τ changes (a threshold-free measure's), built once per ``key`` by ``build()``."""
+        return self._cached(("pair_scores", *key), build)
+
     def pair_cosines(self, kind: str, words1: Iterable[str], words2: Iterable[str]) -> np.ndarray:
         """Cosine of the index's ``kind`` vectors for each pair (cached; NaN where a word has no vector)."""
         w1, w2 = list(words1), list(words2)
