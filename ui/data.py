@@ -147,9 +147,10 @@ class IndexCache:
 INDEXES = IndexCache()
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _run_versions(path: str, stamp: tuple) -> dict[str, tuple]:
-    """``{run_id: (results count, updated_at)}``: what a run's stored APs depend on."""
+    """``{run_id: (results count, updated_at)}``: what a run's stored APs depend on (shared, never mutated: no copy
+    per call, which hundreds of index lookups would pay)."""
     return {r.run_id: (r.n_results, str(r.updated_at)) for r in runs(path, stamp)}
 
 

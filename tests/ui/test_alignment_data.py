@@ -94,3 +94,46 @@ def test_a_hosted_page_computes_live_and_writes_nothing(base, tmp_path, monkeypa
     assert "3 computed now" in shown(open_page("alignment", tau="0.5"))[2]
     assert Store(store, read_only=True).alignment_snapshot(benchmark_hash=pairs_hash(read_pairs(bench))).empty
     assert os.path.getmtime(store) == before
+
+
+MEN_TEST = os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "shared", "data", "men", "MEN_dataset_lemma_form.test"
+)
+
+
+@pytest.mark.skipif(not os.path.isfile(MEN_TEST), reason="the MEN files are not redistributed")
+def test_a_generated_grid_store_shows_summaries_with_the_live_numbers_until_the_file_changes(
+    grid_store, tmp_path, monkeypatch, capsys
+):
+    """Three Pythia-70m-shaped checkpoints (``bench/grid_store.py``) on MEN test, summarised by the CLI the
+    generator's benchmark calls."""
+    from core.cli.parser import main
+
+    men = tmp_path / "men"
+    men.mkdir()
+    shutil.copyfile(MEN_TEST, men / "MEN_dataset_lemma_form.test")
+    views = {}
+    for name in ("live", "summarised"):
+        store = str(tmp_path / f"{name}.duckdb")
+        shutil.copyfile(grid_store[0], store)  # the shared grid store is read only
+        monkeypatch.setenv("EXPERTS_STORE", store)
+        monkeypatch.setenv("EXPERTS_MEN_DIR", str(men))
+        for key in ("EXPERTS_BENCHMARK", "EXPERTS_DOMAINS", "EXPERTS_HOSTED"):
+            monkeypatch.delenv(key, raising=False)
+        if name == "summarised":
+            bench = str(men / "MEN_dataset_lemma_form.test")
+            assert main(["--store", store, "summarise", "--benchmark", bench, "--taus", "0.5,0.6"]) == 0
+            assert "MEN test: " in capsys.readouterr().out
+        views[name] = shown(open_page("alignment", tau="0.5"))
+    (live, live_layers, live_source), (table, layers, source) = views["live"], views["summarised"]
+    assert "3 computed now" in live_source and "3 runs from the store's summaries (1000" in source
+    pd.testing.assert_frame_equal(table, live)
+    assert layers == live_layers and layers
+    lines = (men / "MEN_dataset_lemma_form.test").read_text().splitlines()
+    a, b, score = lines[0].split()
+    lines[0] = f"{a} {b} {50 - float(score):g}"  # one rating edited
+    (men / "MEN_dataset_lemma_form.test").write_text("\n".join(lines) + "\n")
+    edited, _, source = shown(open_page("alignment", tau="0.5"))
+    assert "3 computed now" in source and "summaries" not in source
+    experts = edited["method"] == "Expert neurons (Jaccard)"
+    assert not edited.loc[experts, "rho"].equals(live.loc[experts, "rho"])
