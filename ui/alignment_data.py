@@ -26,7 +26,7 @@ from core.storage.records import runs_frame
 from core.storage.store import Store, StoreError
 from core.tau import TAU_MIN
 
-from .data import _index, _mtime, benchmark_pairs, contents, locked, open_store, page_read
+from .data import _index, _mtime, _unit_table, benchmark_pairs, contents, locked, open_store, page_read
 
 if TYPE_CHECKING:
     from .page_state import Page
@@ -158,7 +158,8 @@ def _groups(path: str, stamp: tuple, run_ids: tuple, bench: str, bench_mtime: fl
 
     pairs, store = benchmark_pairs(bench, bench_mtime), open_store(path, stamp)
     cache = {rid: _index(path, stamp, rid) for rid in run_ids}
-    rows = [locked(group_alignment_rows, store, list(run_ids), pairs, (tau,), by, cache) for by in bys]
+    units = {rid: _unit_table(path, stamp, rid) for rid in run_ids}
+    rows = [locked(group_alignment_rows, store, list(run_ids), pairs, (tau,), by, cache, units) for by in bys]
     return pd.concat(rows, ignore_index=True)
 
 

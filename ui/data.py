@@ -167,6 +167,18 @@ def _index(path: str, stamp: tuple, run_id: str):
     return INDEXES.get(_index_key(path, stamp, run_id), load)
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _units_of(path: str, dev: int, ino: int, run_id: str, version: tuple | None, _stamp: tuple) -> pd.DataFrame:
+    return open_store(path, _stamp).units(run_id)
+
+
+def _unit_table(path: str, stamp: tuple, run_id: str) -> pd.DataFrame:
+    """A run's unit table, shared (never mutated) and keyed like its index: a store that only gained summaries
+    does not read it again (a Pythia-12b-sized one is 1.66M rows)."""
+    where, dev, ino, rid, version = _index_key(path, stamp, run_id)
+    return _units_of(where, dev, ino, rid, version, stamp)
+
+
 @page_read
 def index(p: Page, run_id: str | None = None):
     """The run's ``ExpertIndex`` (default: the page's run): every stored AP read once; each τ from memory."""
