@@ -100,14 +100,14 @@ def summarise(
     run_ids: Iterable[str] | None = None,
     taus: Iterable[float] = SLIDER_TAUS,
     n_boot: int = N_BOOT,
-    seed: int = 0,
     progress: Callable[[str, int], None] | None = None,
 ) -> int:
     """Compute and store the summary of every run (of ``run_ids``; default all with results) that lacks a current
     one on ``pairs`` (named ``benchmark`` in the store); returns rows written.
 
     A run already summarised at every τ of ``taus`` with at least ``n_boot`` resamples is skipped; each run's rows
-    are saved as soon as they are computed (``progress(run_id, rows written so far)`` after each).
+    are saved as soon as they are computed (``progress(run_id, rows written so far)`` after each). Resamples are
+    seeded 0, as the pages' live alignment, so a summary and a live table agree.
     """
     taus = [round(float(t), 4) for t in taus]
     runs = with_results(store.runs())
@@ -121,7 +121,7 @@ def summarise(
     written = 0
     for run in todo(store, digest, {r.run_id: r.n_results for r in runs}, taus, n_boot):
         index = ExpertIndex.from_store(store, run)  # the results count read with the APs keys the rows
-        rows = run_summary(store, run, pairs, taus, n_boot, seed, index)
+        rows = run_summary(store, run, pairs, taus, n_boot, 0, index)
         counted = {run: index.run.n_results} if index.run is not None else None
         written += store.save_alignment_snapshot(benchmark, rows, n_boot, digest, counted)
         del index, rows  # one run in memory at a time

@@ -291,7 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=analysis_commands.cmd_build_demo)
 
     benchmark_commands.add_parser(sub, number(1, 1_000_000), SCORE_COLUMN_HELP)
-    summary_commands.add_parser(sub, number(1, MAX_BOOT), number(0, MAX_SEED), SCORE_COLUMN_HELP)
+    summary_commands.add_parser(sub, number(1, MAX_BOOT), SCORE_COLUMN_HELP)
     return parser
 
 

@@ -9,8 +9,8 @@ import os
 import time
 
 
-def add_parser(sub, boot, seed, score_column_help: str) -> None:
-    """``summarise`` and its options on the subcommands ``sub`` (``boot``, ``seed``: the CLI's checked count types)."""
+def add_parser(sub, boot, score_column_help: str) -> None:
+    """``summarise`` and its options on the subcommands ``sub`` (``boot``: the CLI's checked count type)."""
     from core.analysis.alignment import N_BOOT
 
     p = sub.add_parser(
@@ -22,7 +22,6 @@ def add_parser(sub, boot, seed, score_column_help: str) -> None:
     p.add_argument("--runs", help="comma-separated run ids (default: every run with results)")
     p.add_argument("--taus", help="comma-separated thresholds (default: the dashboard slider's, 0.50 to 1.00 by 0.01)")
     p.add_argument("--n-boot", type=boot, default=N_BOOT, help="bootstrap resamples for CIs and paired tests")
-    p.add_argument("--seed", type=seed, default=0)
     p.set_defaults(func=cmd_summarise)
 
 
@@ -51,7 +50,7 @@ def cmd_summarise(args) -> int:
         last = now
 
     n_runs = len(runs) if runs is not None else sum(r.n_results > 0 for r in store.runs())
-    rows = summarise(store, pairs, name, runs, taus, args.n_boot, args.seed, progress)
+    rows = summarise(store, pairs, name, runs, taus, args.n_boot, progress)
     print(
         f"{name}: {rows:,} summary rows written for {len(done)} run{'s' if len(done) != 1 else ''} ({n_runs - len(done)} already current), "
         f"{len(taus)} τ, {args.n_boot} resamples, in {time.perf_counter() - start:.1f} s"
