@@ -16,6 +16,7 @@ from core.storage.records import runs_frame
 from core.text.benchmarks import MEN_HUMAN_CEILING
 from ui.settings import DEMO, store_choices
 
+HEADLINE_BOOT = 500  # bootstrap resamples of the headline (one run: quick live, and most summaries have more)
 p = ui.page("Home", "home", need="benchmark")
 
 st.title("Analyze the neurons, not the embeddings")
@@ -89,7 +90,7 @@ def headline(q: ui.Page) -> None:
     else:
         name, path = options[0]
         try:
-            table = ui.alignment(q, path, (q.run_id,), n_boot=500, name=name)
+            table = ui.alignment(q, path, (q.run_id,), n_boot=HEADLINE_BOOT, name=name)
         except (ValueError, KeyError) as e:  # an unreadable benchmark file
             st.error(f"Alignment cannot be computed: {e}")
         if path is None and table is not None and table.empty:
@@ -100,7 +101,8 @@ def headline(q: ui.Page) -> None:
             table = None
     if table is not None:
         rows = {str(r["method"]): r for r in table.to_dict("records")}
-        st.caption(f"{q.run.title} · {name} · τ = {q.tau:.2f} · 95% bootstrap CI over pairs")
+        source = f" · {ui.alignment_source(q, path, (q.run_id,), HEADLINE_BOOT, alignment_methods())}" if path else ""
+        st.caption(f"{q.run.title} · {name} · τ = {q.tau:.2f} · 95% bootstrap CI over pairs{source}")
         methods = alignment_methods()
         cols = st.columns(len(methods) + 1)
         for col, method in zip(cols, methods):

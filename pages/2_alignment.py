@@ -105,7 +105,8 @@ def draw(q: ui.Page) -> None:
     others = [looks[m].name for m in sorted(set(frame["model"]) - {selected}, key=lambda m: looks[m].order)]
 
     st.subheader("Alignment over training")
-    key = (bench, bench_path, tuple(shown), q.tau, selected, n_boot, tuple(methods))
+    source = ui.alignment_source(q, bench_path, run_ids, n_boot, methods) if bench_path else ""  # summaries or live
+    key = (bench, bench_path, tuple(shown), q.tau, selected, n_boot, tuple(methods), source)
     st.plotly_chart(
         ui.figure(q, "alignment", key, lambda: alignment_figure.alignment_figure(frame, ceiling, selected=selected)),
         config={"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": "alignment", "scale": 2}},
@@ -120,7 +121,7 @@ def draw(q: ui.Page) -> None:
         )
         + (f"Other runs: {', '.join(others)} (thin lines), because {why}. " if others else "")
         + f"{len(shown)} run{'s' if len(shown) != 1 else ''} · "
-        + (f"{n_boot} bootstrap resamples · " if bench_path else "")
+        + (f"{source} · " if source else "")
         + ("human ceiling: agreement between MEN raters (0.84). " if ceiling else "")
         + "PNG: camera icon of the chart; SVG and CSV below."
     )

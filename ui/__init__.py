@@ -5,10 +5,20 @@ Every page starts with ``p = ui.page(...)``, draws what does not depend on τ, a
 data comes from ``ui.<data>(p, ...)``: one calling convention, the page object first. ``ui.links`` keeps widget
 values in the link, ``ui.widget_states`` checks the widget values the browser sends, ``ui.frame`` draws the frame
 (sidebar, run, the place of the τ slider), ``ui.tau_section`` the slider and what depends on τ, ``ui.data`` caches
-what pages read from the store and ``ui.analyses`` the analyses of a run at the page's τ. Nothing in ``core``
-imports this.
+what pages read from the store, ``ui.alignment_data`` their alignment, and ``ui.analyses`` the analyses of a run at
+the page's τ. Nothing in ``core`` imports this.
 """
 
+from .alignment_data import (
+    alignment,
+    alignment_source,
+    benchmarks,
+    coverage,
+    series,
+    snapshot_meta,
+    snapshot_note,
+    where,
+)
 from .analyses import (
     by_layer,
     by_size,
@@ -23,23 +33,16 @@ from .analyses import (
     similarity,
 )
 from .data import (
-    alignment,
     benchmark_pairs,
-    benchmarks,
     concept_ap,
-    coverage,
     domain_list,
     index,
     overview,
     results,
     same_weights,
     sentences,
-    series,
-    snapshot_meta,
-    snapshot_note,
     training_log,
     units,
-    where,
 )
 from .figures import figure
 from .frame import empty_state, fmt, html_frame, page, require_run
@@ -51,6 +54,7 @@ __all__ = [
     "PAGES",
     "Page",
     "alignment",
+    "alignment_source",
     "benchmark_pairs",
     "benchmarks",
     "by_layer",

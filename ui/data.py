@@ -13,15 +13,14 @@ import functools
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
 
 from core.analysis import run_choice as run_policy
-from core.analysis.alignment import N_BOOT
-from core.analysis.measures import alignment_methods
 from core.storage.records import Run, RunContents, runs_frame
 from core.storage.store import Store, StoreError
 from core.tau import TAU_MIN
@@ -107,17 +106,88 @@ def overview(p: Page) -> dict:
     }
 
 
-@st.cache_resource(show_spinner="Reading the run's stored APs…", max_entries=48)
+INDEX_ROWS = 12_000_000  # stored AP rows the shared expert indexes may hold together (see ``IndexCache``)
+
+
+class IndexCache:
+    """``ExpertIndex``es shared by every session, bounded by the AP rows they hold together (``max_rows``).
+
+    Least recently used first out once over the bound; the one just read always stays. A count of entries cannot
+    bound memory here: a tiny model's index holds thousands of rows, a Pythia-12b-sized one ≈ 3.4M, which
+    ``bench/bench_index_memory.py`` measured at ≈ 120 MB as read and ≈ 220 MB with the 16 per-τ matrices it keeps
+    (≈ 70 bytes a row): 12M rows is three or four such runs, ≈ 0.8 GB, or every run of a store of small ones.
+    Keyed by the store file's identity and the run's results count and update time, not the store's stamp:
+    summaries a page writes leave the indexes valid, while an extraction adding results makes the run's index be
+    read again.
+    """
+
+    def __init__(self, max_rows: int = INDEX_ROWS):
+        self.max_rows = max_rows
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()  # held while loading: two sessions never read the same run twice at once
+
+    def get(self, key: tuple, load: Callable):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            index = self._items[key] = load()
+            while len(self._items) > 1 and sum(i.n_rows for i in self._items.values()) > self.max_rows:
+                self._items.popitem(last=False)
+            return index
+
+    def has(self, key: tuple) -> bool:
+        with self._lock:
+            return key in self._items
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+INDEXES = IndexCache()
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _run_versions(path: str, stamp: tuple) -> dict[str, tuple]:
+    """``{run_id: (results count, updated_at)}``: what a run's stored APs depend on (shared, never mutated: no copy
+    per call, which hundreds of index lookups would pay)."""
+    return {r.run_id: (r.n_results, str(r.updated_at)) for r in runs(path, stamp)}
+
+
+def _index_key(path: str, stamp: tuple, run_id: str) -> tuple:
+    file = os.stat(path)
+    return (os.path.abspath(path), file.st_dev, file.st_ino, run_id, _run_versions(path, stamp).get(run_id))
+
+
 def _index(path: str, stamp: tuple, run_id: str):
+    """The run's ``ExpertIndex`` from ``INDEXES`` (read from the store when it is not there or the run changed)."""
     from core.experts.index import ExpertIndex
 
-    return ExpertIndex.from_store(open_store(path, stamp), run_id)
+    load = lambda: ExpertIndex.from_store(open_store(path, stamp), run_id)  # noqa: E731
+    return INDEXES.get(_index_key(path, stamp, run_id), load)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _units_of(path: str, dev: int, ino: int, run_id: str, version: tuple | None, _stamp: tuple) -> pd.DataFrame:
+    return open_store(path, _stamp).units(run_id)
+
+
+def _unit_table(path: str, stamp: tuple, run_id: str) -> pd.DataFrame:
+    """A run's unit table, shared (never mutated) and keyed like its index: a store that only gained summaries
+    does not read it again (a Pythia-12b-sized one is 1.66M rows)."""
+    where, dev, ino, rid, version = _index_key(path, stamp, run_id)
+    return _units_of(where, dev, ino, rid, version, stamp)
 
 
 @page_read
 def index(p: Page, run_id: str | None = None):
     """The run's ``ExpertIndex`` (default: the page's run): every stored AP read once; each τ from memory."""
-    return _index(p.path, p.stamp, run_id or p.run_id)
+    rid = run_id or p.run_id
+    if INDEXES.has(_index_key(p.path, p.stamp, rid)):
+        return _index(p.path, p.stamp, rid)
+    with st.spinner("Reading the run's stored APs…"):
+        return _index(p.path, p.stamp, rid)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -193,128 +263,10 @@ def preference(need: str | None, p: Page) -> dict[str, float] | None:
     except (ValueError, OSError):  # an unreadable list or benchmark: the page itself says so
         return None
     if need == "benchmark":  # no file: the pairs each run covered when its snapshot was taken
+        from .alignment_data import snapshot_coverage
+
         return snapshot_coverage(p, None)
     return None
-
-
-@page_read
-def snapshot_coverage(p: Page, name: str | None) -> dict[str, float]:
-    """``{run_id: pairs scored by experts}`` from the store's alignment snapshot (first benchmark if no name)."""
-    t = _snapshot(p.path, p.stamp, name, TAU_MIN)
-    if t.empty:
-        return {}
-    t = t[(t["benchmark"] == (name or t["benchmark"].iloc[0])) & (t["method"] == "experts")]
-    return {str(r): float(n) for r, n in zip(t["run_id"], t["n_pairs"])}
-
-
-@page_read
-def coverage(p: Page, bench_path: str | None, name: str | None = None) -> dict[str, float]:
-    """Pairs of a benchmark each run covers, with the run picked by hand (if any) put first.
-
-    ``bench_path`` None: the coverage recorded in the store's snapshot of benchmark ``name``.
-    """
-    from .links import session_value
-
-    try:
-        if bench_path is None:
-            score = snapshot_coverage(p, name)
-        else:
-            pairs = benchmark_pairs(bench_path, _mtime(bench_path))
-            score = run_policy.pair_coverage(contents(p.path, p.stamp), pairs)
-    except (ValueError, OSError):  # an unreadable benchmark: the alignment call reports it
-        score = {}
-    picked = session_value("run")
-    if picked:
-        score[picked] = float("inf")
-    return score
-
-
-# -- alignment -------------------------------------------------------------------------------------
-@st.cache_data(show_spinner="Scoring alignment with human ratings…", max_entries=64)
-def _alignment(
-    path: str, stamp: tuple, bench: str, bench_mtime: float, run_ids: tuple, tau: float, n_boot: int, methods: tuple
-) -> pd.DataFrame:
-    from core.analysis.alignment import alignment_table
-
-    pairs = benchmark_pairs(bench, bench_mtime)
-    cache = {rid: _index(path, stamp, rid) for rid in run_ids}
-    store = open_store(path, stamp)
-    kw = {"tau": tau, "n_boot": n_boot, "seed": 0, "index_cache": cache, "methods": methods}
-    return locked(alignment_table, store, list(run_ids), pairs, **kw)
-
-
-@page_read
-def alignment(
-    p: Page,
-    bench: str | None,
-    run_ids: Sequence[str],
-    n_boot: int = N_BOOT,
-    name: str | None = None,
-    methods: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """``core.analysis.alignment.alignment_table`` of runs on a benchmark file at the page's τ (cached), scoring
-    ``methods`` (default: ``measures.alignment_methods()``).
-
-    With no file (``bench`` None), the store's snapshot of benchmark ``name`` at this τ is read instead (a measure
-    the snapshot lacks has no rows).
-    """
-    methods = tuple(alignment_methods() if methods is None else methods)
-    if bench is None:
-        t = _snapshot(p.path, p.stamp, name, p.tau)
-        t = t[t["run_id"].isin(list(run_ids)) & t["method"].isin(methods)]
-        t = t.drop(columns=["benchmark", "n_boot"])
-        order = {m: i for i, m in enumerate(methods)}  # the order alignment_table gives
-        rank = t["run_id"].map({r: i for i, r in enumerate(run_ids)}) * 10 + t["method"].map(order).fillna(9)
-        return t.assign(_o=rank).sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
-    return _alignment(p.path, p.stamp, bench, _mtime(bench), tuple(run_ids), p.tau, n_boot, methods)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _where(path: str, stamp: tuple, run_id: str, bench: str, bench_mtime: float, tau: float) -> tuple:
-    from core.analysis.layers import alignment_by_layer
-
-    idx, table = _index(path, stamp, run_id), _read(path, stamp, "units", run_id)
-    pairs = benchmark_pairs(bench, bench_mtime)
-    return tuple(locked(alignment_by_layer, idx, table, pairs, tau, by=by) for by in ("layer", "kind"))
-
-
-@page_read
-def where(p: Page, bench: str | None, name: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """ρ from one layer and one module kind at a time, for the page's run (live, or from the snapshot)."""
-    if bench is None:
-        from core.analysis.layers import groups_from_rows
-
-        t = _snapshot(p.path, p.stamp, name, p.tau)
-        t = t[t["run_id"] == p.run_id]
-        return groups_from_rows(t, "layer"), groups_from_rows(t, "kind")
-    return _where(p.path, p.stamp, p.run_id, bench, _mtime(bench), p.tau)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _series_layers(path: str, stamp: tuple, run_ids: tuple, bench: str, bench_mtime: float, tau: float):
-    from core.analysis.layers import group_alignment_rows
-
-    pairs = benchmark_pairs(bench, bench_mtime)
-    return group_alignment_rows(open_store(path, stamp), list(run_ids), pairs, (tau,), by="layer")
-
-
-@page_read
-def series(p: Page, bench: str | None, name: str) -> dict[str, pd.DataFrame]:
-    """Where × when of the store's checkpoint series at the page's τ: ``{model: layers × steps}`` of ρ.
-
-    Live from the benchmark file, or from the store's alignment snapshot when there is none.
-    """
-    from core.analysis.series import series_models, where_when
-
-    frame = runs_frame(run_policy.with_results(p.runs))
-    ids = tuple(frame[frame["model"].isin(series_models(frame))]["run_id"]) if len(frame) else ()
-    if not ids:
-        return {}
-    if bench is None:
-        rows = _snapshot(p.path, p.stamp, name, p.tau)
-    else:
-        rows = _series_layers(p.path, p.stamp, ids, bench, _mtime(bench), p.tau)
-    return where_when(rows[rows["run_id"].isin(ids)], frame) if len(rows) else {}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -334,51 +286,3 @@ def same_weights(p: Page) -> dict[str, str]:
     from core.model.checkpoints import identical_neighbours
 
     return identical_neighbours(runs_frame(p.runs))
-
-
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _snapshots(path: str, stamp: tuple) -> pd.DataFrame:
-    """Every stored alignment snapshot row (all benchmarks and τ), read once per store version; never mutated."""
-    t = open_store(path, stamp).alignment_snapshot(None, None)
-    return t.assign(_tau=t["tau"].astype(float).round(2))
-
-
-@st.cache_data(show_spinner=False, max_entries=128)
-def _snapshot(path: str, stamp: tuple, name: str | None, tau: float | None) -> pd.DataFrame:
-    """The snapshot rows of benchmark ``name`` (None: all) at ``tau`` (None: all), filtered in memory: a new τ
-    costs no store read."""
-    t = _snapshots(path, stamp)
-    keep = pd.Series(True, index=t.index)
-    if name is not None:
-        keep &= t["benchmark"] == name
-    if tau is not None:
-        keep &= t["_tau"] == round(float(tau), 2)
-    return t[keep].drop(columns="_tau").reset_index(drop=True)
-
-
-@page_read
-def snapshot_meta(p: Page, name: str) -> pd.DataFrame:
-    """The snapshot rows of benchmark ``name`` at the page's τ, with how they were computed."""
-    return _snapshot(p.path, p.stamp, name, p.tau)
-
-
-@page_read
-def benchmarks(p: Page) -> list[tuple[str, str | None]]:
-    """Benchmarks to show: files on disk, then those only the store's snapshots hold (path None)."""
-    live: list[tuple[str, str | None]] = list(p.settings.benchmarks)
-    if p.store is None:
-        return live
-    names = {n for n, _ in live}
-    kept = [n for n in dict.fromkeys(_snapshot(p.path, p.stamp, None, TAU_MIN)["benchmark"]) if n not in names]
-    return live + [(n, None) for n in kept]
-
-
-def snapshot_note(name: str, table: pd.DataFrame, hosted: bool = False) -> str:
-    """Where numbers read from a snapshot come from (and, run locally, how to recompute them)."""
-    n_boot = int(table["n_boot"].max()) if "n_boot" in table and len(table) else None
-    advice = "" if hosted else " Put the MEN files in `cache/MEN/` or set `EXPERTS_MEN_DIR` to recompute them here."
-    return (
-        f"{name}: read from the alignment snapshot stored with this store (computed from the benchmark file "
-        f"when the store was built{f', {n_boot} bootstrap resamples' if n_boot else ''}; the ratings are not "
-        f"shipped).{advice}"
-    )

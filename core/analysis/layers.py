@@ -148,17 +148,27 @@ GROUP_PREFIX = {"layer": "layer:", "kind": "kind:"}
 
 
 def group_alignment_rows(
-    store: StoreReader, run_ids: Iterable[str], pairs: pd.DataFrame, taus: Iterable[float], by: str = "layer"
+    store: StoreReader,
+    run_ids: Iterable[str],
+    pairs: pd.DataFrame,
+    taus: Iterable[float],
+    by: str = "layer",
+    index_cache: dict | None = None,
+    unit_tables: dict | None = None,
 ) -> pd.DataFrame:
     """``alignment_by_layer`` of runs at several τs, as alignment-table rows with method ``layer:<n>``/``kind:<k>``.
 
-    This is the form an alignment snapshot stores, so a store without its benchmark file can still show
-    where in the network the human-aligned units sit.
+    This is the form an alignment snapshot (and a run's summary) stores, so a store without its benchmark file can
+    still show where in the network the human-aligned units sit. ``index_cache`` (``{run_id: ExpertIndex}``) and
+    ``unit_tables`` (``{run_id: units}``) are used where they have the run (then not read again).
     """
     rows = []
+    taus = list(taus)
     for run_id in run_ids:
-        index = ExpertIndex.from_store(store, run_id)
-        units = store.units(run_id)
+        index = (index_cache or {}).get(run_id)
+        index = index if index is not None else ExpertIndex.from_store(store, run_id)
+        units = (unit_tables or {}).get(run_id)
+        units = units if units is not None else store.units(run_id)
         for tau in taus:
             t = alignment_by_layer(index, units, pairs, tau, by=by)
             rows.append(

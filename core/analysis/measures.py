@@ -133,13 +133,15 @@ def _cosine_pairs(kind: str) -> Callable[[Pairs], np.ndarray]:
 
 
 def _clipped_pairs(measure) -> Callable[[Pairs], np.ndarray]:
-    """Pairs scored on ``(AP − floor)₊`` of the stored APs (no τ): exact from what the store keeps."""
+    """Pairs scored on ``(AP − floor)₊`` of the stored APs (no τ): exact from what the store keeps; computed once
+    per run and pairs (a τ slider or a summary over every τ reuses them)."""
 
     def score(p: Pairs) -> np.ndarray:
         if not p.words1:
             return np.zeros(0)
         rows_a, rows_b = p.index.position(p.words1), p.index.position(p.words2)
-        return measure(p.index.clipped_matrix(p.fold), rows_a, rows_b)
+        key = (measure.__name__, p.fold, rows_a.tobytes(), rows_b.tobytes())
+        return p.index.pair_scores(key, lambda: measure(p.index.clipped_matrix(p.fold), rows_a, rows_b))
 
     return score
 

@@ -31,7 +31,7 @@ from core.errors import first_line
 from core.storage.paths import DEFAULT_STORE, DEMO_STORE, parts_dir_of
 from core.tau import STABILITY_TAUS, TAU_DEFAULT, TAU_MAX, TAU_MIN
 
-from . import analysis_commands, benchmark_commands, checkpoint_commands, commands
+from . import analysis_commands, benchmark_commands, checkpoint_commands, commands, summary_commands
 
 KNOWN_ERRORS: tuple[type[BaseException], ...] = (ValueError, RuntimeError, OSError, KeyError)
 MAX_ERROR = 600  # characters of an error line: a message quoting user input stays one readable line
@@ -291,6 +291,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=analysis_commands.cmd_build_demo)
 
     benchmark_commands.add_parser(sub, number(1, 1_000_000), SCORE_COLUMN_HELP)
+    summary_commands.add_parser(sub, number(1, MAX_BOOT), SCORE_COLUMN_HELP)
     return parser
 
 

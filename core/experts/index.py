@@ -155,6 +155,11 @@ class ExpertIndex:
             results=results,
         )
 
+    @property
+    def n_rows(self) -> int:
+        """Stored (concept, fold, unit) rows above the floor: what the index's memory grows with."""
+        return int(self._unit.size)
+
     def __repr__(self) -> str:
         return (
             f"ExpertIndex(run_id={self.run_id!r}, concepts={len(self.concepts)}, folds={self.folds}, "
@@ -322,6 +327,10 @@ class ExpertIndex:
         po = self.pair_overlap(words1, words2, fold)
         sizes = self.sizes(tau, fold)
         return jaccard_from_counts(po.shared(tau), sizes[po.rows_a], sizes[po.rows_b])
+
+    def pair_scores(self, key: tuple, build: Callable[[], np.ndarray]) -> np.ndarray:
+        """Scores of fixed pairs that no τ changes (a threshold-free measure's), built once per ``key`` by ``build()``."""
+        return self._cached(("pair_scores", *key), build)
 
     def pair_cosines(self, kind: str, words1: Iterable[str], words2: Iterable[str]) -> np.ndarray:
         """Cosine of the index's ``kind`` vectors for each pair (cached; NaN where a word has no vector)."""

@@ -51,8 +51,10 @@ def _is_interrupt(e: BaseException) -> bool:
 
 
 def _is_lock_error(e: Exception) -> bool:
+    """Whether the file is held: by another process, or in this one by a connection of the other mode (DuckDB's
+    "different configuration": a dashboard session keeping summaries while another reads)."""
     text = str(e).lower()
-    return "lock" in text or "conflicting" in text or "being used" in text
+    return "lock" in text or "conflicting" in text or "being used" in text or "different configuration" in text
 
 
 def check_size(path: str, used_blocks: int, block_size: int) -> None:

@@ -109,6 +109,14 @@ class RunContents:
     concepts: frozenset[str]
     folds: int
 
+    @staticmethod
+    def by_run(rows: pd.DataFrame) -> dict[str, RunContents]:
+        """``{run_id: RunContents}`` from (run_id, concept, n_folds) rows."""
+        return {
+            str(rid): RunContents(frozenset(g["concept"]), int(g["n_folds"].max()))
+            for rid, g in rows.groupby("run_id", sort=False)
+        }
+
 
 @dataclass
 class IndexRows:
@@ -118,6 +126,20 @@ class IndexRows:
     results: pd.DataFrame  # concept, fold, n_pos, n_neg, n_units, n_stored
     rows: dict[str, np.ndarray]  # ci (the row's concept among the sorted concepts with results), fold, unit, ap
     vectors: pd.DataFrame | None  # concept, kind, vec; None when not asked for
+
+
+SNAPSHOT_COLUMNS = ["method", "tau", "rho", "ci_low", "ci_high", "p_value", "p_vs_experts", "n_pairs", "n_missing"]
+# An alignment snapshot or summary row as read: its benchmark, run (with the run's columns), numbers, how many
+# resamples, and for a summary the hash of the benchmark's pairs and the run's results count it was computed from.
+SNAPSHOT_READ = ["benchmark", "run_id", "model", "family", "n_params", "revision", "step", *SNAPSHOT_COLUMNS]
+SNAPSHOT_READ += ["n_boot", "benchmark_hash", "n_results"]
+
+
+def training_log_rows(model: str, log: pd.DataFrame) -> pd.DataFrame:
+    """A training log (step, tokens, loss, held_out_loss) as stored rows of ``model``: numbers checked."""
+    num = {c: pd.to_numeric(log[c], errors="coerce") for c in ("loss", "held_out_loss")}
+    steps = {c: pd.to_numeric(log[c]).astype("int64") for c in ("step", "tokens")}
+    return pd.DataFrame({"model": model, **steps, **num})
 
 
 def vectors_by_kind(rows: pd.DataFrame | None) -> dict[str, dict[str, np.ndarray]]:

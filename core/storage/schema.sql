@@ -24,5 +24,8 @@ CREATE TABLE IF NOT EXISTS training_log(
 CREATE TABLE IF NOT EXISTS alignment_snapshots(
     benchmark VARCHAR, run_id VARCHAR, method VARCHAR, tau DOUBLE, rho DOUBLE, ci_low DOUBLE, ci_high DOUBLE,
     p_value DOUBLE, p_vs_experts DOUBLE, n_pairs INTEGER, n_missing INTEGER, n_boot INTEGER,
-    computed_at TIMESTAMP, PRIMARY KEY(benchmark, run_id, method, tau));
+    computed_at TIMESTAMP, benchmark_hash VARCHAR, n_results INTEGER, PRIMARY KEY(benchmark, run_id, method, tau));
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS weights_hash VARCHAR;  -- stores made before the column
+-- A run's summary: rows with the hash of the benchmark's pairs and the run's result count they were computed from.
+ALTER TABLE alignment_snapshots ADD COLUMN IF NOT EXISTS benchmark_hash VARCHAR;
+ALTER TABLE alignment_snapshots ADD COLUMN IF NOT EXISTS n_results INTEGER;

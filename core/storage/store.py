@@ -19,16 +19,16 @@ import pandas as pd
 from core.tau import TAU_MIN
 from core.text.sentences import sentence_id
 
+from . import records
 from .connection import LockWaits, StoreError, check_size, connection
-from .parts import RESULT_FIELDS, UnknownRun, part_key, pending_files, read_results, run_of
+from .ingest import checked_part, ingest_pending, new_rows
+from .parts import pending_files, run_of
 from .paths import DEFAULT_STORE, parts_dir_of
-from .records import IndexRows, Run, RunContents, utc_now, vectors_by_kind
-from .result_bounds import check_results
+from .records import SNAPSHOT_COLUMNS, SNAPSHOT_READ, IndexRows, Run, RunContents, utc_now, vectors_by_kind
 
 SCHEMA_VERSION = 1
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
-SNAPSHOT_COLUMNS = ["method", "tau", "rho", "ci_low", "ci_high", "p_value", "p_vs_experts", "n_pairs", "n_missing"]
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> None:
@@ -163,9 +163,7 @@ class Store:
 
     def add_training_log(self, model: str, log: pd.DataFrame) -> int:
         """Replace the training log of ``model`` (columns step, tokens, loss, held_out_loss); rows written."""
-        num = {c: pd.to_numeric(log[c], errors="coerce") for c in ("loss", "held_out_loss")}
-        steps = {c: pd.to_numeric(log[c]).astype("int64") for c in ("step", "tokens")}
-        rows = pd.DataFrame({"model": model, **steps, **num})
+        rows = records.training_log_rows(model, log)
         with self.connect(transaction=True) as con:
             _run(con, "DELETE FROM training_log WHERE model = ?", [model])
             con.register("log_rows", rows)
@@ -174,13 +172,15 @@ class Store:
 
     def training_log(self) -> pd.DataFrame:
         """Training logs of the models trained with ``scripts/train_checkpoints.py`` (empty for others)."""
-        if not self._has_table("training_log"):  # a store made before the table existed, opened read-only
+        if not self._has("training_log"):  # a store made before the table existed, opened read-only
             return pd.DataFrame(columns=["model", "step", "tokens", "loss", "held_out_loss"])
         return self.query("SELECT model, step, tokens, loss, held_out_loss FROM training_log ORDER BY model, step")
 
-    def _has_table(self, name: str) -> bool:
+    def _has(self, table: str, column: str | None = None) -> bool:
+        """Whether the store has ``table`` (with ``column``): a store made before them, opened read-only, has not."""
+        sql = "SELECT count(*) FROM information_schema.columns WHERE table_name = ? AND (column_name = ? OR ? IS NULL)"
         with self.connect() as con:
-            return bool(_scalar(con, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]))
+            return bool(_scalar(con, sql, [table, column, column]))
 
     def _runs(self, con, run_id: str | None = None) -> list[Run]:
         """Runs (all, or the one named) with their counts of results and concepts with results."""
@@ -206,11 +206,7 @@ class Store:
 
     def run_contents(self) -> dict[str, RunContents]:
         """``{run_id: RunContents}`` for every run with results (one small query)."""
-        rows = self.query("SELECT run_id, concept, count(*) AS n_folds FROM results GROUP BY ALL")
-        return {
-            str(rid): RunContents(frozenset(g["concept"]), int(g["n_folds"].max()))
-            for rid, g in rows.groupby("run_id", sort=False)
-        }
+        return RunContents.by_run(self.query("SELECT run_id, concept, count(*) AS n_folds FROM results GROUP BY ALL"))
 
     def counts(self) -> dict[str, int]:
         """Rows of the store: runs, concepts, concepts with results, with sentences, sentences, results, AP rows."""
@@ -262,38 +258,27 @@ class Store:
         The file is checked against its checksum and against its run (``result_bounds``): a registered one, or
         the ``manifest`` (row, unit table) registered in the same transaction (``UnknownRun`` without either),
         so a refused part leaves the store as it was."""
-        metas, rows = read_results(part)
         rid = run_of(part)
         with self.connect() as con:
             found = con.execute("SELECT * FROM runs WHERE run_id = ? AND unit_table IS NOT NULL", [rid]).df()
-        row = found.iloc[0].to_dict() if len(found) else manifest[0] if manifest is not None else None
-        if row is None:
-            raise UnknownRun(f"part {part} is of run {rid}, which this store does not have and no manifest describes")
-        run = Run.from_row(row)
-        check_results(part, metas, rows, run, run.n_units or 0)
+        metas, rows = checked_part(part, found.iloc[0].to_dict() if len(found) else None, manifest)
         with self.connect(transaction=True) as con:
             if manifest is not None and found.empty:
                 _add_run(con, manifest[0], manifest[1])
             have = set(con.execute("SELECT concept, fold FROM results WHERE run_id = ?", [rid]).fetchall())
-            new = [m for m in metas if (m["concept"], m["fold"]) not in have]
-            if not new:
+            new = new_rows(rid, metas, rows, have)
+            if new is None:
                 return False
-            keys = pd.MultiIndex.from_tuples([(m["concept"], m["fold"]) for m in new])
-            con.register("part_rows", rows[pd.MultiIndex.from_arrays([rows["concept"], rows["fold"]]).isin(keys)])
+            for name, frame in zip(("part_rows", "vec_rows", "result_rows"), new):
+                con.register(name, frame)
             _run(con, "INSERT INTO ap SELECT ?, concept, fold, unit, ap FROM part_rows", [rid])
-            vecs = [(rid, m["concept"], k, v) for m in new for k, v in (m.get("vectors") or {}).items()]
-            if vecs:
-                con.register("vec_rows", pd.DataFrame(vecs, columns=["run_id", "concept", "kind", "vec"]))
+            if len(new[1]):
                 _run(con, "INSERT OR REPLACE INTO vectors SELECT run_id, concept, kind, vec FROM vec_rows")
-            done = pd.DataFrame([[m[k] for k in RESULT_FIELDS] + [part_key(m)] for m in new])
-            con.register("result_rows", done.set_axis([*RESULT_FIELDS, "part"], axis=1).assign(finished_at=utc_now()))
             _run(con, "INSERT INTO results SELECT * FROM result_rows")
         return True
 
     def ingest_pending(self, run_id: str | None = None, refused: list[str] | None = None) -> int:
         """Ingest every pending part (``ingest.ingest_pending``); returns how many files brought something new."""
-        from .ingest import ingest_pending
-
         return ingest_pending(self, run_id, refused)
 
     def ap(
@@ -314,35 +299,51 @@ class Store:
         sql = "SELECT * FROM results" + (" WHERE run_id = ?" if run_id else "") + " ORDER BY run_id, concept, fold"
         return self.query(sql, [run_id] if run_id else [])
 
-    # -- alignment snapshots ---------------------------------------------------------
-    def save_alignment_snapshot(self, benchmark: str, table: pd.DataFrame, n_boot: int) -> int:
-        """Keep an alignment table (``alignment_table`` rows, any τs) under ``benchmark``; returns rows written.
+    # -- alignment snapshots and summaries ----------------------------------------------
+    def save_alignment_snapshot(
+        self, benchmark: str, table: pd.DataFrame, n_boot: int, benchmark_hash: str | None = None, n_results=None
+    ) -> int:
+        """Keep alignment rows (``alignment_table``, ``group_alignment_rows``; any τs) under ``benchmark``; rows written.
 
-        A store without the benchmark file (the committed demo: MEN is not redistributed) can still show
-        alignment; it holds correlations only, never ratings. Same benchmark, run, method and τ: replaced.
-        """
-        rows = table[["run_id", *SNAPSHOT_COLUMNS]].copy()
-        rows["tau"] = rows["tau"].astype(float).round(4)
+        Without a ``benchmark_hash``: a snapshot, shown where the benchmark file is absent (the committed demo: MEN is
+        not redistributed; correlations only, never ratings). With one (``benchmarks.pairs_hash``): also runs'
+        summaries, current while a run has ``n_results[run_id]`` results. Same benchmark, run, method, τ: replaced."""
+        rows = table[["run_id", *SNAPSHOT_COLUMNS]].assign(tau=table["tau"].astype(float).round(4))
+        rows["n_results"] = rows["run_id"].map(dict(n_results or {})).astype("Int64")
+        cols = ", ".join(SNAPSHOT_COLUMNS)
+        sql = f"INSERT OR REPLACE INTO alignment_snapshots (benchmark, run_id, {cols}, n_boot, computed_at, "
+        sql += f"benchmark_hash, n_results) SELECT ?, run_id, {cols}, ?, ?, ?, n_results FROM snap_rows"
         with self.connect(write=True) as con:
             con.register("snap_rows", rows)
-            cols = ", ".join(SNAPSHOT_COLUMNS)
-            sql = f"INSERT OR REPLACE INTO alignment_snapshots SELECT ?, run_id, {cols}, ?, ? FROM snap_rows"
-            _run(con, sql, [benchmark, int(n_boot), utc_now()])  # one statement: atomic on its own
+            _run(con, sql, [benchmark, int(n_boot), utc_now(), benchmark_hash])  # one statement: atomic on its own
         return len(rows)
 
-    def alignment_snapshot(self, benchmark: str | None = None, tau: float | None = None) -> pd.DataFrame:
-        """Stored alignment rows with their runs' columns (empty when the store has none, e.g. an older one)."""
-        if not self._has_table("alignment_snapshots"):
-            return pd.DataFrame(columns=["benchmark", "run_id", *SNAPSHOT_COLUMNS])
-        sql = (
-            "SELECT s.benchmark, s.run_id, r.model, r.family, r.n_params, r.revision, r.step, "
-            + ", ".join(f"s.{c}" for c in SNAPSHOT_COLUMNS)
-            + ", s.n_boot FROM alignment_snapshots s JOIN runs r USING (run_id) "
-            "WHERE (s.benchmark = ? OR ? IS NULL) AND (abs(s.tau - ?) < 1e-6 OR ? IS NULL) "
-            "ORDER BY s.benchmark, r.model, r.step NULLS LAST, s.run_id, s.tau"
-        )
+    def alignment_snapshot(
+        self, benchmark: str | None = None, tau: float | None = None, benchmark_hash: str | None = None
+    ) -> pd.DataFrame:
+        """Stored alignment rows with their runs' columns, of ``benchmark`` and at ``tau`` (None: all); with
+        ``benchmark_hash``, that hash's summary rows, one per run, method and τ (empty for a store without any)."""
+        if not self._has("alignment_snapshots", "benchmark_hash" if benchmark_hash else None):
+            return pd.DataFrame(columns=SNAPSHOT_READ)
         tau = None if tau is None else round(float(tau), 4)
-        return self.query(sql, [benchmark, benchmark, tau, tau])
+        newest = "QUALIFY row_number() OVER (PARTITION BY s.run_id, s.method, s.tau ORDER BY s.computed_at DESC) = 1"
+        sql = (
+            "SELECT s.*, r.model, r.family, r.n_params, r.revision, r.step FROM alignment_snapshots s JOIN runs r "
+            "USING (run_id) WHERE (s.benchmark = ? OR ? IS NULL) AND (abs(s.tau - ?) < 1e-6 OR ? IS NULL) "
+            + (f"AND s.benchmark_hash = ? {newest} " if benchmark_hash else "")  # the same pairs under two names
+            + "ORDER BY s.benchmark, r.model, r.step NULLS LAST, s.run_id, s.tau"
+        )
+        rows = self.query(sql, [benchmark, benchmark, tau, tau] + ([benchmark_hash] if benchmark_hash else []))
+        return rows.reindex(columns=SNAPSHOT_READ)  # a store made before the summary columns: None there
+
+    def summary_status(self, benchmark_hash: str) -> pd.DataFrame:
+        """Per run and τ of ``benchmark_hash``'s summary rows (of a writable store: its schema has the columns): the
+        results count, the fewest resamples and the kinds held (each measure by name; ``layer:``, ``kind:`` rows)."""
+        kind = "CASE WHEN contains(method, ':') THEN split_part(method, ':', 1) || ':' ELSE method END"
+        sql = "SELECT run_id, round(tau, 4) AS tau, n_results, min(n_boot) FILTER (WHERE NOT contains(method, ':')) "
+        sql += f"AS n_boot, list_distinct(list({kind})) AS kinds FROM alignment_snapshots WHERE benchmark_hash = ? "
+        sql += "GROUP BY ALL ORDER BY run_id, tau"  # n_boot: of the measures' rows (a group's row has no bootstrap)
+        return self.query(sql, [benchmark_hash])
 
     def vectors(self, run_id: str, kind: str) -> dict[str, np.ndarray]:
         """``{concept: vector}`` of one kind of embedding (``word``, ``sentence``) stored with a run."""

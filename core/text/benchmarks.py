@@ -253,6 +253,24 @@ def coverage(pairs: pd.DataFrame, concepts: set[str]) -> tuple[pd.DataFrame, pd.
     return pairs[ok].reset_index(drop=True), missing.reset_index(drop=True)
 
 
+def benchmark_name(path: str) -> str:
+    """How a benchmark file is named in tables, pages and stored alignment: ``MEN test`` for a MEN split file,
+    else the file name without its extension."""
+    base = os.path.basename(path)
+    split = next((s for s, f in MEN_FILES.items() if f == base), None)
+    return f"MEN {split}" if split else os.path.splitext(base)[0]
+
+
+def pairs_hash(pairs: pd.DataFrame) -> str:
+    """SHA-256 of a benchmark's parsed pairs (word1, word2, score in file order): what its alignment depends on.
+
+    Stored alignment summaries are keyed by it, so an edited rating makes them stale, while a file that only
+    changes in layout (spacing, line endings, a header) keeps them.
+    """
+    text = "\n".join(f"{a}\t{b}\t{float(s)!r}" for a, b, s in zip(pairs["word1"], pairs["word2"], pairs["score"]))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def find_benchmarks(men_dir: str, extra: Iterable[str] = ()) -> list[tuple[str, str]]:
     """(name, path) of the benchmark files present: MEN splits in ``men_dir``, then ``extra`` files.
 
@@ -262,7 +280,7 @@ def find_benchmarks(men_dir: str, extra: Iterable[str] = ()) -> list[tuple[str, 
     for split in ("test", "dev", "full"):
         path = os.path.join(men_dir, MEN_FILES[split])
         if os.path.isfile(path):
-            out.append((f"MEN {split}", path))
+            out.append((benchmark_name(path), path))
     for path in extra:
         if os.path.isfile(path):
             out.append((os.path.splitext(os.path.basename(path))[0], path))

@@ -2,6 +2,7 @@
 
 import os
 import re
+import shutil
 import signal
 import time
 
@@ -172,6 +173,11 @@ def base_command(path: tuple[str, ...], env: dict, out: str) -> tuple[list[str],
         return ["--store", synth, "build-demo", "--n-boot", "50", "--out", out], wrote
     if path == ("benchmark", "coverage"):
         return ["--store", synth, *path, env["bench"], "--out", out], wrote
+    if path == ("summarise",):  # it writes to the store: a copy of the shared one
+        copy = str(root / f"{os.path.basename(out)}.duckdb")
+        shutil.copyfile(synth, copy)
+        argv = ["--store", copy, "summarise", "--benchmark", env["bench"], "--taus", "0.5"]
+        return argv, lambda stdout: "summary rows written for 2 runs" in stdout
     raise AssertionError(f"no base command for {path}: add one")
 
 

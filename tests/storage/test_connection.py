@@ -34,6 +34,7 @@ def read_loop(path: str, stop: str) -> None:
     while not os.path.exists(stop):
         st.cache_data.clear()
         st.cache_resource.clear()
+        data.INDEXES.clear()  # the shared expert indexes live beside Streamlit's caches
         stamp = store_stamp(path)
         data._counts(path, stamp)
         data.contents(path, stamp)
@@ -109,3 +110,26 @@ def test_writer_records_its_wait_and_removes_its_flag(tmp_path):
     holder.wait()
     assert waits.count == 1 and 0.5 < waits.longest < 10
     assert not os.path.exists(path + FLAG_SUFFIX)
+
+
+def test_a_reader_waits_for_a_writer_in_the_same_process(tmp_path):
+    """DuckDB refuses a read-only connection while this process holds a writing one ("different configuration"):
+    the reader retries until the writer is done, as it does for another process's lock."""
+    import threading
+
+    path = str(tmp_path / "s.duckdb")
+    duckdb.connect(path).close()
+    held = threading.Event()
+
+    def write():
+        with connection(path, True, 5) as con:
+            con.execute("CREATE TABLE t AS SELECT 1 AS x")
+            held.set()
+            time.sleep(0.5)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    held.wait(5)
+    with connection(path, False, 5) as con:  # refused while the writer holds the file, then in
+        assert con.execute("SELECT x FROM t").fetchall() == [(1,)]
+    writer.join()

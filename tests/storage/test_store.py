@@ -2,6 +2,7 @@ import os
 
 import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 
 from core.config import DatasetConfig, ModelSpec, RunConfig
@@ -133,3 +134,52 @@ def test_counts_name_concepts_with_sentences_apart_from_listed_ones(tmp_path):
     bare, _ = make_store(str(tmp_path / "bare.duckdb"), sentences=False)
     c = bare.counts()
     assert c["concepts_with_sentences"] == 0 and c["sentences"] == 0 and c["concepts_done"] == 8
+
+
+def snapshot_rows(run_id: str, rho: float, taus=(0.5, 0.7)) -> pd.DataFrame:
+    """Alignment rows of one run: experts and a layer's row at each τ."""
+    n = 2 * len(taus)
+    return pd.DataFrame(
+        {
+            "run_id": [run_id] * n,
+            "method": ["experts", "layer:0"] * len(taus),
+            "tau": [t for t in taus for _ in range(2)],
+            "rho": [rho] * n,
+            **{c: [0.1] * n for c in ("ci_low", "ci_high", "p_value", "p_vs_experts")},
+            "n_pairs": [100] * n,
+            "n_missing": [0] * n,
+        }
+    )
+
+
+def test_summaries_are_found_by_the_hash_of_their_pairs(tmp_path):
+    store = Store(str(tmp_path / "s.duckdb"))
+    store.add_run({"run_id": "r1", "model": "m", "revision": "step5", "step": 5})
+    store.save_alignment_snapshot("MEN test", snapshot_rows("r1", 0.5), 100, benchmark_hash="h1", n_results={"r1": 7})
+    store.save_alignment_snapshot("men copy", snapshot_rows("r1", 0.6, (0.7,)), 300, "h1", {"r1": 8})  # newer
+    got = store.alignment_snapshot(benchmark_hash="h1", tau=0.7)
+    assert len(got) == 2 and got["rho"].tolist() == [0.6, 0.6] and set(got["n_results"]) == {8}  # one per key
+    assert store.alignment_snapshot(benchmark_hash="h2").empty
+    assert (
+        len(store.alignment_snapshot("MEN test")) == 4 and store.alignment_snapshot("MEN test")["n_boot"].max() == 100
+    )
+    status = store.summary_status("h1").set_index(["tau", "n_results"])
+    assert sorted(status.loc[(0.5, 7), "kinds"]) == ["experts", "layer:"] and status.loc[(0.7, 8), "n_boot"] == 300
+
+
+def test_a_store_from_before_summaries_reads_and_gains_the_columns(tmp_path):
+    path = str(tmp_path / "old.duckdb")
+    store = Store(path)
+    store.add_run({"run_id": "r1", "model": "m", "revision": "step5", "step": 5})
+    store.save_alignment_snapshot("MEN test", snapshot_rows("r1", 0.5), 1000)
+    con = duckdb.connect(path)  # the columns dropped again: a store written before summaries existed
+    con.execute("ALTER TABLE alignment_snapshots DROP COLUMN benchmark_hash")
+    con.execute("ALTER TABLE alignment_snapshots DROP COLUMN n_results")
+    con.close()
+    old = Store(path, read_only=True)
+    rows = old.alignment_snapshot("MEN test", tau=0.5)
+    assert rows["rho"].tolist() == [0.5, 0.5] and rows["benchmark_hash"].isna().all()
+    assert old.alignment_snapshot(benchmark_hash="h1").empty
+    Store(path).save_alignment_snapshot("MEN test", snapshot_rows("r1", 0.9, (0.9,)), 100, "h1", {"r1": 3})
+    assert Store(path, read_only=True).alignment_snapshot(benchmark_hash="h1")["rho"].tolist() == [0.9, 0.9]
+    assert Store(path, read_only=True).alignment_snapshot("MEN test", tau=0.5)["rho"].tolist() == [0.5, 0.5]

@@ -1,6 +1,9 @@
-"""What pages read from the store, through the dashboard's caches: the same rows the store's own queries give."""
+"""What pages read from the store, through the dashboard's caches: the same rows the store's own queries give, and
+the expert-index cache shared by sessions, bounded by the stored AP rows it holds."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -8,6 +11,7 @@ import pytest
 from core.storage.paths import store_stamp
 from core.storage.store import Store
 from ui import data
+from ui.data import IndexCache
 from ui.page_state import Page
 from ui.settings import resolve_settings
 
@@ -24,3 +28,24 @@ def test_a_concepts_experts_at_tau_are_the_stores_rows_above_tau(synth, tmp_path
     want = Store(store.path, read_only=True).ap(run_ids[0], ["cat"], 0, tau)
     assert len(want) > 0 or tau > 0.9
     pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True))
+
+
+def test_the_index_cache_drops_the_least_recently_used_by_rows_and_keeps_the_newest():
+    cache = IndexCache(max_rows=100)
+    loads: list[str] = []
+
+    def index(name: str, rows: int):
+        def load():
+            loads.append(name)
+            return SimpleNamespace(n_rows=rows)
+
+        return load
+
+    a = cache.get(("a",), index("a", 40))
+    cache.get(("b",), index("b", 40))
+    assert cache.get(("a",), index("a", 40)) is a  # a hit: not read again, and now the most recent
+    cache.get(("c",), index("c", 40))  # 120 rows: b, the least recently used, goes
+    assert cache.has(("a",)) and cache.has(("c",)) and not cache.has(("b",))
+    cache.get(("big",), index("big", 500))  # over the bound alone: kept, everything else goes
+    assert cache.has(("big",)) and not cache.has(("a",)) and not cache.has(("c",))
+    assert loads == ["a", "b", "c", "big"]
