@@ -69,7 +69,7 @@ def draw(q: ui.Page) -> None:
             "explorer", BASELINE, "Similarity", "Which similarity of the two concepts' APs ranks the neighbours"
         )
         if measure == BASELINE:
-            near, column, label = nearest(ui.jaccard(q), concept, n=10), "jaccard", "Jaccard"
+            near, column, label = nearest(ui.jaccard_row(q, concept), concept, n=10), "jaccard", "Jaccard"
         else:
             near, column, label = (
                 nearest(ui.similarity(q, measure), concept, 10, measure),

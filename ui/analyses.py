@@ -40,7 +40,7 @@ def _analysis(name: str):
         "fold_overlap": lambda idx, _, taus: stability.fold_overlap(idx, taus),
         "set_sizes": lambda idx, _, taus: stability.set_sizes(idx, taus),
         "by_layer": lambda idx, units, tau, concepts: layers.experts_by_layer(idx, units, tau, list(concepts)),
-        "jaccard": lambda idx, _, tau: idx.jaccard(tau),
+        "jaccard_row": lambda idx, _, concept, tau: idx.jaccard_row(concept, tau),
         "sets": lambda idx, _, tau: idx.sets(tau),
     }[name]
 
@@ -109,9 +109,9 @@ def by_layer(p: Page, concepts: Sequence[str]) -> pd.DataFrame:
 
 
 @page_read
-def jaccard(p: Page) -> pd.DataFrame:
-    """Concept × concept Jaccard of expert sets at the page's τ."""
-    return _on_index(p.path, p.stamp, p.run_id, "jaccard", p.tau)
+def jaccard_row(p: Page, concept: str) -> pd.DataFrame:
+    """``concept``'s Jaccard with every concept's expert set at the page's τ (one row of the matrix)."""
+    return _on_index(p.path, p.stamp, p.run_id, "jaccard_row", concept, p.tau)
 
 
 @page_read

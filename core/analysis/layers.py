@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import sparse, stats
+from scipy import stats
 
 from core.experts.counting import UnitGroups
 from core.experts.index import ExpertIndex
@@ -51,10 +51,15 @@ def _layer_groups(units: pd.DataFrame | None, n_units: int, columns: list[str]) 
     return groups, code
 
 
-def _indicator(code: np.ndarray, n_groups: int) -> sparse.csr_matrix:
-    """(units × groups) 0/1 matrix of group membership."""
-    n = code.size
-    return sparse.csr_matrix((np.ones(n, np.int32), (np.arange(n), code)), shape=(n, n_groups))
+def _grouping(index: ExpertIndex, units: pd.DataFrame | None, columns: list[str]) -> tuple[pd.DataFrame, UnitGroups]:
+    """``_layer_groups`` of the index's run, built once per index (the run's unit table is fixed)."""
+    key = f"{','.join(columns)}:{0 if units is None else len(units)}"
+
+    def build() -> tuple[pd.DataFrame, UnitGroups]:
+        groups, code = _layer_groups(units, index.n_units, columns)
+        return groups, UnitGroups(key, code, len(groups))
+
+    return index.unit_groups(key, build)
 
 
 def experts_by_layer(
@@ -71,9 +76,8 @@ def experts_by_layer(
     it does not list). Summed over groups, a concept's rows give its expert count.
     """
     names = list(concepts) if concepts is not None else index.concepts_of(fold)
-    x = index.matrix(tau, fold)[index.position(names)].astype(np.int32)
-    groups, code = _layer_groups(units, index.n_units, ["layer", "kind"])
-    counts = np.asarray((x @ _indicator(code, len(groups))).toarray())
+    groups, ug = _grouping(index, units, ["layer", "kind"])
+    counts = index.group_sizes(ug, tau, fold)[index.position(names)]  # a new τ: one binary search per group
     out = pd.DataFrame(
         {
             "concept": np.repeat(names, len(groups)),
@@ -106,13 +110,7 @@ def alignment_by_layer(
     if by not in ("layer", "kind", "module"):
         raise ValueError(f"by must be 'layer', 'kind' or 'module', got {by!r}")
     covered, _ = coverage(pairs, set(index.concepts_of(fold)))
-    key = f"{by}:{0 if units is None else len(units)}"  # the run's unit table is fixed: its grouping is built once
-
-    def grouping() -> tuple[pd.DataFrame, UnitGroups]:
-        groups, code = _layer_groups(units, index.n_units, [by])
-        return groups, UnitGroups(key, code, len(groups))
-
-    groups, ug = index.unit_groups(key, grouping)
+    groups, ug = _grouping(index, units, [by])
     sizes = index.group_sizes(ug, tau, fold)  # concepts × groups
     overlap = index.pair_group_overlap(covered["word1"], covered["word2"], ug, fold)
     a, b = overlap.rows_a, overlap.rows_b

@@ -304,6 +304,13 @@ class ExpertIndex:
         values = jaccard_from_counts(inter.to_numpy(), sizes[:, None], sizes[None, :])
         return pd.DataFrame(values, index=inter.index, columns=inter.columns)
 
+    def jaccard_row(self, concept: str, tau: float = 0.5, fold: int = 0) -> pd.DataFrame:
+        """``concept``'s row of ``jaccard``: its Jaccard with every concept at τ, from the cached overlap of those
+        pairs (built once per concept), so a new τ needs no ``X @ X.T`` over every concept."""
+        names = self.concepts_of(fold)
+        values = self.pair_jaccard([concept] * len(names), names, tau, fold) if concept in names else np.zeros(0)
+        return pd.DataFrame([values], index=[concept], columns=names if concept in names else [])
+
     def pair_overlap(self, words1: Iterable[str], words2: Iterable[str], fold: int = 0) -> PairOverlap:
         """The (cached) ``PairOverlap`` of these word pairs: shared experts at any τ without rebuilding sets."""
         a, b = self.position(words1), self.position(words2)

@@ -128,3 +128,17 @@ def test_a_run_stored_above_a_higher_floor_refuses_tau_below_it(synth):
     stored = ExpertIndex.from_store(store, run_ids[0])
     assert stored.floor == 0.5 and len(stored.sets(0.5)) > 0  # the synthetic store's parts record 0.5
     assert ExpertIndex.from_frame(rows).floor == 0.5  # no results: the method's lowest tau
+
+
+@pytest.mark.parametrize("tau", [0.5, 0.63, 0.8])
+def test_a_concepts_jaccard_row_is_its_row_of_the_matrix(synth, tau):
+    """The explorer's nearest concepts come from one row, built from that concept's pair overlaps: the same
+    numbers as the concept × concept matrix's row at every τ."""
+    store, run_ids, _ = synth
+    idx = ExpertIndex.from_store(store, run_ids[0])
+    matrix = idx.jaccard(tau)
+    for concept in idx.concepts_of(0)[:3]:
+        row = idx.jaccard_row(concept, tau)
+        assert list(row.columns) == list(matrix.columns)
+        np.testing.assert_allclose(row.loc[concept].to_numpy(), matrix.loc[concept].to_numpy())
+    assert idx.jaccard_row("not-a-concept", tau).empty
