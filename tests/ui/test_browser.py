@@ -37,6 +37,22 @@ pytestmark = BROWSER_TESTS
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright (Python) is not installed")
 
 
+def synthetic_env(d, first_domain: str = "animal"):
+    """(store, environment) of a dashboard on a synthetic store in folder ``d``: one model at three revisions, two
+    folds, a domain list (its first domain named ``first_domain``) and a benchmark file; not hosted."""
+    store, _ = make_store(str(d / "store.duckdb"), revisions=("step0", "step1000", "step143000"), folds=2)
+    domains = d / "domains.txt"
+    domains.write_text(f"{first_domain}: cat, dog, horse, cheetah\nvehicle: car, bus, bike, truck\n")
+    env = {
+        **os.environ,
+        "EXPERTS_STORE": str(d / "store.duckdb"),
+        "EXPERTS_DOMAINS": str(domains),
+        "EXPERTS_BENCHMARK": write_benchmark(str(d / "men_synthetic.txt")),
+    }
+    env.pop("EXPERTS_HOSTED", None)
+    return store, env
+
+
 def _serve(d, env: dict):
     """``streamlit run app.py`` on a free 127.0.0.1 port with ``env``; yields its base URL, process and log path."""
     log = d / "server.log"
@@ -51,17 +67,8 @@ def _serve(d, env: dict):
 def server(tmp_path_factory):
     """A fresh `streamlit run app.py` on a synthetic store whose texts contain HTML."""
     d = tmp_path_factory.mktemp("browser")
-    store, _ = make_store(str(d / "store.duckdb"), revisions=("step0", "step1000", "step143000"), folds=2)
+    store, env = synthetic_env(d, first_domain=XSS)
     store.add_sentences("cat", [XSS_SENTENCE], source="xss-check")
-    domains = d / "domains.txt"
-    domains.write_text(f"{XSS}: cat, dog, horse, cheetah\nvehicle: car, bus, bike, truck\n")
-    env = {
-        **os.environ,
-        "EXPERTS_STORE": str(d / "store.duckdb"),
-        "EXPERTS_DOMAINS": str(domains),
-        "EXPERTS_BENCHMARK": write_benchmark(str(d / "men_synthetic.txt")),
-    }
-    env.pop("EXPERTS_HOSTED", None)
     yield from _serve(d, env)
 
 

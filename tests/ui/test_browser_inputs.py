@@ -16,8 +16,7 @@ import urllib.parse
 import pytest
 
 from dashboard_server import keep_local, launch_chromium
-from tests.synthetic import make_store, write_benchmark
-from tests.ui.test_browser import ARTIFACTS, BROWSER_TESTS, PLOTS_JS, _serve, _shot, _wait_idle, sync_api
+from tests.ui.test_browser import ARTIFACTS, BROWSER_TESTS, PLOTS_JS, _serve, _shot, _wait_idle, sync_api, synthetic_env
 
 pytestmark = BROWSER_TESTS
 
@@ -26,16 +25,7 @@ pytestmark = BROWSER_TESTS
 def server(tmp_path_factory):
     """The dashboard on a synthetic store of its own: one model at three revisions, two folds, a benchmark."""
     d = tmp_path_factory.mktemp("inputs")
-    make_store(str(d / "store.duckdb"), revisions=("step0", "step1000", "step143000"), folds=2)
-    domains = d / "domains.txt"
-    domains.write_text("animal: cat, dog, horse, cheetah\nvehicle: car, bus, bike, truck\n")
-    env = {
-        **os.environ,
-        "EXPERTS_STORE": str(d / "store.duckdb"),
-        "EXPERTS_DOMAINS": str(domains),
-        "EXPERTS_BENCHMARK": write_benchmark(str(d / "men_synthetic.txt")),
-    }
-    env.pop("EXPERTS_HOSTED", None)
+    _, env = synthetic_env(d)
     corpus = d / "corpus.txt"
     corpus.write_text("".join(f"The cat number {i} sat on a mat.\nA dog ran to the park {i}.\n" for i in range(30)))
     for running in _serve(d, env):

@@ -9,14 +9,11 @@ and another page must open at that τ.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 from dashboard_server import keep_local, launch_chromium
-from tests.synthetic import make_store, write_benchmark
-from tests.ui.test_browser import BROWSER_TESTS, _serve, _wait_idle, sync_api
+from tests.ui.test_browser import BROWSER_TESTS, _serve, _wait_idle, sync_api, synthetic_env
 from tests.ui.test_browser_inputs import on_failure, open_page, query, wait_link
 from ui.page_state import PAGES
 from ui.tau_section import TAU_LABEL
@@ -35,16 +32,7 @@ HEADINGS = {  # the h1 of every page that draws at τ
 def server(tmp_path_factory):
     """The dashboard on a synthetic store: one model at three revisions, two folds, a domain list, a benchmark."""
     d = tmp_path_factory.mktemp("tau")
-    make_store(str(d / "store.duckdb"), revisions=("step0", "step1000", "step143000"), folds=2)
-    domains = d / "domains.txt"
-    domains.write_text("animal: cat, dog, horse, cheetah\nvehicle: car, bus, bike, truck\n")
-    env = {
-        **os.environ,
-        "EXPERTS_STORE": str(d / "store.duckdb"),
-        "EXPERTS_DOMAINS": str(domains),
-        "EXPERTS_BENCHMARK": write_benchmark(str(d / "men_synthetic.txt")),
-    }
-    env.pop("EXPERTS_HOSTED", None)
+    _, env = synthetic_env(d)
     yield from _serve(d, env)
 
 
