@@ -269,8 +269,9 @@ def report(out: str, done: dict, seconds: float) -> None:
         wr = [s for k, s in done["written"] if k == size_name]
         if ing:
             print(
-                f"  pythia-{size_name}: {len(n_rows)} runs; drawing + writing a pack {statistics.median(wr or [0]):.1f} s, "
-                f"ingest median {statistics.median(ing):.1f} s, max {max(ing):.1f} s (target 60 s for a 12b run)"
+                f"  pythia-{size_name}: {len(n_rows)} runs; drawing + writing a pack "
+                + (f"{statistics.median(wr):.1f} s, " if wr else "(packs reused), ")
+                + f"ingest median {statistics.median(ing):.1f} s, max {max(ing):.1f} s (target 60 s for a 12b run)"
             )
 
 
