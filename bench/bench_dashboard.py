@@ -197,7 +197,7 @@ def report(name: str, ms: list[float], target: float) -> dict:
 def bench_graph(tmp: str, quick: bool) -> list[dict]:
     from core.analysis.domains import domain_graph, domain_scores
     from core.experts.index import ExpertIndex
-    from core.render.netview import network_html
+    from core.render.netview import network_view
 
     path = os.path.join(tmp, "graph.duckdb")
     run_id, concepts, domains = build_store(path, 40, n_units=110_000, folds=1)
@@ -205,16 +205,16 @@ def bench_graph(tmp: str, quick: bool) -> list[dict]:
     index = ExpertIndex.from_store(Store(path, read_only=True), run_id)
     print(f"40 concepts × 110k units: index read once in {(time.perf_counter() - t) * 1000:.0f} ms ({index!r})")
     taus = [round(0.5 + 0.01 * i, 2) for i in range(1, 16 if quick else 46)]
-    domain_view.domain_view(index, domains, 0.5, (), 0.05)  # warm-up: imports and pyvis' page, once per process
+    domain_view.domain_view(index, domains, 0.5, (), 0.05)  # warm-up: imports, once per process
     rows = [
         report(
-            "domain page at a new τ (sets+graph+ARI/NMI+layout+HTML)",
+            "domain page at a new τ (sets+graph+ARI/NMI+layout+network data)",
             timed(lambda tau: domain_view.domain_view(index, domains, tau, (), 0.05), taus),
             TARGET_GRAPH_MS,
         )
     ]
     index2 = ExpertIndex.from_store(Store(path, read_only=True), run_id)  # fresh matrix cache for the breakdown
-    graph_ms, layout_ms, html_ms = [], [], []
+    graph_ms, layout_ms, data_ms = [], [], []
     for tau in taus:
         t0 = time.perf_counter()
         sets = index2.sets(tau)
@@ -223,14 +223,14 @@ def bench_graph(tmp: str, quick: bool) -> list[dict]:
         t1 = time.perf_counter()
         pos = domain_view.layout(g)
         t2 = time.perf_counter()
-        network_html(g, colours(domains.values()), pos)
+        network_view(g, colours(domains.values()), pos)
         t3 = time.perf_counter()
         graph_ms.append((t1 - t0) * 1000)
         layout_ms.append((t2 - t1) * 1000)
-        html_ms.append((t3 - t2) * 1000)
+        data_ms.append((t3 - t2) * 1000)
     print(
         f"   breakdown (median): sets+graph+scores {statistics.median(graph_ms):.1f} ms, layout "
-        f"{statistics.median(layout_ms):.1f} ms, pyvis HTML {statistics.median(html_ms):.1f} ms"
+        f"{statistics.median(layout_ms):.1f} ms, network data {statistics.median(data_ms):.1f} ms"
     )
     return rows
 
@@ -385,8 +385,11 @@ TARGET_STEP_MS, TARGET_DRAG_MS = 300.0, 2000.0
 WATCH_JS = """() => { window.__t0 = performance.now(); window.__last = window.__t0; window.__runs = 0;
     if (window.__obs) { window.__obs.disconnect(); window.__app.disconnect(); }
     window.__obs = new MutationObserver(() => { window.__last = performance.now(); });
-    window.__obs.observe(document.querySelector('[data-testid="stMain"]'),
-                         {subtree: true, childList: true, attributes: true, characterData: true});
+    const what = {subtree: true, childList: true, attributes: true, characterData: true};
+    window.__obs.observe(document.querySelector('[data-testid="stMain"]'), what);
+    for (const f of document.querySelectorAll('[data-testid="stMain"] iframe')) {  // a component's own redraw
+        try { if (f.contentDocument && f.contentDocument.body) window.__obs.observe(f.contentDocument.body, what); }
+        catch (e) { /* a frame of another origin: its inside cannot be watched */ } }
     const app = document.querySelector('[data-testid="stApp"]');
     window.__app = new MutationObserver(() => {
         if (app.getAttribute('data-test-script-state') === 'running') window.__runs++; });

@@ -105,7 +105,7 @@ def draw(q: ui.Page) -> None:
     )
     m[4].metric("Concepts", s["n_concepts"])
 
-    ui.html_frame(view["html"], height=660)
+    ui.network_frame(view["network"])
 
     st.subheader("Experts two concepts share")
     edges = view["edges"]

@@ -45,8 +45,9 @@ from .data import (
     units,
 )
 from .figures import figure
-from .frame import empty_state, fmt, html_frame, page, require_run
+from .frame import empty_state, fmt, page, require_run
 from .links import choice, measure_choice, multi, number
+from .network_component import network_frame
 from .page_state import PAGES, Page
 from .tau_section import tau_section
 
@@ -70,7 +71,7 @@ __all__ = [
     "fmt",
     "fold_overlap",
     "fold_overlap_curve",
-    "html_frame",
+    "network_frame",
     "index",
     "jaccard_row",
     "multi",

@@ -56,7 +56,7 @@ def _on_index(path: str, stamp: tuple, run_id: str, name: str, *args):
 def domain_view(
     p: Page, chosen: Sequence[str], min_weight: float, seed: int = 0, measure: str = DOMAIN_MEASURE
 ) -> dict:
-    """The concept-domain network of the page's run at τ, links weighted by ``measure``: HTML, ARI/NMI, edges,
+    """The concept-domain network of the page's run at τ, links weighted by ``measure``: the drawing, ARI/NMI, edges,
     nodes (cached)."""
     d = p.settings.domains
     positions = _on_index(p.path, p.stamp, p.run_id, "domain_layout", d, _mtime(d), seed)  # the same at every τ

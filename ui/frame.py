@@ -191,11 +191,6 @@ def _drop_foreign_params(params: Sequence[str]) -> None:
         del st.query_params[name]
 
 
-def html_frame(page_html: str, height: int) -> None:
-    """Embed a generated HTML page (a self-contained document, e.g. the domain graph)."""
-    st.iframe(page_html, height=height)
-
-
 def _sidebar_links(cfg: Settings) -> None:
     with st.sidebar:
         st.markdown(f"### {APP_TITLE}")

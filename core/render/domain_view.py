@@ -127,13 +127,13 @@ def domain_view(
     (one τ for all, unless ``positions`` are given), so filtering domains,
     raising the edge cut-off or moving τ never moves a concept. ``measure`` weights the links (one of
     ``measures.concept_measures``; the reciprocal overlap by default).
-    Returns html (self-contained network page), scores, edges, nodes, n_nodes,
+    Returns network (a ``netview.NetworkView`` to draw), scores, edges, nodes, n_nodes,
     n_edges and domains.
     """
     from core.analysis.domains import domain_graph, domain_scores, find_communities
     from core.analysis.measures import MEASURES, concept_matrix
 
-    from .netview import network_html
+    from .netview import network_view
 
     sets = index.sets(tau)
     listed = domain_concepts(listed_all, sets)
@@ -155,7 +155,7 @@ def domain_view(
         columns=["concept", "domain", "community", "n_experts"],
     )
     return {
-        "html": network_html(shown, colours, positions, caption=caption),
+        "network": network_view(shown, colours, positions, caption=caption),
         "scores": scores,
         "edges": graph_edges(shown),
         "nodes": nodes,

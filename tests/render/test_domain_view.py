@@ -1,15 +1,16 @@
-"""The concept-domain view: network page, seeded layout, edges and cut-off."""
+"""The concept-domain view: the network's data and frame, seeded layout, edges and cut-off."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import networkx as nx
 import numpy as np
 
 from core.render import domain_view
-from core.render.netview import network_html
+from core.render.netview import network_view, vis_network_files
 from core.render.style import colours
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -25,24 +26,29 @@ def _graph(domain: str = XSS) -> nx.Graph:
     return g
 
 
-def test_network_html_is_offline_and_escaped():
+FRONTEND = os.path.join(os.path.dirname(__file__), "..", "..", "ui", "network_frontend", "index.html")
+
+
+def test_network_view_is_sorted_json_data():
     g = _graph()
-    page = network_html(g, colours([XSS, "vehicle"]), domain_view.layout(g), caption="</script><b>x</b>")
-    assert "vis-network" in page or "vis.Network" in page
-    assert "bootstrap" not in page.lower()
+    view = network_view(g, colours([XSS, "vehicle"]), domain_view.layout(g), caption="</script><b>x</b>")
+    data = json.loads(json.dumps(view.to_json()))  # plain JSON: what the frame receives
+    assert [n["id"] for n in data["nodes"]] == ["bus", "car", "cat", "dog"]  # the same graph is the same data
+    assert [(e["from"], e["to"]) for e in data["edges"]] == [("car", "bus"), ("cat", "car"), ("cat", "dog")]
+    assert len({e["id"] for e in data["edges"]}) == 3  # ids let the frame update links in place
+    assert data["legend"] == [[XSS, colours([XSS, "vehicle"])[XSS]], ["vehicle", colours([XSS, "vehicle"])["vehicle"]]]
+    assert data["caption"] == "</script><b>x</b>" and data["options"]["physics"]["enabled"] is False
+    cat = next(n for n in data["nodes"] if n["id"] == "cat")
+    assert cat["size"] == 30.0 and "30 experts" in cat["title"]  # the largest expert set draws the largest node
+
+
+def test_network_frame_writes_text_only_and_loads_nothing_from_elsewhere():
+    """The frame sets store text with textContent and loads vis-network from its own folder (no CDN)."""
+    page = open(FRONTEND).read()
+    assert "innerHTML" not in page and "insertAdjacentHTML" not in page and "document.write" not in page
     assert not re.search(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page)
-    assert XSS not in page and "<b>x</b>" not in page
-    assert "&lt;img src=x onerror=alert(1)&gt;" in page  # legend: escaped markup
-    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in page  # data: JSON with < and > escaped
-    data = page[page.index("nodes = new vis.DataSet(") :]
-    assert data.index('"id": "bus"') < data.index('"id": "car"')  # sorted, so the same graph is the same page
-
-
-def test_network_html_never_uses_pyvis_link_tooltips():
-    """pyvis shows titles with innerHTML when one contains "href"; our pages never take that path."""
-    g = _graph('<a href="javascript:alert(1)">x</a>')
-    page = network_html(g, colours(['<a href="javascript:alert(1)">x</a>', "vehicle"]), domain_view.layout(g))
-    assert "popup.innerHTML" not in page and 'href="javascript' not in page
+    assert set(re.findall(r'(?:src|href)="([^"]+)"', page)) == set(vis_network_files())
+    assert all(os.path.getsize(p) > 10_000 for p in vis_network_files().values())
 
 
 def test_layout_is_seeded_and_spread():
@@ -79,8 +85,6 @@ def test_positions_do_not_move_with_tau():
     assert low["edges"]["weight"].tolist() != high["edges"]["weight"].tolist()
 
     def placed(view):
-        page = view["html"]
-        nodes, _ = json.JSONDecoder().raw_decode(page[page.index("nodes = new vis.DataSet(") + 24 :])
-        return {n["id"]: (n["x"], n["y"]) for n in nodes}
+        return {n["id"]: (n["x"], n["y"]) for n in view["network"].nodes}
 
     assert placed(low) and placed(low) == placed(high)

@@ -96,8 +96,10 @@ def slider_click(page, label: str, fraction: float) -> str:
 
 
 def network_text(page) -> str:
-    """The Concept domains page's network frame, as its HTML (caption, nodes and links)."""
-    return page.locator("iframe").first.evaluate("f => f.srcdoc || f.contentDocument.documentElement.outerHTML")
+    """The Concept domains page's network frame: its caption and the links it draws."""
+    return page.locator("iframe").first.evaluate(
+        "f => f.contentDocument.body.textContent + JSON.stringify(f.contentWindow.edges ? f.contentWindow.edges.get() : [])"
+    )
 
 
 FIG2_HAS = """(m) => { const el = document.querySelector('.js-plotly-plot');
@@ -289,7 +291,11 @@ def _pages(server, page):
     before = network_text(page)
     pick(page, "stSelectbox", "Link weight", "Expert neurons (weighted Jaccard of APs)", typed="weighted")
     wait_link(page, "measure", "weighted_jaccard")
-    page.wait_for_function("() => !!document.querySelector('iframe')", timeout=30_000)
+    page.wait_for_function(  # the frame stays; its caption follows once the rerun's data reaches it
+        """() => { const f = document.querySelector('iframe');
+                   return !!f && f.contentDocument.body.textContent.includes('links with weighted Jaccard'); }""",
+        timeout=30_000,
+    )
     after = network_text(page)
     assert "links with weighted Jaccard" in after and after != before, "the graph did not follow the link weight"
     all_driven(
