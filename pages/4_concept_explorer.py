@@ -45,7 +45,8 @@ def draw(q: ui.Page) -> None:
             st.plotly_chart(fig, config={"displaylogo": False})
     with right:
         st.subheader("Top units")
-        top = top_units(ui.concept_ap(q, concept), ui.units(q), n=50)
+        ap = ui.concept_ap(q, concept)
+        top = top_units(ap, ui.units(q, ap["unit"]), n=50)
         st.dataframe(top, hide_index=True, width="stretch", height=380)
 
     left, right = st.columns([3, 2])

@@ -36,7 +36,7 @@ def _analysis(name: str):
         ),
         "similarity": lambda idx, _, measure, tau: concept_matrix(idx, measure, tau),
         "domain_layout": lambda idx, _, path, mtime, seed: domain_layout(idx, _domain_list(path, mtime), seed),
-        "shared": lambda idx, units, a, b, tau: shared_experts(idx, a, b, tau, units),
+        "shared": lambda idx, _, a, b, tau: shared_experts(idx, a, b, tau),
         "fold_overlap": lambda idx, _, taus: stability.fold_overlap(idx, taus),
         "set_sizes": lambda idx, _, taus: stability.set_sizes(idx, taus),
         "by_layer": lambda idx, units, tau, concepts: layers.experts_by_layer(idx, units, tau, list(concepts)),
@@ -48,7 +48,7 @@ def _analysis(name: str):
 @st.cache_data(show_spinner=False, max_entries=256)
 def _on_index(path: str, stamp: tuple, run_id: str, name: str, *args):
     """An analysis of a run's ``ExpertIndex`` (see ``_analysis``), cached by store stamp and arguments."""
-    units = _read(path, stamp, "units", run_id) if name in ("shared", "by_layer") else None
+    units = _read(path, stamp, "units", run_id) if name == "by_layer" else None
     return locked(_analysis(name), _index(path, stamp, run_id), units, *args)
 
 
@@ -67,7 +67,9 @@ def domain_view(
 @page_read
 def shared(p: Page, a: str, b: str) -> pd.DataFrame:
     """The experts ``a`` and ``b`` share at the page's τ, with their APs and unit positions."""
-    return _on_index(p.path, p.stamp, p.run_id, "shared", a, b, p.tau)
+    table = _on_index(p.path, p.stamp, p.run_id, "shared", a, b, p.tau)
+    where = _read(p.path, p.stamp, "units", p.run_id, tuple(int(u) for u in table["unit"]))  # only these units
+    return table.merge(where, on="unit", how="left")
 
 
 @page_read

@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -197,9 +197,11 @@ def _read(path: str, stamp: tuple, method: str, *args) -> pd.DataFrame:
 
 
 @page_read
-def units(p: Page) -> pd.DataFrame:
-    """The unit table of the page's run (layer, module, kind, index, head of every unit)."""
-    return _read(p.path, p.stamp, "units", p.run_id)
+def units(p: Page, ids: Iterable[int] | None = None) -> pd.DataFrame:
+    """The unit table of the page's run (layer, module, kind, index, head), of every unit or only of ``ids``."""
+    if ids is None:
+        return _read(p.path, p.stamp, "units", p.run_id)
+    return _read(p.path, p.stamp, "units", p.run_id, tuple(sorted({int(u) for u in ids})))
 
 
 @page_read

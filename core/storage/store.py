@@ -230,12 +230,17 @@ class Store:
         with self.connect() as con:
             return int(_scalar(con, sql, [model, since, revision, list(concepts), int(folds)]))
 
-    def units(self, run_id: str) -> pd.DataFrame:
-        return self.query(
+    def units(self, run_id: str, units: Iterable[int] | None = None) -> pd.DataFrame:
+        """A run's unit table (layer, module, kind, index, head, role by unit), or only the rows of ``units``
+        (a 12b-sized run has 1.66M units; a page listing a few dozen reads those)."""
+        sql = (
             'SELECT u.unit, u.layer, u.module, u.kind, u."index", u.head, u.role FROM units u '
-            "JOIN runs r ON r.unit_table = u.unit_table WHERE r.run_id = ? ORDER BY u.unit",
-            [run_id],
+            "JOIN runs r ON r.unit_table = u.unit_table WHERE r.run_id = ?"
         )
+        if units is None:
+            return self.query(sql + " ORDER BY u.unit", [run_id])
+        wanted = [int(u) for u in units]
+        return self.query(sql + " AND u.unit IN (SELECT unnest(?::BIGINT[])) ORDER BY u.unit", [run_id, wanted])
 
     def done(self, run_id: str) -> set[tuple[str, int]]:
         """The (concept, fold) pairs of a run whose results are stored."""

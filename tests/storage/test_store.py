@@ -183,3 +183,13 @@ def test_a_store_from_before_summaries_reads_and_gains_the_columns(tmp_path):
     Store(path).save_alignment_snapshot("MEN test", snapshot_rows("r1", 0.9, (0.9,)), 100, "h1", {"r1": 3})
     assert Store(path, read_only=True).alignment_snapshot(benchmark_hash="h1")["rho"].tolist() == [0.9, 0.9]
     assert Store(path, read_only=True).alignment_snapshot("MEN test", tau=0.5)["rho"].tolist() == [0.5, 0.5]
+
+
+def test_units_of_some_units_are_those_rows_of_the_whole_table(synth):
+    store, run_ids, _ = synth
+    whole = store.units(run_ids[0])
+    some = [int(u) for u in whole["unit"].iloc[[7, 2, 40]]] + [10**9]  # any order; an id no unit has
+    pd.testing.assert_frame_equal(
+        store.units(run_ids[0], some), whole[whole["unit"].isin(some)].reset_index(drop=True), check_dtype=False
+    )
+    assert store.units(run_ids[0], []).empty and list(store.units(run_ids[0], [])) == list(whole)
