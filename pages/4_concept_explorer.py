@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from core.analysis.layers import top_units
+from core.analysis.layers import best_units, top_units
 from core.analysis.measures import BASELINE, MEASURES
 from core.experts.overlap import compare_sets, nearest
 from core.render import figures
@@ -46,7 +46,7 @@ def draw(q: ui.Page) -> None:
     with right:
         st.subheader("Top units")
         ap = ui.concept_ap(q, concept)
-        top = top_units(ap, ui.units(q, ap["unit"]), n=50)
+        top = top_units(ap, ui.units(q, best_units(ap, 50)["unit"]), n=50)  # the unit rows of those 50 only
         st.dataframe(top, hide_index=True, width="stretch", height=380)
 
     left, right = st.columns([3, 2])

@@ -204,9 +204,15 @@ def groups_from_rows(rows: pd.DataFrame, by: str = "layer") -> pd.DataFrame:
     return out.sort_values("group", ignore_index=True)
 
 
+def best_units(ap_rows: pd.DataFrame, n: int = 25) -> pd.DataFrame:
+    """A concept's ``n`` best units: highest AP first, ties by unit."""
+    return ap_rows.sort_values(["ap", "unit"], ascending=[False, True]).head(n)
+
+
 def top_units(ap_rows: pd.DataFrame, units: pd.DataFrame, n: int = 25) -> pd.DataFrame:
-    """A concept's best units (highest AP first) with their layer, module and kind."""
-    t = ap_rows.sort_values(["ap", "unit"], ascending=[False, True]).head(n)
+    """A concept's best units (``best_units``) with their layer, module and kind from ``units`` (a unit table
+    holding at least those units)."""
+    t = best_units(ap_rows, n)
     cols = [c for c in ("unit", "layer", "kind", "module", "index", "head") if c in units]
     if not units.empty:
         t = t.merge(units[cols], on="unit", how="left")

@@ -185,10 +185,14 @@ class Store:
     def _runs(self, con, run_id: str | None = None) -> list[Run]:
         """Runs (all, or the one named) with their counts of results and concepts with results."""
         rows = con.execute(
-            "SELECT r.*, count(res.concept) AS n_results, count(DISTINCT res.concept) AS n_concepts "
-            "FROM runs r LEFT JOIN results res USING (run_id) WHERE r.run_id = ? OR ? IS NULL GROUP BY ALL "
+            # counted per run first, then joined: grouping the joined rows by every column of ``runs`` hashed each
+            # run's configuration (613 concepts for a MEN run) once per result, 14 s of a cold page at 462 runs
+            "WITH c AS (SELECT run_id, count(concept) AS n_results, count(DISTINCT concept) AS n_concepts "
+            "FROM results WHERE run_id = ? OR ? IS NULL GROUP BY run_id) "
+            "SELECT r.*, coalesce(c.n_results, 0) AS n_results, coalesce(c.n_concepts, 0) AS n_concepts "
+            "FROM runs r LEFT JOIN c USING (run_id) WHERE r.run_id = ? OR ? IS NULL "
             "ORDER BY r.model, r.step NULLS LAST, r.created_at",
-            [run_id, run_id],
+            [run_id, run_id, run_id, run_id],
         ).df()
         if run_id is not None and rows.empty:
             raise ValueError(f"no run {run_id!r} in {self.path}; `python -m core runs` lists them")
