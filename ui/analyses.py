@@ -48,7 +48,7 @@ def _analysis(name: str):
 @st.cache_data(show_spinner=False, max_entries=256)
 def _on_index(path: str, stamp: tuple, run_id: str, name: str, *args):
     """An analysis of a run's ``ExpertIndex`` (see ``_analysis``), cached by store stamp and arguments."""
-    units = _read(path, stamp, "units", run_id) if name == "by_layer" else None
+    units = _read(path, stamp, "units", run_id, None, ("layer", "kind")) if name == "by_layer" else None
     return locked(_analysis(name), _index(path, stamp, run_id), units, *args)
 
 

@@ -29,6 +29,7 @@ from .records import SNAPSHOT_COLUMNS, SNAPSHOT_READ, IndexRows, Run, RunContent
 SCHEMA_VERSION = 1
 
 SCHEMA = (Path(__file__).parent / "schema.sql").read_text()
+UNIT_COLUMNS = ("unit", "layer", "module", "kind", "index", "head", "role")  # a unit table's columns, in order
 
 
 def _run(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> None:
@@ -234,13 +235,18 @@ class Store:
         with self.connect() as con:
             return int(_scalar(con, sql, [model, since, revision, list(concepts), int(folds)]))
 
-    def units(self, run_id: str, units: Iterable[int] | None = None) -> pd.DataFrame:
+    def units(
+        self, run_id: str, units: Iterable[int] | None = None, columns: Iterable[str] = UNIT_COLUMNS
+    ) -> pd.DataFrame:
         """A run's unit table (layer, module, kind, index, head, role by unit), or only the rows of ``units``
-        (a 12b-sized run has 1.66M units; a page listing a few dozen reads those)."""
-        sql = (
-            'SELECT u.unit, u.layer, u.module, u.kind, u."index", u.head, u.role FROM units u '
-            "JOIN runs r ON r.unit_table = u.unit_table WHERE r.run_id = ?"
-        )
+        (a 12b-sized run has 1.66M units; a page listing a few dozen reads those), or only some ``columns``
+        (grouping units by layer and kind reads those three: 0.2 s instead of 0.9 s at 1.66M units)."""
+        cols = ["unit", *[c for c in columns if c != "unit"]]
+        unknown = set(cols) - set(UNIT_COLUMNS)
+        if unknown:
+            raise ValueError(f"no unit column {sorted(unknown)[0]!r}; the unit table has {', '.join(UNIT_COLUMNS)}")
+        quoted = ", ".join(f'u."{c}"' for c in cols)  # "index" is an SQL keyword
+        sql = f"SELECT {quoted} FROM units u JOIN runs r ON r.unit_table = u.unit_table WHERE r.run_id = ?"
         if units is None:
             return self.query(sql + " ORDER BY u.unit", [run_id])
         wanted = [int(u) for u in units]

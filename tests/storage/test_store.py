@@ -193,3 +193,11 @@ def test_units_of_some_units_are_those_rows_of_the_whole_table(synth):
         store.units(run_ids[0], some), whole[whole["unit"].isin(some)].reset_index(drop=True), check_dtype=False
     )
     assert store.units(run_ids[0], []).empty and list(store.units(run_ids[0], [])) == list(whole)
+
+
+def test_units_of_some_columns_and_an_unknown_column(synth):
+    store, run_ids, _ = synth
+    whole = store.units(run_ids[0])
+    pd.testing.assert_frame_equal(store.units(run_ids[0], columns=("layer", "kind")), whole[["unit", "layer", "kind"]])
+    with pytest.raises(ValueError, match="no unit column 'depth'"):
+        store.units(run_ids[0], columns=("depth",))
