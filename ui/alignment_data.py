@@ -26,7 +26,7 @@ from core.storage.records import runs_frame
 from core.storage.store import Store, StoreError
 from core.tau import TAU_MIN
 
-from .data import _index, _mtime, _unit_table, benchmark_pairs, contents, locked, open_store, page_read
+from .data import _index, _mtime, _read, _unit_table, benchmark_pairs, contents, locked, open_store, page_read
 
 if TYPE_CHECKING:
     from .page_state import Page
@@ -272,7 +272,7 @@ def benchmarks(p: Page) -> list[tuple[str, str | None]]:
     if p.store is None:
         return live
     names = {n for n, _ in live}
-    kept = [n for n in dict.fromkeys(_snapshot(p.path, p.stamp, None, TAU_MIN)["benchmark"]) if n not in names]
+    kept = [n for n in _read(p.path, p.stamp, "alignment_benchmarks") if n not in names]
     return live + [(n, None) for n in kept]
 
 

@@ -351,6 +351,14 @@ class Store:
         rows = self.query(sql, [benchmark, benchmark, tau, tau] + ([benchmark_hash] if benchmark_hash else []))
         return rows.reindex(columns=SNAPSHOT_READ)  # a store made before the summary columns: None there
 
+    def alignment_benchmarks(self) -> list[str]:
+        """The benchmarks the stored alignment rows are of, by name (what a page lists without reading the rows:
+        a 462-run store holds about 700k of them)."""
+        if not self._has("alignment_snapshots"):
+            return []
+        rows = self.query("SELECT DISTINCT benchmark FROM alignment_snapshots ORDER BY benchmark")
+        return [str(b) for b in rows["benchmark"]]
+
     def summary_status(self, benchmark_hash: str) -> pd.DataFrame:
         """Per run and τ of ``benchmark_hash``'s summary rows (of a writable store: its schema has the columns): the
         results count, the fewest resamples and the kinds held (each measure by name; ``layer:``, ``kind:`` rows)."""

@@ -115,6 +115,8 @@ def test_alignment_snapshot_round_trip_and_older_stores(tmp_path):
     assert got["rho"].tolist() == [0.5, 0.3] and set(got["step"]) == {5} and set(got["n_boot"]) == {1000}
     assert store.alignment_snapshot(tau=0.5)["rho"].tolist() == [0.65, 0.3]
     assert store.alignment_snapshot("SimLex").empty
+    store.save_alignment_snapshot("A list", rows.iloc[:1], n_boot=10)
+    assert store.alignment_benchmarks() == ["A list", "MEN test"]
 
     old = str(tmp_path / "old.duckdb")  # a store from before snapshots existed
     con = duckdb.connect(old)
@@ -122,6 +124,7 @@ def test_alignment_snapshot_round_trip_and_older_stores(tmp_path):
     con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     con.close()
     assert Store(old, read_only=True).alignment_snapshot().empty
+    assert Store(old, read_only=True).alignment_benchmarks() == []
 
 
 def test_counts_name_concepts_with_sentences_apart_from_listed_ones(tmp_path):
