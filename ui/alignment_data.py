@@ -272,7 +272,7 @@ def benchmarks(p: Page) -> list[tuple[str, str | None]]:
     if p.store is None:
         return live
     names = {n for n, _ in live}
-    kept = [n for n in _read(p.path, p.stamp, "alignment_benchmarks") if n not in names]
+    kept = [str(n) for n in _read(p.path, p.stamp, "alignment_benchmarks") if n not in names]
     return live + [(n, None) for n in kept]
 
 
