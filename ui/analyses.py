@@ -66,9 +66,14 @@ def domain_view(
 
 @page_read
 def shared(p: Page, a: str, b: str) -> pd.DataFrame:
-    """The experts ``a`` and ``b`` share at the page's τ, with their APs and unit positions."""
+    """The experts ``a`` and ``b`` share at the page's τ, with their APs and unit positions.
+
+    The positions are read once per pair, for the units the two share at the run's AP floor (every τ's shared units
+    are among them), so a τ step reads nothing from the store and no pair reads a 12b-sized run's whole unit table."""
     table = _on_index(p.path, p.stamp, p.run_id, "shared", a, b, p.tau)
-    where = _read(p.path, p.stamp, "units", p.run_id, tuple(int(u) for u in table["unit"]))  # only these units
+    floor = _index(p.path, p.stamp, p.run_id).floor
+    widest = _on_index(p.path, p.stamp, p.run_id, "shared", a, b, floor)
+    where = _read(p.path, p.stamp, "units", p.run_id, tuple(sorted(int(u) for u in widest["unit"])))
     return table.merge(where, on="unit", how="left")
 
 

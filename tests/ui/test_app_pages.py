@@ -158,6 +158,13 @@ def test_domains_tau_slider_changes_graph(env_populated):
     assert network_args(at)["edges"] != before["edges"]
     shared_after = next(c.value for c in at.caption if "units are experts of both" in c.value)
     assert shared_after != shared_before
+    # the units' positions (read once per pair, at the run's floor) are those of the store's unit table
+    from core.storage.store import Store
+
+    table = at.dataframe[0].value
+    store = Store(env_populated["store"], read_only=True)
+    whole = store.units(store.runs()[-1].run_id).set_index("unit")
+    assert len(table) and table["layer"].tolist() == whole.loc[table["unit"], "layer"].tolist()
 
 
 def test_domains_filter_and_cutoff_are_in_the_link(env_populated):
