@@ -1,4 +1,5 @@
-"""The DuckDB store: concepts, sentences, runs, unit tables and stored APs. The only module that speaks SQL.
+"""The DuckDB store: concepts, sentences, runs, unit tables and stored APs. With ``alignment_rows`` (the alignment
+table's queries), the only code that speaks SQL.
 
 Nothing keeps a connection open (``connection``: DuckDB allows one writer per file). Results arrive as Parquet
 parts (``parts``); ingesting one is one transaction, so a reader never sees half a concept.
@@ -19,12 +20,12 @@ import pandas as pd
 from core.tau import TAU_MIN
 from core.text.sentences import sentence_id
 
-from . import records
+from . import alignment_rows, records
 from .connection import LockWaits, StoreError, check_size, connection
 from .ingest import checked_part, ingest_pending, new_rows
 from .parts import pending_files, run_of
 from .paths import DEFAULT_STORE, parts_dir_of
-from .records import SNAPSHOT_COLUMNS, SNAPSHOT_READ, IndexRows, Run, RunContents, utc_now, vectors_by_kind
+from .records import IndexRows, Run, RunContents, utc_now, vectors_by_kind
 
 SCHEMA_VERSION = 1
 
@@ -314,59 +315,26 @@ class Store:
         sql = "SELECT * FROM results" + (" WHERE run_id = ?" if run_id else "") + " ORDER BY run_id, concept, fold"
         return self.query(sql, [run_id] if run_id else [])
 
-    # -- alignment snapshots and summaries ----------------------------------------------
+    # -- alignment snapshots and summaries: their SQL is in ``alignment_rows`` ------------------
     def save_alignment_snapshot(
         self, benchmark: str, table: pd.DataFrame, n_boot: int, benchmark_hash: str | None = None, n_results=None
     ) -> int:
-        """Keep alignment rows (``alignment_table``, ``group_alignment_rows``; any τs) under ``benchmark``; rows written.
-
-        Without a ``benchmark_hash``: a snapshot, shown where the benchmark file is absent (the committed demo: MEN is
-        not redistributed; correlations only, never ratings). With one (``benchmarks.pairs_hash``): also runs'
-        summaries, current while a run has ``n_results[run_id]`` results. Same benchmark, run, method, τ: replaced."""
-        rows = table[["run_id", *SNAPSHOT_COLUMNS]].assign(tau=table["tau"].astype(float).round(4))
-        rows["n_results"] = rows["run_id"].map(dict(n_results or {})).astype("Int64")
-        cols = ", ".join(SNAPSHOT_COLUMNS)
-        sql = f"INSERT OR REPLACE INTO alignment_snapshots (benchmark, run_id, {cols}, n_boot, computed_at, "
-        sql += f"benchmark_hash, n_results) SELECT ?, run_id, {cols}, ?, ?, ?, n_results FROM snap_rows"
-        with self.connect(write=True) as con:
-            con.register("snap_rows", rows)
-            _run(con, sql, [benchmark, int(n_boot), utc_now(), benchmark_hash])  # one statement: atomic on its own
-        return len(rows)
+        """``alignment_rows.save``: keep alignment rows under ``benchmark``; rows written."""
+        return alignment_rows.save(self, benchmark, table, n_boot, benchmark_hash, n_results)
 
     def alignment_snapshot(
         self, benchmark: str | None = None, tau: float | None = None, benchmark_hash: str | None = None
     ) -> pd.DataFrame:
-        """Stored alignment rows with their runs' columns, of ``benchmark`` and at ``tau`` (None: all); with
-        ``benchmark_hash``, that hash's summary rows, one per run, method and τ (empty for a store without any)."""
-        if not self._has("alignment_snapshots", "benchmark_hash" if benchmark_hash else None):
-            return pd.DataFrame(columns=SNAPSHOT_READ)
-        tau = None if tau is None else round(float(tau), 4)
-        newest = "QUALIFY row_number() OVER (PARTITION BY s.run_id, s.method, s.tau ORDER BY s.computed_at DESC) = 1"
-        sql = (
-            "SELECT s.*, r.model, r.family, r.n_params, r.revision, r.step FROM alignment_snapshots s JOIN runs r "
-            "USING (run_id) WHERE (s.benchmark = ? OR ? IS NULL) AND (abs(s.tau - ?) < 1e-6 OR ? IS NULL) "
-            + (f"AND s.benchmark_hash = ? {newest} " if benchmark_hash else "")  # the same pairs under two names
-            + "ORDER BY s.benchmark, r.model, r.step NULLS LAST, s.run_id, s.tau"
-        )
-        rows = self.query(sql, [benchmark, benchmark, tau, tau] + ([benchmark_hash] if benchmark_hash else []))
-        return rows.reindex(columns=SNAPSHOT_READ)  # a store made before the summary columns: None there
+        """``alignment_rows.read``: stored alignment rows of ``benchmark`` at ``tau`` (None: all), or a hash's."""
+        return alignment_rows.read(self, benchmark, tau, benchmark_hash)
 
     def alignment_benchmarks(self) -> list[str]:
-        """The benchmarks the stored alignment rows are of, by name (what a page lists without reading the rows:
-        a 462-run store holds about 700k of them)."""
-        if not self._has("alignment_snapshots"):
-            return []
-        rows = self.query("SELECT DISTINCT benchmark FROM alignment_snapshots ORDER BY benchmark")
-        return [str(b) for b in rows["benchmark"]]
+        """``alignment_rows.benchmarks``: the benchmarks the stored alignment rows are of, by name."""
+        return alignment_rows.benchmarks(self)
 
     def summary_status(self, benchmark_hash: str) -> pd.DataFrame:
-        """Per run and τ of ``benchmark_hash``'s summary rows (of a writable store: its schema has the columns): the
-        results count, the fewest resamples and the kinds held (each measure by name; ``layer:``, ``kind:`` rows)."""
-        kind = "CASE WHEN contains(method, ':') THEN split_part(method, ':', 1) || ':' ELSE method END"
-        sql = "SELECT run_id, round(tau, 4) AS tau, n_results, min(n_boot) FILTER (WHERE NOT contains(method, ':')) "
-        sql += f"AS n_boot, list_distinct(list({kind})) AS kinds FROM alignment_snapshots WHERE benchmark_hash = ? "
-        sql += "GROUP BY ALL ORDER BY run_id, tau"  # n_boot: of the measures' rows (a group's row has no bootstrap)
-        return self.query(sql, [benchmark_hash])
+        """``alignment_rows.status``: per run and τ, what ``benchmark_hash``'s summary rows hold."""
+        return alignment_rows.status(self, benchmark_hash)
 
     def vectors(self, run_id: str, kind: str) -> dict[str, np.ndarray]:
         """``{concept: vector}`` of one kind of embedding (``word``, ``sentence``) stored with a run."""
