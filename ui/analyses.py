@@ -18,7 +18,7 @@ from core.render.domain_view import domain_layout
 from core.render.domain_view import domain_view as compose_domain_view
 from core.tau import CURVE_STEP, grid
 
-from .data import _domain_list, _index, _mtime, _read, locked, open_store, page_read, runs
+from .data import _domain_list, _index, _mtime, _read, locked, open_store, page_read, runs, units
 
 if TYPE_CHECKING:
     from .page_state import Page
@@ -48,8 +48,8 @@ def _analysis(name: str):
 @st.cache_data(show_spinner=False, max_entries=256)
 def _on_index(path: str, stamp: tuple, run_id: str, name: str, *args):
     """An analysis of a run's ``ExpertIndex`` (see ``_analysis``), cached by store stamp and arguments."""
-    units = _read(path, stamp, "units", run_id, None, ("layer", "kind")) if name == "by_layer" else None
-    return locked(_analysis(name), _index(path, stamp, run_id), units, *args)
+    layer_kinds = _read(path, stamp, "units", run_id, None, ("layer", "kind")) if name == "by_layer" else None
+    return locked(_analysis(name), _index(path, stamp, run_id), layer_kinds, *args)
 
 
 @page_read
@@ -73,8 +73,7 @@ def shared(p: Page, a: str, b: str) -> pd.DataFrame:
     table = _on_index(p.path, p.stamp, p.run_id, "shared", a, b, p.tau)
     floor = _index(p.path, p.stamp, p.run_id).floor
     widest = _on_index(p.path, p.stamp, p.run_id, "shared", a, b, floor)
-    where = _read(p.path, p.stamp, "units", p.run_id, tuple(sorted(int(u) for u in widest["unit"])))
-    return table.merge(where, on="unit", how="left")
+    return table.merge(units(p, widest["unit"]), on="unit", how="left")
 
 
 @page_read
